@@ -1,0 +1,80 @@
+#pragma once
+
+// The extension point for channels (DESIGN.md "Adapters", STYLE.md "Extension
+// points"): a small Adapter interface, a factory registered by name, a registry that
+// refuses duplicates. switchboardd registers the built-in factories explicitly.
+//
+// Threading: the router calls start(), stop() and deliver() from its own threads;
+// none of them may block (no disk, no network waits): start sockets, post work to
+// your own executor, return. has_live_session() is called on the router's executor
+// and must answer from memory. An adapter calls its AdapterHost from any thread.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <switchboard/router/error.h>
+#include <switchboard/router/model.h>
+
+namespace switchboard::router {
+
+struct OutboundDelivery {
+  std::string outbound_id;  // stable across retries: an adapter drops repeats by it
+  std::string conversation_id;
+  uint64_t seq = 0;
+  std::string channel;
+  std::string address;
+  std::string text;
+  std::vector<AttachmentRef> attachments;
+};
+
+// What the router offers an adapter.
+class AdapterHost {
+ public:
+  virtual ~AdapterHost() = default;
+  // Hands a customer's message to the router. `done` runs once it is durable (tell
+  // your upstream "accepted" only then) or with the error that refused it.
+  virtual void ingest(InboundMessage message, std::function<void(Result<IngestResult>)> done) = 0;
+  // sent, delivered, read or failed (with the channel's reason).
+  virtual void report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason) = 0;
+};
+
+class Adapter {
+ public:
+  virtual ~Adapter() = default;
+  // The channels it carries and what each can take.
+  virtual std::vector<ChannelCapabilities> capabilities() const = 0;
+  virtual Status start() = 0;
+  // Stops accepting, finishes what is in flight. Called once.
+  virtual void stop() = 0;
+  // Sends one outbound message; reports the outcome with AdapterHost::report_delivery.
+  virtual void deliver(OutboundDelivery delivery) = 0;
+  // A synchronous channel can answer now only while the customer is there.
+  virtual bool has_live_session(const std::string& /*channel*/, const std::string& /*address*/) const {
+    return false;
+  }
+};
+
+class AdapterFactory {
+ public:
+  virtual ~AdapterFactory() = default;
+  virtual std::string name() const = 0;
+  // `settings_json` is the adapter's part of the config; a bad one is INVALID_ARGUMENT.
+  virtual Result<std::unique_ptr<Adapter>> create(const std::string& settings_json, AdapterHost& host) = 0;
+};
+
+// Factories by name. Not thread-safe: fill it at start-up, then only read.
+class AdapterRegistry {
+ public:
+  // ALREADY_EXISTS when the name is taken.
+  Status add(std::unique_ptr<AdapterFactory> factory);
+  AdapterFactory* find(const std::string& name) const;
+  std::vector<std::string> names() const;
+
+ private:
+  std::map<std::string, std::unique_ptr<AdapterFactory>> factories_;
+};
+
+}  // namespace switchboard::router

@@ -1,0 +1,206 @@
+#pragma once
+
+// The Desk is Switchboard's core, synchronous and single-threaded: it holds every
+// contact, identity and conversation, runs the lifecycle machine, and turns each
+// request into the events and records to store (a Commit). It does no I/O and never
+// blocks; the Router (router.h) runs it on one executor, makes its commits durable,
+// then answers. A request that fails leaves the Desk and the Commit untouched.
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <switchboard/router/error.h>
+#include <switchboard/router/identity.h>
+#include <switchboard/router/lifecycle.h>
+#include <switchboard/router/limits.h>
+#include <switchboard/router/model.h>
+#include <switchboard/router/store.h>
+
+namespace switchboard::router {
+
+// What the Desk may ask about the running channels when it picks a reply channel.
+class ChannelDirectory {
+ public:
+  virtual ~ChannelDirectory() = default;
+  // Capabilities of a channel whose adapter runs, nothing when none runs.
+  virtual std::optional<ChannelCapabilities> capabilities(const std::string& channel) const = 0;
+  virtual bool has_live_session(const std::string& channel, const std::string& address) const = 0;
+};
+
+struct SendMessageCommand {
+  std::string conversation_id;
+  std::string text;
+  std::string channel;  // empty: the router picks
+  std::string request_id;
+  std::string author_id;
+  std::vector<AttachmentRef> attachments;
+  bool from_bot = false;
+};
+
+struct SendMessageResult {
+  uint64_t seq = 0;
+  std::string channel;
+  std::string address;
+  std::string outbound_id;
+  DeliveryStatus status = DeliveryStatus::kPending;
+  std::string detail;
+  bool duplicate = false;
+  bool adapter_running = false;
+};
+
+struct TransferCommand {
+  std::string conversation_id;
+  std::string agent_id;  // exactly one of agent_id and queue
+  std::string queue;
+  std::string reason;
+};
+
+struct ConversationFilter {
+  std::set<ConversationState> states;
+  std::string queue;
+  std::string assignee_id;
+  std::string channel;
+  std::string label;
+  std::string contact_id;
+};
+
+struct ConversationPage {
+  std::vector<Conversation> conversations;
+  std::string next_page_token;
+};
+
+// A conversation after a command, with the events the command wrote.
+struct ConversationUpdate {
+  Conversation conversation;
+  std::vector<Event> events;
+};
+
+struct ContactUpdate {
+  std::string display_name;  // empty: unchanged
+  Attributes set_attributes;
+  std::vector<std::string> remove_attributes;
+};
+
+struct MergeResult {
+  Contact contact;
+  std::string merge_id;
+};
+
+struct UnmergeResult {
+  Contact target;
+  Contact restored;
+};
+
+struct EraseResult {
+  uint32_t conversations = 0;
+  uint32_t events = 0;
+};
+
+struct QueueStats {
+  std::string queue;
+  std::map<std::string, uint32_t> conversations_by_state;
+  uint32_t agents_online = 0;
+};
+
+struct DeskOptions {
+  Limits limits;
+  std::string default_queue = "default";
+  std::string default_phone_region = "US";
+};
+
+class Desk {
+ public:
+  using Now = std::function<Timestamp()>;
+
+  Desk(DeskOptions options, Now now);
+  ~Desk();
+  Desk(const Desk&) = delete;
+  Desk& operator=(const Desk&) = delete;
+
+  // --- the message path ---------------------------------------------------------
+  // Finds or creates the contact for the message's identity, joins its open
+  // conversation (or opens one), records a channel switch, fires Inbound. A repeat of
+  // (channel, external_id) answers the first result with duplicate = true.
+  Result<IngestResult> ingest(const InboundMessage& message, Commit& out);
+  Result<SendMessageResult> send_message(const SendMessageCommand& command, const ChannelDirectory& channels,
+                                         const std::string& actor, Commit& out);
+  // The outcome of an outbound delivery, reported by its adapter.
+  Status report_delivery(const std::string& outbound_id, DeliveryStatus status, const std::string& reason,
+                         Commit& out);
+
+  // --- conversation commands; each answers the conversation and the new events --
+  Result<ConversationUpdate> add_note(const std::string& conversation_id, const std::string& text,
+                                      const std::string& actor, Commit& out);
+  Result<ConversationUpdate> assign(const std::string& conversation_id, const std::string& agent_id,
+                                    const std::string& actor, Commit& out);
+  Result<ConversationUpdate> transfer(const TransferCommand& command, const std::string& actor, Commit& out);
+  Result<ConversationUpdate> handoff(const std::string& conversation_id, const std::string& reason,
+                                     const std::string& queue, const std::string& actor, Commit& out);
+  Result<ConversationUpdate> snooze(const std::string& conversation_id, Timestamp until, const std::string& actor,
+                                    Commit& out);
+  Result<ConversationUpdate> resolve(const std::string& conversation_id, const std::string& actor, Commit& out);
+  Result<ConversationUpdate> reopen(const std::string& conversation_id, const std::string& actor, Commit& out);
+  Result<ConversationUpdate> set_attributes(const std::string& conversation_id, const Attributes& set,
+                                            const std::vector<std::string>& remove, const std::string& actor,
+                                            Commit& out);
+  Result<ConversationUpdate> set_labels(const std::string& conversation_id, const std::vector<std::string>& labels,
+                                        const std::string& actor, Commit& out);
+  Result<ConversationUpdate> set_priority(const std::string& conversation_id, int32_t priority,
+                                          const std::string& actor, Commit& out);
+
+  // Wakes snoozed conversations and closes resolved ones whose reopen window ended,
+  // for every deadline up to now. Returns the earliest deadline still pending.
+  std::optional<Timestamp> run_due_timers(Commit& out);
+  std::optional<Timestamp> next_deadline() const;
+
+  // --- queries ------------------------------------------------------------------
+  Result<Conversation> conversation(const std::string& conversation_id) const;
+  Result<ConversationPage> list_conversations(const ConversationFilter& filter, std::size_t page_size,
+                                              const std::string& page_token) const;
+  // The contact's open conversation, else its latest one.
+  Result<Conversation> current_conversation(const Identity& identity) const;
+  // The contact's other conversations, newest first.
+  std::vector<Conversation> earlier_conversations(const Conversation& conversation) const;
+
+  // --- contacts -----------------------------------------------------------------
+  Result<Contact> contact(const std::string& contact_id) const;
+  Result<Contact> find_contact(const Identity& identity) const;
+  Result<Contact> update_contact(const std::string& contact_id, const ContactUpdate& update, Commit& out);
+  Result<Contact> link_identity(const std::string& contact_id, const Identity& identity, const std::string& actor,
+                                Commit& out);
+  Result<Contact> unlink_identity(const std::string& contact_id, const Identity& identity,
+                                  const std::string& actor, Commit& out);
+  Result<MergeResult> merge_contacts(const std::string& target_id, const std::string& source_id,
+                                     const std::string& actor, Commit& out);
+  Result<UnmergeResult> unmerge_contact(const std::string& merge_id, const std::string& actor, Commit& out);
+  Result<EraseResult> delete_contact(const std::string& contact_id, Commit& out);
+
+  // --- agents and queues (routing proper comes with the routing issue) -----------
+  Result<Agent> upsert_agent(const Agent& agent, Commit& out);
+  Result<Agent> set_agent_status(const std::string& agent_id, AgentStatus status, const std::string& actor,
+                                 Commit& out);
+  std::vector<Agent> agents() const;
+  Result<Queue> upsert_queue(const Queue& queue);
+  std::vector<Queue> queues() const;
+  Result<QueueStats> queue_stats(const std::string& queue) const;
+
+  const IdentityNormalizer& normalizer() const { return normalizer_; }
+  const Limits& limits() const { return options_.limits; }
+  std::size_t conversation_count() const;
+  std::size_t contact_count() const;
+
+ private:
+  struct State;
+  IdentityNormalizer normalizer_;
+  DeskOptions options_;
+  Now now_;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace switchboard::router

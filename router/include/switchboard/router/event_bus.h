@@ -1,0 +1,81 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <switchboard/router/model.h>
+#include <switchboard/router/store.h>
+
+namespace switchboard::router {
+
+// Which events a subscriber wants; an empty set matches everything.
+struct EventFilter {
+  std::set<std::string> queues;
+  std::set<std::string> agent_ids;
+  std::set<std::string> conversation_ids;
+  std::set<std::size_t> kinds;  // EventBody::index() values
+
+  bool matches(const Event& event) const;
+};
+
+// One subscriber's view of the log: first the stored events after its cursor, then
+// live ones, in cursor order, none twice. Live events wait in a bounded buffer; a
+// subscriber that lets it overflow is cut off (overflowed() turns true) so that it
+// never slows the router; it resumes later from the last cursor it got.
+class Subscription {
+ public:
+  // Called, from a publishing thread, when next() has something new to give.
+  using Wakeup = std::function<void()>;
+
+  // The next event, or nothing for now. Reads stored events while catching up.
+  std::optional<Event> next();
+  bool overflowed() const;
+  void cancel();
+
+ private:
+  friend class EventBus;
+  Subscription(const Store& store, EventFilter filter, uint64_t after, uint64_t live_from, std::size_t buffer,
+               Wakeup wakeup);
+  void offer(const Event& event);  // from EventBus::publish
+
+  const Store& store_;
+  const EventFilter filter_;
+  const std::size_t buffer_limit_;
+  const uint64_t live_from_;  // events up to here come from the store
+  uint64_t last_cursor_;      // the last cursor handed out
+  std::deque<Event> catch_up_;
+
+  mutable std::mutex mutex_;  // guards what publish touches: live_, overflowed_, cancelled_, wakeup_
+  std::deque<Event> live_;
+  bool overflowed_ = false;
+  bool cancelled_ = false;
+  Wakeup wakeup_;
+};
+
+// Fans committed events out to subscriptions. Thread-safe; publish never blocks on
+// a subscriber.
+class EventBus {
+ public:
+  EventBus(const Store& store, std::size_t buffer_per_subscriber);
+
+  // `after` = 0 with from_now: only events committed from now on.
+  std::shared_ptr<Subscription> subscribe(EventFilter filter, std::optional<uint64_t> after,
+                                          Subscription::Wakeup wakeup);
+  void publish(const std::vector<Event>& events);
+  std::size_t subscriber_count() const;
+
+ private:
+  const Store& store_;
+  const std::size_t buffer_;
+  mutable std::mutex mutex_;
+  std::vector<std::weak_ptr<Subscription>> subscribers_;
+};
+
+}  // namespace switchboard::router

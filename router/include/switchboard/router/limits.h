@@ -1,0 +1,34 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace switchboard::router {
+
+// Every bound on untrusted input and on the router's own buffers, in one place.
+// switchboardd fills it from the config's `limits` (config.proto); zero there keeps
+// these defaults.
+struct Limits {
+  std::size_t max_text_bytes = 64 * 1024;
+  std::size_t max_address_bytes = 320;  // RFC 5321 path length, the longest address we know
+  std::size_t max_channel_bytes = 64;
+  std::size_t max_external_id_bytes = 256;
+  std::size_t max_display_name_bytes = 256;
+  std::size_t max_metadata_entries = 64;
+  std::size_t max_attribute_entries = 128;
+  std::size_t max_attribute_bytes = 4096;
+  std::size_t max_labels = 64;
+  std::size_t max_label_bytes = 64;
+  std::size_t max_reason_bytes = 1024;
+  std::size_t max_identities_per_contact = 100;
+  std::size_t max_request_id_bytes = 128;
+  std::size_t max_page_size = 500;
+  std::size_t max_context_events = 1000;
+  std::size_t subscriber_buffer = 10000;
+  // How many (channel, external_id) and request_id answers are remembered for
+  // dropping redeliveries; the oldest are forgotten first.
+  std::size_t dedupe_entries = 1'000'000;
+  std::chrono::seconds reopen_window = std::chrono::hours(24 * 7);
+};
+
+}  // namespace switchboard::router

@@ -1,0 +1,235 @@
+#pragma once
+
+// The customer-service vocabulary of Switchboard: contacts and their identities,
+// conversations, messages and the events of a conversation's timeline. Plain data,
+// no behaviour; the Desk (desk.h) owns and changes them.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace switchboard::router {
+
+using Clock = std::chrono::system_clock;
+using Timestamp = Clock::time_point;
+using Attributes = std::map<std::string, std::string>;
+
+// A customer's address on one channel. `address` is normalised (identity.h).
+struct Identity {
+  std::string channel;
+  std::string address;
+  bool verified = false;
+
+  std::string key() const { return channel + ':' + address; }
+  friend bool operator==(const Identity& a, const Identity& b) {
+    return a.channel == b.channel && a.address == b.address;
+  }
+};
+
+struct Contact {
+  std::string id;
+  std::string display_name;
+  std::vector<Identity> identities;
+  Attributes attributes;
+  Timestamp created_at;
+  std::string merged_into;  // set while folded into another contact
+};
+
+enum class ConversationState : uint8_t { kNew, kBot, kQueued, kAssigned, kSnoozed, kResolved, kClosed };
+const char* to_string(ConversationState state);
+
+struct ChannelLeg {
+  std::string channel;
+  std::string address;
+  Timestamp first_at;
+  Timestamp last_at;
+};
+
+enum class Direction : uint8_t { kInbound, kOutbound, kNote };
+enum class DeliveryStatus : uint8_t { kNone, kPending, kSent, kDelivered, kRead, kFailed };
+
+struct AttachmentRef {
+  std::string url;
+  std::string content_type;
+  std::string filename;
+  uint64_t size_bytes = 0;
+};
+
+struct Message {
+  Direction direction = Direction::kInbound;
+  std::string channel;
+  std::string address;
+  std::string text;
+  std::vector<AttachmentRef> attachments;
+  std::string external_id;
+  DeliveryStatus status = DeliveryStatus::kNone;
+  std::string author_id;
+  std::map<std::string, std::string> metadata;
+};
+
+// Event bodies, one per kind of timeline entry (events.proto mirrors them).
+struct StateChanged {
+  ConversationState from;
+  ConversationState to;
+  std::string trigger;
+};
+struct ChannelSwitched {
+  std::string from_channel;
+  std::string to_channel;
+};
+struct Assigned {
+  std::string agent_id;
+};
+struct Unassigned {
+  std::string agent_id;
+  std::string reason;
+};
+struct Transferred {
+  std::string from_agent_id;
+  std::string to_agent_id;
+  std::string to_queue;
+  std::string reason;
+  uint32_t transfer_count = 0;
+};
+struct HandedOff {
+  std::string reason;
+  std::string queue;
+};
+struct Snoozed {
+  Timestamp until;
+};
+struct Woke {};
+struct Resolved {
+  std::string by;
+};
+struct Reopened {
+  uint32_t reopen_count = 0;
+};
+struct Closed {};
+struct ConversationOpened {
+  std::string contact_id;
+  std::string queue;
+  std::string previous_conversation_id;
+};
+struct AttributesChanged {
+  Attributes set;
+  std::vector<std::string> removed;
+};
+struct LabelsChanged {
+  std::vector<std::string> labels;
+};
+struct PriorityChanged {
+  int32_t priority = 0;
+};
+struct DeliveryUpdated {
+  uint64_t message_seq = 0;
+  DeliveryStatus status = DeliveryStatus::kNone;
+  std::string reason;
+};
+struct ContactChanged {
+  std::string contact_id;
+  std::string change;  // linked, unlinked, merged, unmerged, updated
+  std::string other_contact_id;
+};
+
+using EventBody = std::variant<Message, StateChanged, ChannelSwitched, Assigned, Unassigned, Transferred,
+                               HandedOff, Snoozed, Woke, Resolved, Reopened, Closed, ConversationOpened,
+                               AttributesChanged, LabelsChanged, PriorityChanged, DeliveryUpdated,
+                               ContactChanged>;
+
+// One entry of a conversation's timeline.
+struct Event {
+  uint64_t cursor = 0;  // position in the whole log, assigned when appended
+  std::string conversation_id;
+  uint64_t seq = 0;  // per conversation, 1, 2, 3, ... without gaps
+  Timestamp at;
+  std::string actor;
+  std::string queue;        // the conversation's queue right after the event
+  std::string assignee_id;  // and its assignee
+  EventBody body;
+};
+
+struct Conversation {
+  std::string id;
+  std::string contact_id;
+  ConversationState state = ConversationState::kNew;
+  std::string active_channel;
+  std::vector<ChannelLeg> legs;
+  std::string assignee_id;
+  std::string queue;
+  int32_t priority = 0;
+  std::vector<std::string> labels;
+  Attributes attributes;
+  uint32_t transfer_count = 0;
+  uint32_t reopen_count = 0;
+  Timestamp created_at;
+  Timestamp updated_at;
+  uint64_t last_seq = 0;
+  std::string previous_conversation_id;
+  std::optional<Timestamp> snoozed_until;
+  std::optional<Timestamp> resolved_at;
+  std::optional<Timestamp> last_inbound_at;
+
+  bool open() const { return state != ConversationState::kResolved && state != ConversationState::kClosed; }
+  const ChannelLeg* leg(const std::string& channel) const;
+};
+
+// A message from a customer, as an adapter hands it to the router.
+struct InboundMessage {
+  std::string channel;
+  std::string address;
+  std::string external_id;
+  std::string text;
+  std::string display_name;
+  std::optional<Timestamp> sent_at;
+  std::map<std::string, std::string> metadata;
+  bool verified = false;
+  std::string queue;
+  std::vector<AttachmentRef> attachments;
+};
+
+struct IngestResult {
+  std::string contact_id;
+  std::string conversation_id;
+  uint64_t seq = 0;
+  bool duplicate = false;
+};
+
+// What a channel can carry, as its adapter declares it.
+struct ChannelCapabilities {
+  std::string channel;
+  bool synchronous = false;  // the customer waits for the answer (chat, phone)
+  bool rich_text = false;
+  uint32_t max_text_length = 0;                 // 0: no limit
+  std::chrono::seconds reply_window{0};         // 0: no window (Meta's is 24 h)
+};
+
+enum class AgentStatus : uint8_t { kOnline, kAway, kOffline };
+const char* to_string(AgentStatus status);
+
+struct Agent {
+  std::string id;
+  std::string name;
+  AgentStatus status = AgentStatus::kOffline;
+  std::vector<std::string> skills;
+  std::map<std::string, uint32_t> capacity;  // per channel kind: {"voice": 1, "chat": 3}
+  std::chrono::seconds wrap_up{0};
+  Timestamp status_since;
+
+  bool available() const { return status == AgentStatus::kOnline; }
+};
+
+struct Queue {
+  std::string name;
+  std::string strategy = "round_robin";
+  std::vector<std::string> required_skills;
+  std::string bot_id;  // conversations start with this bot when set
+  std::string overflow_queue;
+  std::chrono::seconds overflow_after{0};
+};
+
+}  // namespace switchboard::router

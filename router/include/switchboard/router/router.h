@@ -1,0 +1,126 @@
+#pragma once
+
+// The Router is what adapters and the gRPC API talk to. It runs the Desk on one
+// strand, so conversation state needs no locks; makes each step's Commit durable in
+// the Store; and only then answers the caller, publishes the events and hands
+// outbound messages to their adapters (DESIGN.md "Threading and the message path").
+//
+// Every method is thread-safe and returns at once; `done` runs later on a router or
+// store thread and must not block. Answers come in the order requests reached the
+// strand.
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <switchboard/router/adapter.h>
+#include <switchboard/router/desk.h>
+#include <switchboard/router/event_bus.h>
+#include <switchboard/router/store.h>
+
+namespace switchboard::router {
+
+template <typename T>
+using Callback = std::function<void(Result<T>)>;
+
+struct ConversationContext {
+  Contact contact;
+  Conversation conversation;
+  std::vector<Event> events;
+  std::vector<Conversation> earlier_conversations;
+};
+
+struct RouterOptions {
+  DeskOptions desk;
+  std::function<Timestamp()> now = [] { return Clock::now(); };
+};
+
+class Router final : public AdapterHost {
+ public:
+  // The io_context runs the router's strand and timers; the caller runs it on as
+  // many threads as it likes.
+  Router(boost::asio::io_context& io, std::unique_ptr<Store> store, RouterOptions options = {});
+  ~Router() override;
+
+  // Starts the adapters that were added (each start() must not block).
+  Status start_adapters();
+  // Stops adapters and timers; what was acknowledged stays acknowledged.
+  void stop();
+  // Takes an adapter into service; its channels become reply targets.
+  void add_adapter(std::unique_ptr<Adapter> adapter);
+
+  // AdapterHost
+  void ingest(InboundMessage message, Callback<IngestResult> done) override;
+  void report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason) override;
+
+  void send_message(SendMessageCommand command, std::string actor, Callback<SendMessageResult> done);
+  void add_note(std::string conversation_id, std::string text, std::string actor, Callback<ConversationUpdate> done);
+  void assign(std::string conversation_id, std::string agent_id, std::string actor, Callback<ConversationUpdate> done);
+  void transfer(TransferCommand command, std::string actor, Callback<ConversationUpdate> done);
+  void handoff(std::string conversation_id, std::string reason, std::string queue, std::string actor,
+               Callback<ConversationUpdate> done);
+  void snooze(std::string conversation_id, Timestamp until, std::string actor, Callback<ConversationUpdate> done);
+  void resolve(std::string conversation_id, std::string actor, Callback<ConversationUpdate> done);
+  void reopen(std::string conversation_id, std::string actor, Callback<ConversationUpdate> done);
+  void set_attributes(std::string conversation_id, Attributes set, std::vector<std::string> remove,
+                      std::string actor, Callback<ConversationUpdate> done);
+  void set_labels(std::string conversation_id, std::vector<std::string> labels, std::string actor,
+                  Callback<ConversationUpdate> done);
+  void set_priority(std::string conversation_id, int32_t priority, std::string actor,
+                    Callback<ConversationUpdate> done);
+
+  void get_conversation(std::string conversation_id, Callback<Conversation> done);
+  void list_conversations(ConversationFilter filter, std::size_t page_size, std::string page_token,
+                          Callback<ConversationPage> done);
+  // By conversation id, or by identity (the contact's open or latest conversation).
+  void get_context(std::string conversation_id, std::optional<Identity> identity, std::size_t last_events,
+                   Callback<ConversationContext> done);
+
+  void get_contact(std::string contact_id, Callback<Contact> done);
+  void find_contact(Identity identity, Callback<Contact> done);
+  void update_contact(std::string contact_id, ContactUpdate update, Callback<Contact> done);
+  void link_identity(std::string contact_id, Identity identity, std::string actor, Callback<Contact> done);
+  void unlink_identity(std::string contact_id, Identity identity, std::string actor, Callback<Contact> done);
+  void merge_contacts(std::string target_id, std::string source_id, std::string actor, Callback<MergeResult> done);
+  void unmerge_contact(std::string merge_id, std::string actor, Callback<UnmergeResult> done);
+  void delete_contact(std::string contact_id, Callback<EraseResult> done);
+
+  void upsert_agent(Agent agent, Callback<Agent> done);
+  void set_agent_status(std::string agent_id, AgentStatus status, std::string actor, Callback<Agent> done);
+  void list_agents(Callback<std::vector<Agent>> done);
+  void upsert_queue(Queue queue, Callback<Queue> done);
+  void list_queues(Callback<std::vector<Queue>> done);
+  void queue_stats(std::string queue, Callback<QueueStats> done);
+
+  EventBus& events() { return bus_; }
+  const Store& store() const { return *store_; }
+  const Limits& limits() const { return options_.desk.limits; }
+
+ private:
+  class Channels;
+
+  // Runs `step` on the strand; commits what it wrote; then answers and publishes.
+  template <typename T, typename Step>
+  void run(Step step, Callback<T> done);
+  void after_commit(const Commit& commit);
+  void deliver(const OutboxEntry& entry);
+  void arm_timer();
+
+  boost::asio::io_context& io_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
+  boost::asio::steady_timer timer_;
+  std::unique_ptr<Store> store_;
+  RouterOptions options_;
+  Desk desk_;
+  EventBus bus_;
+  std::unique_ptr<Channels> channels_;
+  std::vector<std::unique_ptr<Adapter>> adapters_;
+  bool stopped_ = false;
+};
+
+}  // namespace switchboard::router

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <switchboard/router/error.h>
+#include <switchboard/router/model.h>
+
+namespace switchboard::router {
+
+// An outbound message waiting for, or done with, its adapter.
+struct OutboxEntry {
+  std::string outbound_id;
+  std::string conversation_id;
+  uint64_t seq = 0;  // the outbound message event
+  std::string channel;
+  std::string address;
+  std::string text;
+  std::vector<AttachmentRef> attachments;
+  DeliveryStatus status = DeliveryStatus::kPending;
+  uint32_t attempts = 0;
+};
+
+// Everything one router step changed, made durable together or not at all.
+struct Commit {
+  std::vector<Event> events;  // cursors assigned, in order
+  std::vector<Contact> contacts;            // upserted, whole
+  std::vector<Conversation> conversations;  // upserted, whole
+  std::vector<OutboxEntry> outbox;          // upserted
+  std::vector<std::string> erased_contacts; // with all their conversations and events
+  std::vector<std::string> erased_conversations;
+
+  bool empty() const {
+    return events.empty() && contacts.empty() && conversations.empty() && outbox.empty() &&
+           erased_contacts.empty() && erased_conversations.empty();
+  }
+};
+
+// Where acknowledged work lives. The router appends commits in order; `done` runs
+// once the commit is durable (or has failed), in the order commits were appended,
+// on a thread of the store's choosing. Everything here is thread-safe.
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Makes `commit` durable, then calls `done`. An empty commit still waits for the
+  // commits before it, so it can order an answer after them.
+  virtual void append(Commit&& commit, std::function<void(Status)> done) = 0;
+
+  // Events with a cursor above `after`, oldest first, at most `limit`.
+  virtual std::vector<Event> events_after(uint64_t after, std::size_t limit) const = 0;
+  // The last `limit` events of one conversation, oldest first.
+  virtual std::vector<Event> timeline(const std::string& conversation_id, std::size_t limit) const = 0;
+  // The cursor of the newest durable event (0 when there is none).
+  virtual uint64_t head() const = 0;
+};
+
+// Keeps everything in memory: tests, benchmarks, and switchboardd's `memory:` store.
+// Lost on exit.
+std::unique_ptr<Store> make_memory_store();
+
+}  // namespace switchboard::router
