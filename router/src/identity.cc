@@ -1,0 +1,114 @@
+#include <switchboard/router/identity.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include <phonenumbers/phonenumberutil.h>
+
+namespace switchboard::router {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+bool printable(std::string_view s) {
+  // Control characters in an address are never legitimate and break logs and keys.
+  return std::none_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+}
+
+}  // namespace
+
+bool is_phone_channel(std::string_view channel) {
+  static constexpr std::array<std::string_view, 4> kPhoneChannels = {"phone", "sms", "whatsapp", "voice"};
+  return std::find(kPhoneChannels.begin(), kPhoneChannels.end(), channel) != kPhoneChannels.end();
+}
+
+IdentityNormalizer::IdentityNormalizer(std::string default_phone_region, Limits limits)
+    : default_region_(std::move(default_phone_region)), limits_(limits) {}
+
+IdentityNormalizer::~IdentityNormalizer() = default;
+
+Result<std::string> IdentityNormalizer::normalize_channel(std::string_view channel, std::string_view field) const {
+  if (channel.empty()) return invalid_argument(std::string(field), "required");
+  if (channel.size() > limits_.max_channel_bytes) {
+    return invalid_argument(std::string(field), "longer than " + std::to_string(limits_.max_channel_bytes) + " bytes");
+  }
+  const bool well_formed = std::all_of(channel.begin(), channel.end(), [](unsigned char c) {
+    return std::islower(c) || std::isdigit(c) || c == '_' || c == '-';
+  });
+  if (!well_formed) {
+    return invalid_argument(std::string(field), "'" + std::string(channel) +
+                                                    "' is not a channel name (lowercase letters, digits, '_' and '-')");
+  }
+  return std::string(channel);
+}
+
+Result<Identity> IdentityNormalizer::normalize(std::string_view channel, std::string_view address, bool verified,
+                                               std::string_view field) const {
+  auto ch = normalize_channel(channel, "channel");
+  if (!ch) return ch.error();
+  const std::string_view trimmed = trim(address);
+  if (trimmed.empty()) return invalid_argument(std::string(field), "required");
+  if (trimmed.size() > limits_.max_address_bytes) {
+    return invalid_argument(std::string(field), "longer than " + std::to_string(limits_.max_address_bytes) + " bytes");
+  }
+  if (!printable(trimmed)) return invalid_argument(std::string(field), "contains control characters");
+
+  Result<std::string> normalised = std::string(trimmed);
+  if (*ch == "email") {
+    normalised = normalize_email(trimmed, field);
+  } else if (is_phone_channel(*ch)) {
+    normalised = normalize_phone(trimmed, field);
+  }
+  if (!normalised) return normalised.error();
+  return Identity{std::move(ch.value()), std::move(normalised.value()), verified};
+}
+
+Result<std::string> IdentityNormalizer::normalize_email(std::string_view address, std::string_view field) const {
+  const auto at = address.find('@');
+  const auto bad = [&](const std::string& why) {
+    return invalid_argument(std::string(field), "'" + std::string(address) + "' is not an email address: " + why);
+  };
+  if (at == std::string_view::npos) return bad("no '@'");
+  if (address.find('@', at + 1) != std::string_view::npos) return bad("more than one '@'");
+  const std::string_view local = address.substr(0, at);
+  const std::string_view domain = address.substr(at + 1);
+  if (local.empty() || local.size() > 64) return bad("the part before '@' must be 1 to 64 characters");
+  if (std::any_of(address.begin(), address.end(), [](unsigned char c) { return std::isspace(c); })) {
+    return bad("contains spaces");
+  }
+  const auto dot = domain.find('.');
+  if (domain.empty() || dot == std::string_view::npos || dot == 0 || domain.back() == '.' ||
+      domain.find("..") != std::string_view::npos) {
+    return bad("the domain needs a dot between labels");
+  }
+  return lower(address);
+}
+
+Result<std::string> IdentityNormalizer::normalize_phone(std::string_view address, std::string_view field) const {
+  using i18n::phonenumbers::PhoneNumber;
+  using i18n::phonenumbers::PhoneNumberUtil;
+  const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
+  PhoneNumber number;
+  if (util.Parse(std::string(address), default_region_, &number) != PhoneNumberUtil::NO_PARSING_ERROR ||
+      !util.IsPossibleNumber(number)) {
+    return invalid_argument(std::string(field), "'" + std::string(address) +
+                                                    "' is not a phone number (default region " + default_region_ +
+                                                    ")");
+  }
+  std::string e164;
+  util.Format(number, PhoneNumberUtil::E164, &e164);
+  return e164;
+}
+
+}  // namespace switchboard::router

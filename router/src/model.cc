@@ -1,0 +1,34 @@
+#include <switchboard/router/model.h>
+
+namespace switchboard::router {
+
+const char* to_string(ConversationState state) {
+  switch (state) {
+    case ConversationState::kNew: return "New";
+    case ConversationState::kBot: return "Bot";
+    case ConversationState::kQueued: return "Queued";
+    case ConversationState::kAssigned: return "Assigned";
+    case ConversationState::kSnoozed: return "Snoozed";
+    case ConversationState::kResolved: return "Resolved";
+    case ConversationState::kClosed: return "Closed";
+  }
+  return "?";
+}
+
+const char* to_string(AgentStatus status) {
+  switch (status) {
+    case AgentStatus::kOnline: return "online";
+    case AgentStatus::kAway: return "away";
+    case AgentStatus::kOffline: return "offline";
+  }
+  return "?";
+}
+
+const ChannelLeg* Conversation::leg(const std::string& channel) const {
+  for (const auto& l : legs) {
+    if (l.channel == channel) return &l;
+  }
+  return nullptr;
+}
+
+}  // namespace switchboard::router
