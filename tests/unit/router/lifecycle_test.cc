@@ -14,8 +14,7 @@ namespace {
 using S = ConversationState;
 using T = Trigger;
 
-constexpr std::array kAllStates = {S::kNew,     S::kBot,      S::kQueued, S::kAssigned,
-                                   S::kSnoozed, S::kResolved, S::kClosed};
+constexpr std::array kAllStates = {S::kNew, S::kBot, S::kQueued, S::kAssigned, S::kSnoozed, S::kResolved, S::kClosed};
 constexpr std::array kAllTriggers = {T::kInbound, T::kAgentReply, T::kBotReply, T::kHandoff,
                                      T::kAssign,  T::kUnassign,   T::kTransfer, T::kSnooze,
                                      T::kWake,    T::kResolve,    T::kReopen,   T::kReopenWindowExpired};
@@ -263,12 +262,10 @@ TEST(LifecycleTest, NamesStatesAsTheDesignDoes) {
 
 TEST(LifecycleTest, NamesTriggersAsTheDesignDoes) {
   const std::vector<std::pair<T, std::string>> names = {
-      {T::kInbound, "Inbound"},   {T::kAgentReply, "AgentReply"},
-      {T::kBotReply, "BotReply"}, {T::kHandoff, "Handoff"},
-      {T::kAssign, "Assign"},     {T::kUnassign, "Unassign"},
-      {T::kTransfer, "Transfer"}, {T::kSnooze, "Snooze"},
-      {T::kWake, "Wake"},         {T::kResolve, "Resolve"},
-      {T::kReopen, "Reopen"},     {T::kReopenWindowExpired, "ReopenWindowExpired"},
+      {T::kInbound, "Inbound"},   {T::kAgentReply, "AgentReply"}, {T::kBotReply, "BotReply"},
+      {T::kHandoff, "Handoff"},   {T::kAssign, "Assign"},         {T::kUnassign, "Unassign"},
+      {T::kTransfer, "Transfer"}, {T::kSnooze, "Snooze"},         {T::kWake, "Wake"},
+      {T::kResolve, "Resolve"},   {T::kReopen, "Reopen"},         {T::kReopenWindowExpired, "ReopenWindowExpired"},
   };
   for (const auto& [trigger, name] : names) EXPECT_EQ(to_string(trigger), name);
 }
