@@ -13,15 +13,15 @@ namespace {
 
 class MemoryStore final : public Store {
  public:
-  void append(Commit&& commit, std::function<void(Status)> done) override {
+  void append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) override {
     {
       std::unique_lock lock(mutex_);
-      for (const auto& id : commit.erased_conversations) erase_conversation(id);
-      for (auto& event : commit.events) {
+      for (const auto& id : commit->erased_conversations) erase_conversation(id);
+      for (const auto& event : commit->events) {
         by_conversation_[event.conversation_id].push_back(log_.size());
-        log_.push_back(std::move(event));
+        log_.push_back(event);
       }
-      for (auto& entry : commit.outbox) outbox_[entry.outbound_id] = std::move(entry);
+      for (const auto& entry : commit->outbox) outbox_[entry.outbound_id] = entry;
     }
     done(ok_status());
   }

@@ -195,8 +195,9 @@ class Desk {
   std::size_t conversation_count() const;
   std::size_t contact_count() const;
 
+  struct State;  // opaque: defined and used only inside the library
+
  private:
-  struct State;
   IdentityNormalizer normalizer_;
   DeskOptions options_;
   Now now_;

@@ -120,6 +120,7 @@ class Router final : public AdapterHost {
   EventBus bus_;
   std::unique_ptr<Channels> channels_;
   std::vector<std::unique_ptr<Adapter>> adapters_;
+  std::optional<Timestamp> armed_for_;  // the deadline timer_ waits for
   bool stopped_ = false;
 };
 

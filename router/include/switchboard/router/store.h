@@ -47,8 +47,9 @@ class Store {
   virtual ~Store() = default;
 
   // Makes `commit` durable, then calls `done`. An empty commit still waits for the
-  // commits before it, so it can order an answer after them.
-  virtual void append(Commit&& commit, std::function<void(Status)> done) = 0;
+  // commits before it, so it can order an answer after them. The router keeps its
+  // own reference to publish the events once done runs.
+  virtual void append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) = 0;
 
   // Events with a cursor above `after`, oldest first, at most `limit`.
   virtual std::vector<Event> events_after(uint64_t after, std::size_t limit) const = 0;

@@ -1,0 +1,542 @@
+// The Desk's message path: ingest, replies, delivery reports, timers and queries.
+// Conversation commands are in desk_commands.cc, contacts in desk_contacts.cc.
+
+#include <switchboard/router/desk.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "desk_state.h"
+
+namespace switchboard::router {
+namespace {
+
+std::string too_long(std::size_t limit) { return "longer than " + std::to_string(limit) + " bytes"; }
+
+Status check_text(const std::string& text, bool required, const Limits& limits, const std::string& field) {
+  if (required && text.empty()) return invalid_argument(field, "required");
+  if (text.size() > limits.max_text_bytes) return invalid_argument(field, too_long(limits.max_text_bytes));
+  if (!valid_utf8(text)) return invalid_argument(field, "not valid UTF-8");
+  return ok_status();
+}
+
+Status check_map(const std::map<std::string, std::string>& map, std::size_t max_entries, const Limits& limits,
+                 const std::string& field) {
+  if (map.size() > max_entries) return invalid_argument(field, "more than " + std::to_string(max_entries) + " entries");
+  for (const auto& [k, v] : map) {
+    if (k.empty()) return invalid_argument(field, "empty key");
+    if (k.size() > limits.max_attribute_bytes || v.size() > limits.max_attribute_bytes) {
+      return invalid_argument(field + "[" + k.substr(0, 64) + "]", too_long(limits.max_attribute_bytes));
+    }
+  }
+  return ok_status();
+}
+
+void touch_leg(Conversation& c, const std::string& channel, const std::string& address, Timestamp at) {
+  for (auto& leg : c.legs) {
+    if (leg.channel == channel) {
+      leg.address = address;
+      leg.last_at = at;
+      return;
+    }
+  }
+  c.legs.push_back(ChannelLeg{channel, address, at, at});
+}
+
+}  // namespace
+
+std::string make_id(const char* prefix, uint64_t n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%010llu", prefix, static_cast<unsigned long long>(n));
+  return buf;
+}
+
+bool valid_utf8(std::string_view s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t more;
+    uint32_t cp;
+    if ((lead & 0xe0) == 0xc0) {
+      more = 1, cp = lead & 0x1f;
+    } else if ((lead & 0xf0) == 0xe0) {
+      more = 2, cp = lead & 0x0f;
+    } else if ((lead & 0xf8) == 0xf0) {
+      more = 3, cp = lead & 0x07;
+    } else {
+      return false;
+    }
+    if (i + more >= s.size()) return false;
+    for (std::size_t k = 1; k <= more; ++k) {
+      const auto next = static_cast<unsigned char>(s[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (next & 0x3f);
+    }
+    static constexpr uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kSmallest[more] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;  // overlong, surrogate
+    i += more + 1;
+  }
+  return true;
+}
+
+// --- State helpers --------------------------------------------------------------------
+
+Result<ConversationSlot*> Desk::State::find_conversation(const std::string& id, const char* field) {
+  if (id.empty()) return invalid_argument(field, "required");
+  auto it = conversations.find(id);
+  if (it == conversations.end()) return not_found(field, "no conversation '" + id + "'");
+  return &it->second;
+}
+
+Result<Contact*> Desk::State::find_contact(const std::string& id, const char* field) {
+  if (id.empty()) return invalid_argument(field, "required");
+  auto it = contacts.find(id);
+  if (it == contacts.end()) return not_found(field, "no contact '" + id + "'");
+  return &it->second;
+}
+
+bool Desk::State::agent_available(const std::string& agent_id) const {
+  auto it = agents.find(agent_id);
+  return it != agents.end() && it->second.available();
+}
+
+TriggerFacts Desk::State::facts_for(const Conversation& c) const {
+  TriggerFacts facts;
+  auto q = queues.find(c.queue);
+  facts.queue_has_bot = q != queues.end() && !q->second.bot_id.empty();
+  facts.assignee_available = !c.assignee_id.empty() && agent_available(c.assignee_id);
+  return facts;
+}
+
+const Event& Desk::State::append(Conversation& c, EventBody body, const std::string& actor, Timestamp at,
+                                 Commit& out) {
+  c.updated_at = at;
+  Event& e = out.events.emplace_back();
+  e.cursor = next_cursor++;
+  e.conversation_id = c.id;
+  e.seq = ++c.last_seq;
+  e.at = at;
+  e.actor = actor;
+  e.queue = c.queue;
+  e.assignee_id = c.assignee_id;
+  e.body = std::move(body);
+  return e;
+}
+
+Result<Step> Desk::State::fire(ConversationSlot& slot, Trigger trigger, const TriggerFacts& facts,
+                               const std::string& actor, Timestamp at, std::chrono::seconds reopen_window,
+                               Commit& out) {
+  Conversation& c = slot.data;
+  const Step step = slot.lifecycle.fire(trigger, facts);
+  if (!step.accepted) {
+    return failed_precondition("conversation " + c.id + " is " + to_string(c.state) + "; " + to_string(trigger) +
+                               " is not allowed there");
+  }
+  c.state = step.to;
+  if (step.effects & kClearAssignee) c.assignee_id.clear();
+  if (step.effects & kCountTransfer) ++c.transfer_count;
+  if (step.effects & kStartReopenWindow) {
+    c.resolved_at = at;
+    c.snoozed_until.reset();
+    deadlines.emplace(at + reopen_window, Deadline{c.id, DeadlineKind::kClose});
+  }
+  if (step.from == ConversationState::kSnoozed) c.snoozed_until.reset();
+  if (step.effects & kCountReopen) {
+    ++c.reopen_count;
+    c.resolved_at.reset();
+    append(c, Reopened{c.reopen_count}, actor, at, out);
+  }
+  if (step.from != step.to) append(c, StateChanged{step.from, step.to, to_string(trigger)}, actor, at, out);
+  return step;
+}
+
+void Desk::State::close(ConversationSlot& slot, Timestamp at, Commit& out) {
+  Conversation& c = slot.data;
+  fire(slot, Trigger::kReopenWindowExpired, {}, "system", at, {}, out).value();
+  append(c, Closed{}, "system", at, out);
+  save(c, out);
+  if (auto cur = current.find(c.contact_id); cur != current.end() && cur->second == c.id) current.erase(cur);
+}
+
+ConversationSlot* Desk::State::latest_of(const std::string& contact_id) {
+  auto it = conversations_of.find(contact_id);
+  if (it == conversations_of.end() || it->second.empty()) return nullptr;
+  return &conversations.at(it->second.back());
+}
+
+void Desk::State::recompute_current(const std::string& contact_id) {
+  current.erase(contact_id);
+  ConversationSlot* latest = latest_of(contact_id);
+  if (latest && latest->data.state != ConversationState::kClosed) current[contact_id] = latest->data.id;
+}
+
+// --- Desk -------------------------------------------------------------------------------
+
+Desk::Desk(DeskOptions options, Now now)
+    : normalizer_(options.default_phone_region, options.limits),
+      options_(std::move(options)),
+      now_(std::move(now)),
+      state_(std::make_unique<State>(options_.limits)) {
+  state_->queues.emplace(options_.default_queue, Queue{.name = options_.default_queue});
+}
+
+Desk::~Desk() = default;
+
+std::size_t Desk::conversation_count() const { return state_->conversations.size(); }
+std::size_t Desk::contact_count() const { return state_->contacts.size(); }
+
+namespace {
+
+Status check_inbound(const InboundMessage& m, const Limits& limits) {
+  if (auto s = check_text(m.text, m.attachments.empty(), limits, "message.text"); !s) return s;
+  if (m.external_id.size() > limits.max_external_id_bytes) {
+    return invalid_argument("message.external_id", too_long(limits.max_external_id_bytes));
+  }
+  if (m.display_name.size() > limits.max_display_name_bytes || !valid_utf8(m.display_name)) {
+    return invalid_argument("message.display_name", "longer than " + std::to_string(limits.max_display_name_bytes) +
+                                                        " bytes or not UTF-8");
+  }
+  return check_map(m.metadata, limits.max_metadata_entries, limits, "message.metadata");
+}
+
+}  // namespace
+
+Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
+  State& s = *state_;
+  auto identity = normalizer_.normalize(m.channel, m.address, m.verified, "message.address");
+  if (!identity) {
+    Error e = identity.error();
+    if (e.field == "channel") e.field = "message.channel";
+    return e;
+  }
+  if (auto ok = check_inbound(m, options_.limits); !ok) return ok.error();
+  const std::string queue = m.queue.empty() ? options_.default_queue : m.queue;
+  if (!s.queues.contains(queue)) return invalid_argument("message.queue", "no queue '" + queue + "'");
+
+  std::string dedupe_key;
+  if (!m.external_id.empty()) {
+    dedupe_key = identity->channel + '\0' + m.external_id;
+    if (const IngestResult* seen = s.inbound_seen.find(dedupe_key)) {
+      IngestResult again = *seen;
+      again.duplicate = true;
+      return again;
+    }
+  }
+  const Timestamp at = now_();
+
+  // Whose message is it? A new identity is a new contact; linking is explicit or verified.
+  Contact* contact = nullptr;
+  if (auto owner = s.identity_owner.find(identity->key()); owner != s.identity_owner.end()) {
+    contact = &s.contacts.at(owner->second);
+    if (contact->display_name.empty() && !m.display_name.empty()) {
+      contact->display_name = m.display_name;
+      s.save(*contact, out);
+    }
+  } else {
+    const std::string id = make_id("ct_", s.next_contact++);
+    contact = &s.contacts.emplace(id, Contact{id, m.display_name, {*identity}, {}, at, {}}).first->second;
+    s.identity_owner.emplace(identity->key(), id);
+    s.save(*contact, out);
+  }
+
+  // Which conversation? The contact's current one, unless its reopen window ended.
+  ConversationSlot* slot = nullptr;
+  if (auto cur = s.current.find(contact->id); cur != s.current.end()) {
+    slot = &s.conversations.at(cur->second);
+    Conversation& c = slot->data;
+    if (c.state == ConversationState::kResolved && c.resolved_at &&
+        at > *c.resolved_at + options_.limits.reopen_window) {
+      s.close(*slot, at, out);
+      slot = nullptr;
+    }
+  }
+  const bool opened = slot == nullptr;
+  if (opened) {
+    const std::string id = make_id("cv_", s.next_conversation++);
+    ConversationSlot fresh{Conversation{}, Lifecycle{}};
+    fresh.data.id = id;
+    fresh.data.contact_id = contact->id;
+    fresh.data.queue = queue;
+    fresh.data.created_at = at;
+    if (ConversationSlot* previous = s.latest_of(contact->id)) fresh.data.previous_conversation_id = previous->data.id;
+    slot = &s.conversations.emplace(id, std::move(fresh)).first->second;
+    s.conversations_of[contact->id].push_back(id);
+    s.current[contact->id] = id;
+    s.append(slot->data, ConversationOpened{contact->id, queue, slot->data.previous_conversation_id}, "customer", at,
+             out);
+  }
+  Conversation& c = slot->data;
+
+  if (!c.active_channel.empty() && c.active_channel != identity->channel) {
+    s.append(c, ChannelSwitched{c.active_channel, identity->channel}, "customer", at, out);
+  }
+  c.active_channel = identity->channel;
+  touch_leg(c, identity->channel, identity->address, at);
+  c.last_inbound_at = at;
+
+  Message message{Direction::kInbound, identity->channel, identity->address, m.text,
+                  m.attachments,       m.external_id,     DeliveryStatus::kNone, "customer",
+                  m.metadata};
+  const uint64_t seq = s.append(c, std::move(message), "customer", at, out).seq;
+
+  TriggerFacts facts = s.facts_for(c);
+  facts.within_reopen_window = true;  // an expired window was handled above
+  // Inbound is accepted in every state a current conversation can be in.
+  s.fire(*slot, Trigger::kInbound, facts, "customer", at, options_.limits.reopen_window, out).value();
+  s.save(c, out);
+
+  IngestResult result{contact->id, c.id, seq, false};
+  if (!dedupe_key.empty()) s.inbound_seen.remember(std::move(dedupe_key), result);
+  return result;
+}
+
+// --- replies -------------------------------------------------------------------------------
+
+namespace {
+
+struct ReplyTarget {
+  std::string channel;
+  std::string address;
+  bool adapter_running = false;
+};
+
+// Why `channel` cannot carry the reply now, or empty when it can.
+std::string refusal(const ChannelCapabilities& caps, const Conversation& c, const std::string& address,
+                    std::size_t text_bytes, const ChannelDirectory& channels, Timestamp now) {
+  if (caps.synchronous && !channels.has_live_session(caps.channel, address)) {
+    return caps.channel + ": the customer is not connected";
+  }
+  if (caps.reply_window.count() > 0) {
+    const ChannelLeg* leg = c.leg(caps.channel);
+    if (!leg || now > leg->last_at + caps.reply_window) {
+      return caps.channel + ": outside its " + std::to_string(caps.reply_window.count()) + "s reply window";
+    }
+  }
+  if (caps.max_text_length > 0 && text_bytes > caps.max_text_length) {
+    return caps.channel + ": text longer than " + std::to_string(caps.max_text_length);
+  }
+  return {};
+}
+
+// The customer's addresses, best first: the active channel, then the legs by how
+// recently the customer used them, then identities never used in this conversation.
+std::vector<ReplyTarget> candidates(const Conversation& c, const Contact& contact) {
+  std::vector<const ChannelLeg*> legs;
+  for (const auto& leg : c.legs) legs.push_back(&leg);
+  std::stable_sort(legs.begin(), legs.end(), [&](const ChannelLeg* a, const ChannelLeg* b) {
+    if ((a->channel == c.active_channel) != (b->channel == c.active_channel)) return a->channel == c.active_channel;
+    return a->last_at > b->last_at;
+  });
+  std::vector<ReplyTarget> out;
+  for (const auto* leg : legs) out.push_back({leg->channel, leg->address});
+  for (const auto& id : contact.identities) {
+    if (!c.leg(id.channel)) out.push_back({id.channel, id.address});
+  }
+  return out;
+}
+
+Result<ReplyTarget> choose_reply_channel(const Conversation& c, const Contact& contact, const std::string& requested,
+                                         std::size_t text_bytes, const ChannelDirectory& channels, Timestamp now) {
+  auto targets = candidates(c, contact);
+  if (!requested.empty()) {
+    auto it = std::find_if(targets.begin(), targets.end(), [&](const auto& t) { return t.channel == requested; });
+    if (it == targets.end()) return invalid_argument("channel", "the customer has no address on '" + requested + "'");
+    if (auto caps = channels.capabilities(requested)) {
+      if (auto why = refusal(*caps, c, it->address, text_bytes, channels, now); !why.empty()) {
+        return failed_precondition("cannot reply on " + why);
+      }
+      it->adapter_running = true;
+    }
+    return *it;
+  }
+  std::string reasons;
+  std::optional<ReplyTarget> without_adapter;
+  for (auto& t : targets) {
+    auto caps = channels.capabilities(t.channel);
+    if (!caps) {
+      if (!without_adapter) without_adapter = t;
+      continue;
+    }
+    if (auto why = refusal(*caps, c, t.address, text_bytes, channels, now); !why.empty()) {
+      reasons += (reasons.empty() ? "" : "; ") + why;
+      continue;
+    }
+    t.adapter_running = true;
+    return t;
+  }
+  if (without_adapter) return *without_adapter;
+  return failed_precondition("no channel can carry this reply: " + (reasons.empty() ? "no address" : reasons));
+}
+
+}  // namespace
+
+Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, const ChannelDirectory& channels,
+                                             const std::string& actor, Commit& out) {
+  State& s = *state_;
+  auto slot = s.find_conversation(cmd.conversation_id);
+  if (!slot) return slot.error();
+  if (auto ok = check_text(cmd.text, cmd.attachments.empty(), options_.limits, "text"); !ok) return ok.error();
+  if (cmd.request_id.size() > options_.limits.max_request_id_bytes) {
+    return invalid_argument("request_id", too_long(options_.limits.max_request_id_bytes));
+  }
+  std::string requested;
+  if (!cmd.channel.empty()) {
+    auto ch = normalizer_.normalize_channel(cmd.channel);
+    if (!ch) return ch.error();
+    requested = std::move(ch.value());
+  }
+  std::string request_key;
+  if (!cmd.request_id.empty()) {
+    request_key = cmd.conversation_id + '\0' + cmd.request_id;
+    if (const SendMessageResult* seen = s.requests_seen.find(request_key)) {
+      SendMessageResult again = *seen;
+      again.duplicate = true;
+      return again;
+    }
+  }
+  Conversation& c = (*slot)->data;
+  const Timestamp at = now_();
+  auto target = choose_reply_channel(c, s.contacts.at(c.contact_id), requested, cmd.text.size(), channels, at);
+  if (!target) return target.error();
+
+  const Trigger trigger = cmd.from_bot ? Trigger::kBotReply : Trigger::kAgentReply;
+  const std::string author = cmd.author_id.empty() ? actor : cmd.author_id;
+  if (auto step = s.fire(**slot, trigger, s.facts_for(c), author, at, options_.limits.reopen_window, out); !step) {
+    return step.error();
+  }
+  Message message{Direction::kOutbound, target->channel, target->address, cmd.text,
+                  cmd.attachments,      {},              DeliveryStatus::kPending, author, {}};
+  const uint64_t seq = s.append(c, std::move(message), author, at, out).seq;
+  s.save(c, out);
+
+  OutboxEntry entry{make_id("ob_", s.next_outbound++), c.id, seq, target->channel, target->address,
+                    cmd.text,                          cmd.attachments};
+  s.outbox[entry.outbound_id] = entry;
+  out.outbox.push_back(entry);
+
+  SendMessageResult result{seq, target->channel, target->address, entry.outbound_id, DeliveryStatus::kPending};
+  result.adapter_running = target->adapter_running;
+  if (!target->adapter_running) {
+    result.detail = "no adapter is running for channel '" + target->channel +
+                    "'; the message stays pending until one starts";
+  }
+  if (!request_key.empty()) s.requests_seen.remember(std::move(request_key), result);
+  return result;
+}
+
+Status Desk::report_delivery(const std::string& outbound_id, DeliveryStatus status, const std::string& reason,
+                             Commit& out) {
+  State& s = *state_;
+  auto it = s.outbox.find(outbound_id);
+  if (it == s.outbox.end()) return not_found("outbound_id", "no outbound message '" + outbound_id + "'");
+  if (status == DeliveryStatus::kNone || status == DeliveryStatus::kPending) {
+    return invalid_argument("status", "must be sent, delivered, read or failed");
+  }
+  OutboxEntry& entry = it->second;
+  auto slot = s.find_conversation(entry.conversation_id);
+  if (!slot) return slot.error();
+  entry.status = status;
+  ++entry.attempts;
+  Conversation& c = (*slot)->data;
+  s.append(c, DeliveryUpdated{entry.seq, status, reason.substr(0, options_.limits.max_reason_bytes)}, "adapter",
+           now_(), out);
+  s.save(c, out);
+  out.outbox.push_back(entry);
+  return ok_status();
+}
+
+// --- timers --------------------------------------------------------------------------------
+
+std::optional<Timestamp> Desk::run_due_timers(Commit& out) {
+  State& s = *state_;
+  const Timestamp at = now_();
+  while (!s.deadlines.empty() && s.deadlines.begin()->first <= at) {
+    auto node = s.deadlines.extract(s.deadlines.begin());
+    const Timestamp due = node.key();
+    const Deadline& d = node.mapped();
+    auto it = s.conversations.find(d.conversation_id);
+    if (it == s.conversations.end()) continue;  // erased since
+    ConversationSlot& slot = it->second;
+    Conversation& c = slot.data;
+    // A deadline that no longer matches (woken early, reopened) is stale: skip it.
+    if (d.kind == DeadlineKind::kWake && c.state == ConversationState::kSnoozed && c.snoozed_until == due) {
+      s.append(c, Woke{}, "system", at, out);
+      s.fire(slot, Trigger::kWake, s.facts_for(c), "system", at, options_.limits.reopen_window, out).value();
+      s.save(c, out);
+    } else if (d.kind == DeadlineKind::kClose && c.state == ConversationState::kResolved && c.resolved_at &&
+               *c.resolved_at + options_.limits.reopen_window == due) {
+      s.close(slot, at, out);
+    }
+  }
+  return next_deadline();
+}
+
+std::optional<Timestamp> Desk::next_deadline() const {
+  if (state_->deadlines.empty()) return std::nullopt;
+  return state_->deadlines.begin()->first;
+}
+
+// --- queries -------------------------------------------------------------------------------
+
+Result<Conversation> Desk::conversation(const std::string& conversation_id) const {
+  auto slot = state_->find_conversation(conversation_id);
+  if (!slot) return slot.error();
+  return (*slot)->data;
+}
+
+namespace {
+
+bool matches(const ConversationFilter& f, const Conversation& c) {
+  if (!f.states.empty() && !f.states.contains(c.state)) return false;
+  if (!f.queue.empty() && c.queue != f.queue) return false;
+  if (!f.assignee_id.empty() && c.assignee_id != f.assignee_id) return false;
+  if (!f.contact_id.empty() && c.contact_id != f.contact_id) return false;
+  if (!f.channel.empty() && !c.leg(f.channel)) return false;
+  if (!f.label.empty() && std::find(c.labels.begin(), c.labels.end(), f.label) == c.labels.end()) return false;
+  return true;
+}
+
+}  // namespace
+
+Result<ConversationPage> Desk::list_conversations(const ConversationFilter& filter, std::size_t page_size,
+                                                  const std::string& page_token) const {
+  if (!page_token.empty() && page_token.rfind("cv_", 0) != 0) {
+    return invalid_argument("page_token", "not a token this server gave out");
+  }
+  const std::size_t size = page_size == 0 ? 50 : std::min(page_size, options_.limits.max_page_size);
+  const auto& all = state_->conversations;
+  ConversationPage page;
+  for (auto it = page_token.empty() ? all.begin() : all.upper_bound(page_token); it != all.end(); ++it) {
+    if (!matches(filter, it->second.data)) continue;
+    if (page.conversations.size() == size) {
+      page.next_page_token = page.conversations.back().id;
+      break;
+    }
+    page.conversations.push_back(it->second.data);
+  }
+  return page;
+}
+
+Result<Conversation> Desk::current_conversation(const Identity& identity) const {
+  auto contact = find_contact(identity);
+  if (!contact) return contact.error();
+  State& s = *state_;
+  if (auto cur = s.current.find(contact->id); cur != s.current.end()) return s.conversations.at(cur->second).data;
+  if (ConversationSlot* latest = s.latest_of(contact->id)) return latest->data;
+  return not_found("identity", "contact " + contact->id + " has no conversation");
+}
+
+std::vector<Conversation> Desk::earlier_conversations(const Conversation& conversation) const {
+  std::vector<Conversation> out;
+  auto it = state_->conversations_of.find(conversation.contact_id);
+  if (it == state_->conversations_of.end()) return out;
+  for (auto id = it->second.rbegin(); id != it->second.rend(); ++id) {
+    if (*id != conversation.id) out.push_back(state_->conversations.at(*id).data);
+  }
+  return out;
+}
+
+}  // namespace switchboard::router

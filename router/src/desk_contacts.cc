@@ -1,0 +1,244 @@
+// Contacts and their identities: lookup, linking, merge and its undo, erasure.
+// A merge is refused when it would leave one contact with two open conversations,
+// and records exactly what it moved so that unmerge puts back just that.
+
+#include <algorithm>
+
+#include <switchboard/router/desk.h>
+
+#include "desk_state.h"
+
+namespace switchboard::router {
+namespace {
+
+void sort_by_id(std::vector<std::string>& ids) { std::sort(ids.begin(), ids.end()); }
+
+}  // namespace
+
+Result<Contact> Desk::contact(const std::string& contact_id) const {
+  auto c = state_->find_contact(contact_id);
+  if (!c) return c.error();
+  return **c;
+}
+
+Result<Contact> Desk::find_contact(const Identity& identity) const {
+  auto id = normalizer_.normalize(identity.channel, identity.address, identity.verified, "identity.address");
+  if (!id) return id.error();
+  auto owner = state_->identity_owner.find(id->key());
+  if (owner == state_->identity_owner.end()) return not_found("identity", "no contact has " + id->key());
+  return state_->contacts.at(owner->second);
+}
+
+Result<Contact> Desk::update_contact(const std::string& contact_id, const ContactUpdate& update, Commit& out) {
+  State& s = *state_;
+  const Limits& limits = options_.limits;
+  auto contact = s.find_contact(contact_id);
+  if (!contact) return contact.error();
+  if (update.display_name.size() > limits.max_display_name_bytes || !valid_utf8(update.display_name)) {
+    return invalid_argument("display_name", "longer than " + std::to_string(limits.max_display_name_bytes) +
+                                                " bytes or not UTF-8");
+  }
+  Attributes next = (*contact)->attributes;
+  for (const auto& key : update.remove_attributes) next.erase(key);
+  for (const auto& [k, v] : update.set_attributes) {
+    if (k.empty() || k.size() > limits.max_attribute_bytes || v.size() > limits.max_attribute_bytes) {
+      return invalid_argument("set_attributes[" + k.substr(0, 64) + "]", "keys must be 1 to " +
+                                                                             std::to_string(limits.max_attribute_bytes) +
+                                                                             " bytes, values at most as long");
+    }
+    next[k] = v;
+  }
+  if (next.size() > limits.max_attribute_entries) {
+    return invalid_argument("set_attributes", "at most " + std::to_string(limits.max_attribute_entries) + " attributes");
+  }
+  Contact& c = **contact;
+  if (!update.display_name.empty()) c.display_name = update.display_name;
+  c.attributes = std::move(next);
+  s.save(c, out);
+  return c;
+}
+
+namespace {
+
+// Tells the contact's current conversation, if any, what happened to the contact.
+void note_on_timeline(Desk::State& s, const std::string& contact_id, ContactChanged change, const std::string& actor,
+                      Timestamp at, Commit& out) {
+  auto cur = s.current.find(contact_id);
+  if (cur == s.current.end()) return;
+  Conversation& c = s.conversations.at(cur->second).data;
+  s.append(c, std::move(change), actor, at, out);
+  s.save(c, out);
+}
+
+}  // namespace
+
+Result<Contact> Desk::link_identity(const std::string& contact_id, const Identity& identity, const std::string& actor,
+                                    Commit& out) {
+  State& s = *state_;
+  auto contact = s.find_contact(contact_id);
+  if (!contact) return contact.error();
+  Contact& c = **contact;
+  if (!c.merged_into.empty()) {
+    return failed_precondition("contact " + c.id + " is merged into " + c.merged_into + "; link to that one");
+  }
+  auto id = normalizer_.normalize(identity.channel, identity.address, identity.verified, "identity.address");
+  if (!id) return id.error();
+  if (auto owner = s.identity_owner.find(id->key()); owner != s.identity_owner.end()) {
+    if (owner->second == c.id) return c;  // already linked: linking again changes nothing
+    return already_exists("identity", id->key() + " belongs to contact " + owner->second +
+                                          "; use MergeContacts to bring the two together");
+  }
+  if (c.identities.size() >= options_.limits.max_identities_per_contact) {
+    return Error{ErrorCode::kResourceExhausted, "identity",
+                 "a contact has at most " + std::to_string(options_.limits.max_identities_per_contact) + " identities"};
+  }
+  c.identities.push_back(*id);
+  s.identity_owner.emplace(id->key(), c.id);
+  s.save(c, out);
+  note_on_timeline(s, c.id, ContactChanged{c.id, "linked", {}}, actor, now_(), out);
+  return c;
+}
+
+Result<Contact> Desk::unlink_identity(const std::string& contact_id, const Identity& identity,
+                                      const std::string& actor, Commit& out) {
+  State& s = *state_;
+  auto contact = s.find_contact(contact_id);
+  if (!contact) return contact.error();
+  Contact& c = **contact;
+  auto id = normalizer_.normalize(identity.channel, identity.address, identity.verified, "identity.address");
+  if (!id) return id.error();
+  auto it = std::find(c.identities.begin(), c.identities.end(), *id);
+  if (it == c.identities.end()) return not_found("identity", id->key() + " is not linked to contact " + c.id);
+  c.identities.erase(it);
+  s.identity_owner.erase(id->key());
+  s.save(c, out);
+  note_on_timeline(s, c.id, ContactChanged{c.id, "unlinked", {}}, actor, now_(), out);
+  return c;
+}
+
+Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std::string& source_id,
+                                         const std::string& actor, Commit& out) {
+  State& s = *state_;
+  auto target = s.find_contact(target_id, "target_contact_id");
+  if (!target) return target.error();
+  auto source = s.find_contact(source_id, "source_contact_id");
+  if (!source) return source.error();
+  Contact& t = **target;
+  Contact& src = **source;
+  if (t.id == src.id) return invalid_argument("source_contact_id", "is the target itself");
+  if (!t.merged_into.empty() || !src.merged_into.empty()) {
+    return failed_precondition("contact " + (t.merged_into.empty() ? src.id : t.id) + " is already merged into " +
+                               (t.merged_into.empty() ? src.merged_into : t.merged_into));
+  }
+  if (s.current.contains(t.id) && s.current.contains(src.id)) {
+    return failed_precondition("both contacts have a conversation that is not closed (" + s.current.at(t.id) + ", " +
+                               s.current.at(src.id) + "); resolve and close one first, or transfer its work");
+  }
+  if (t.identities.size() + src.identities.size() > options_.limits.max_identities_per_contact) {
+    return Error{ErrorCode::kResourceExhausted, "source_contact_id", "the merged contact would have too many identities"};
+  }
+
+  MergeRecord record{make_id("mg_", s.next_merge++), t.id, src.id, src.identities, {}, false, false};
+  for (const auto& id : src.identities) s.identity_owner[id.key()] = t.id;
+  t.identities.insert(t.identities.end(), src.identities.begin(), src.identities.end());
+  src.identities.clear();
+  if (t.display_name.empty() && !src.display_name.empty()) {
+    t.display_name = src.display_name;
+    record.took_display_name = true;
+  }
+  auto& moved = s.conversations_of[src.id];
+  for (const auto& id : moved) {
+    Conversation& c = s.conversations.at(id).data;
+    c.contact_id = t.id;
+    s.save(c, out);
+  }
+  record.moved_conversations = moved;
+  auto& mine = s.conversations_of[t.id];
+  mine.insert(mine.end(), moved.begin(), moved.end());
+  sort_by_id(mine);  // ids grow with time: this keeps "latest" meaningful
+  s.conversations_of.erase(src.id);
+  if (auto cur = s.current.find(src.id); cur != s.current.end()) {
+    s.current[t.id] = cur->second;
+    s.current.erase(src.id);
+  }
+  src.merged_into = t.id;
+  s.save(t, out);
+  s.save(src, out);
+  note_on_timeline(s, t.id, ContactChanged{t.id, "merged", src.id}, actor, now_(), out);
+  MergeResult result{t, record.id};
+  s.merges.emplace(record.id, std::move(record));
+  return result;
+}
+
+Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const std::string& actor, Commit& out) {
+  State& s = *state_;
+  auto it = s.merges.find(merge_id);
+  if (it == s.merges.end()) return not_found("merge_id", "no merge '" + merge_id + "'");
+  MergeRecord& record = it->second;
+  if (record.undone) return failed_precondition("merge " + merge_id + " was already undone");
+  auto target = s.find_contact(record.target_id);
+  auto source = s.find_contact(record.source_id);
+  if (!target || !source) return failed_precondition("a contact of merge " + merge_id + " was deleted since");
+  Contact& t = **target;
+  Contact& src = **source;
+
+  // Put back what the merge moved and is still where the merge left it.
+  for (const auto& id : record.moved_identities) {
+    auto owner = s.identity_owner.find(id.key());
+    if (owner == s.identity_owner.end() || owner->second != t.id) continue;  // unlinked since
+    owner->second = src.id;
+    std::erase(t.identities, id);
+    src.identities.push_back(id);
+  }
+  auto& mine = s.conversations_of[t.id];
+  auto& theirs = s.conversations_of[src.id];
+  for (const auto& id : record.moved_conversations) {
+    auto slot = s.conversations.find(id);
+    if (slot == s.conversations.end()) continue;  // erased since
+    slot->second.data.contact_id = src.id;
+    std::erase(mine, id);
+    theirs.push_back(id);
+    s.save(slot->second.data, out);
+  }
+  sort_by_id(theirs);
+  if (record.took_display_name) src.display_name = t.display_name, t.display_name.clear();
+  src.merged_into.clear();
+  record.undone = true;
+  s.recompute_current(t.id);
+  s.recompute_current(src.id);
+  s.save(t, out);
+  s.save(src, out);
+  const Timestamp at = now_();
+  note_on_timeline(s, t.id, ContactChanged{t.id, "unmerged", src.id}, actor, at, out);
+  note_on_timeline(s, src.id, ContactChanged{src.id, "unmerged", t.id}, actor, at, out);
+  return UnmergeResult{t, src};
+}
+
+Result<EraseResult> Desk::delete_contact(const std::string& contact_id, Commit& out) {
+  State& s = *state_;
+  auto contact = s.find_contact(contact_id);
+  if (!contact) return contact.error();
+  // Erasure covers the person, so the husks merged into them go too.
+  std::vector<std::string> erase = {contact_id};
+  for (const auto& [id, c] : s.contacts) {
+    if (c.merged_into == contact_id) erase.push_back(id);
+  }
+  EraseResult result;
+  for (const auto& id : erase) {
+    for (const auto& identity : s.contacts.at(id).identities) s.identity_owner.erase(identity.key());
+    for (const auto& conversation_id : s.conversations_of[id]) {
+      result.events += static_cast<uint32_t>(s.conversations.at(conversation_id).data.last_seq);
+      ++result.conversations;
+      s.conversations.erase(conversation_id);
+      std::erase_if(s.outbox, [&](const auto& entry) { return entry.second.conversation_id == conversation_id; });
+      out.erased_conversations.push_back(conversation_id);
+    }
+    s.conversations_of.erase(id);
+    s.current.erase(id);
+    s.contacts.erase(id);
+    out.erased_contacts.push_back(id);
+  }
+  return result;
+}
+
+}  // namespace switchboard::router

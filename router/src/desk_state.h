@@ -1,0 +1,113 @@
+#pragma once
+
+// The Desk's private state and the small steps every Desk operation is built from.
+// Only desk*.cc include this.
+
+#include <deque>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <switchboard/router/desk.h>
+
+namespace switchboard::router {
+
+// A conversation and its lifecycle machine; `data.state` mirrors the machine.
+struct ConversationSlot {
+  Conversation data;
+  Lifecycle lifecycle;
+};
+
+// Remembers the answers to the last `capacity` keys, forgetting the oldest first, so
+// redeliveries are answered alike without growing forever.
+template <typename Value>
+class AnswerCache {
+ public:
+  explicit AnswerCache(std::size_t capacity) : capacity_(capacity) {}
+  const Value* find(const std::string& key) const {
+    auto it = answers_.find(key);
+    return it == answers_.end() ? nullptr : &it->second;
+  }
+  void remember(std::string key, Value value) {
+    if (capacity_ == 0) return;
+    if (answers_.size() >= capacity_) {
+      answers_.erase(order_.front());
+      order_.pop_front();
+    }
+    order_.push_back(key);
+    answers_.emplace(std::move(key), std::move(value));
+  }
+
+ private:
+  std::size_t capacity_;
+  std::unordered_map<std::string, Value> answers_;
+  std::deque<std::string> order_;
+};
+
+// What a merge changed, so that unmerge can put it back.
+struct MergeRecord {
+  std::string id;
+  std::string target_id;
+  std::string source_id;
+  std::vector<Identity> moved_identities;
+  std::vector<std::string> moved_conversations;
+  bool took_display_name = false;
+  bool undone = false;
+};
+
+enum class DeadlineKind : uint8_t { kWake, kClose };
+struct Deadline {
+  std::string conversation_id;
+  DeadlineKind kind;
+};
+
+struct Desk::State {
+  explicit State(const Limits& limits)
+      : inbound_seen(limits.dedupe_entries), requests_seen(limits.dedupe_entries) {}
+
+  uint64_t next_cursor = 1;
+  uint64_t next_contact = 1;
+  uint64_t next_conversation = 1;
+  uint64_t next_merge = 1;
+  uint64_t next_outbound = 1;
+
+  std::unordered_map<std::string, Contact> contacts;
+  std::unordered_map<std::string, std::string> identity_owner;  // Identity::key() -> contact id
+  std::map<std::string, ConversationSlot> conversations;       // ordered by id: stable paging
+  std::unordered_map<std::string, std::vector<std::string>> conversations_of;  // contact -> ids, oldest first
+  std::unordered_map<std::string, std::string> current;  // contact -> its conversation that is not Closed
+  AnswerCache<IngestResult> inbound_seen;                 // channel '\0' external_id
+  AnswerCache<SendMessageResult> requests_seen;           // conversation '\0' request_id
+  std::unordered_map<std::string, Agent> agents;
+  std::map<std::string, Queue> queues;
+  std::map<std::string, MergeRecord> merges;
+  std::unordered_map<std::string, OutboxEntry> outbox;
+  std::multimap<Timestamp, Deadline> deadlines;
+
+  // NOT_FOUND naming `field` when there is no such conversation.
+  Result<ConversationSlot*> find_conversation(const std::string& id, const char* field = "conversation_id");
+  Result<Contact*> find_contact(const std::string& id, const char* field = "contact_id");
+  bool agent_available(const std::string& agent_id) const;
+  TriggerFacts facts_for(const Conversation& c) const;
+
+  // Appends one event to the conversation's timeline and to the commit.
+  const Event& append(Conversation& c, EventBody body, const std::string& actor, Timestamp at, Commit& out);
+  // Fires `trigger`; on success carries out the effects and writes the events
+  // (StateChanged, Reopened); a refusal is FAILED_PRECONDITION and changes nothing.
+  Result<Step> fire(ConversationSlot& slot, Trigger trigger, const TriggerFacts& facts, const std::string& actor,
+                    Timestamp at, std::chrono::seconds reopen_window, Commit& out);
+  // Resolved -> Closed once its reopen window ended; the contact's next message opens a new one.
+  void close(ConversationSlot& slot, Timestamp at, Commit& out);
+  // Records the conversation's new state in the commit.
+  void save(const Conversation& c, Commit& out) const { out.conversations.push_back(c); }
+  void save(const Contact& c, Commit& out) const { out.contacts.push_back(c); }
+  // The contact's latest conversation, open or not (nullptr when none).
+  ConversationSlot* latest_of(const std::string& contact_id);
+  void recompute_current(const std::string& contact_id);
+};
+
+std::string make_id(const char* prefix, uint64_t n);
+bool valid_utf8(std::string_view text);
+
+}  // namespace switchboard::router
