@@ -194,9 +194,11 @@ void drive_to(Machine& machine, CS target) {
   }
 }
 
+// A guard that rejects every row is a refusal too, reported through the return
+// value rather than no_transition.
 template <class Event>
 void process(Machine& machine, const TriggerFacts& facts) {
-  machine.process_event(Event{facts});
+  if (machine.process_event(Event{facts}) != boost::msm::back::HANDLED_TRUE) machine.refused = true;
 }
 
 }  // namespace
