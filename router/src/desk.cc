@@ -45,9 +45,14 @@ void touch_leg(Conversation& c, const std::string& channel, const std::string& a
 
 }  // namespace
 
-std::string make_id(const char* prefix, uint64_t n) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%s%010llu", prefix, static_cast<unsigned long long>(n));
+IdSource::IdSource(uint64_t seed) : random_(seed != 0 ? seed : std::random_device{}()) {}
+
+std::string IdSource::next(const char* prefix, Timestamp at) {
+  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
+  last_tail_ = ms == last_ms_ ? last_tail_ + 1 : static_cast<uint32_t>(random_() >> 34);  // room to count up
+  last_ms_ = ms;
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%s%012llx%08x", prefix, static_cast<unsigned long long>(ms), last_tail_);
   return buf;
 }
 
@@ -179,7 +184,7 @@ Desk::Desk(DeskOptions options, Now now)
     : normalizer_(options.default_phone_region, options.limits),
       options_(std::move(options)),
       now_(std::move(now)),
-      state_(std::make_unique<State>(options_.limits)) {
+      state_(std::make_unique<State>(options_.limits, options_.random_seed)) {
   state_->queues.emplace(options_.default_queue, Queue{.name = options_.default_queue});
 }
 
@@ -236,7 +241,7 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
       s.save(*contact, out);
     }
   } else {
-    const std::string id = make_id("ct_", s.next_contact++);
+    const std::string id = s.ids.next("ct_", at);
     contact = &s.contacts.emplace(id, Contact{id, m.display_name, {*identity}, {}, at, {}}).first->second;
     s.identity_owner.emplace(identity->key(), id);
     s.save(*contact, out);
@@ -255,7 +260,7 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   }
   const bool opened = slot == nullptr;
   if (opened) {
-    const std::string id = make_id("cv_", s.next_conversation++);
+    const std::string id = s.ids.next("cv_", at);
     ConversationSlot fresh{Conversation{}, Lifecycle{}};
     fresh.data.id = id;
     fresh.data.contact_id = contact->id;
@@ -289,7 +294,10 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   s.save(c, out);
 
   IngestResult result{contact->id, c.id, seq, false};
-  if (!dedupe_key.empty()) s.inbound_seen.remember(std::move(dedupe_key), result);
+  if (!dedupe_key.empty()) {
+    s.inbound_seen.remember(std::move(dedupe_key), result);
+    out.inbound_seen.push_back(SeenInbound{identity->channel, m.external_id, result});
+  }
   return result;
 }
 
@@ -412,7 +420,7 @@ Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, cons
   const uint64_t seq = s.append(c, std::move(message), author, at, out).seq;
   s.save(c, out);
 
-  OutboxEntry entry{make_id("ob_", s.next_outbound++), c.id, seq, target->channel, target->address,
+  OutboxEntry entry{s.ids.next("ob_", at), c.id, seq, target->channel, target->address,
                     cmd.text,                          cmd.attachments};
   s.outbox[entry.outbound_id] = entry;
   out.outbox.push_back(entry);

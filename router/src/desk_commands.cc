@@ -215,7 +215,7 @@ Result<ConversationUpdate> Desk::set_priority(const std::string& conversation_id
 
 // --- agents and queues ------------------------------------------------------------------
 
-Result<Agent> Desk::upsert_agent(const Agent& agent, Commit& /*out*/) {
+Result<Agent> Desk::upsert_agent(const Agent& agent, Commit& out) {
   State& s = *state_;
   if (auto id = normalizer_.normalize_channel(agent.id, "agent.id"); !id) return id.error();
   if (agent.name.size() > options_.limits.max_display_name_bytes) {
@@ -231,6 +231,7 @@ Result<Agent> Desk::upsert_agent(const Agent& agent, Commit& /*out*/) {
     updated.status_since = it->second.status_since;
     it->second = std::move(updated);
   }
+  out.agents.push_back(it->second);
   return it->second;
 }
 
@@ -243,6 +244,7 @@ Result<Agent> Desk::set_agent_status(const std::string& agent_id, AgentStatus st
   const Timestamp at = now_();
   if (agent.status != status) agent.status_since = at;
   agent.status = status;
+  out.agents.push_back(agent);
   if (status == AgentStatus::kOffline) {
     // Nobody is left waiting on an agent who went home: back to the queue.
     for (auto& [id, slot] : s.conversations) {
@@ -263,7 +265,7 @@ std::vector<Agent> Desk::agents() const {
   return out;
 }
 
-Result<Queue> Desk::upsert_queue(const Queue& queue) {
+Result<Queue> Desk::upsert_queue(const Queue& queue, Commit& out) {
   if (auto name = normalizer_.normalize_channel(queue.name, "queue.name"); !name) return name.error();
   if (!kStrategies.contains(queue.strategy)) {
     return invalid_argument("queue.strategy",
@@ -273,6 +275,7 @@ Result<Queue> Desk::upsert_queue(const Queue& queue) {
     return not_found("queue.overflow_queue", "no queue '" + queue.overflow_queue + "'");
   }
   state_->queues[queue.name] = queue;
+  out.queues.push_back(queue);
   return queue;
 }
 

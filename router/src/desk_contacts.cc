@@ -138,7 +138,7 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
     return Error{ErrorCode::kResourceExhausted, "source_contact_id", "the merged contact would have too many identities"};
   }
 
-  MergeRecord record{make_id("mg_", s.next_merge++), t.id, src.id, src.identities, {}, false, false};
+  Merge record{s.ids.next("mg_", now_()), t.id, src.id, src.identities, {}, false, false};
   for (const auto& id : src.identities) s.identity_owner[id.key()] = t.id;
   t.identities.insert(t.identities.end(), src.identities.begin(), src.identities.end());
   src.identities.clear();
@@ -166,6 +166,7 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
   s.save(src, out);
   note_on_timeline(s, t.id, ContactChanged{t.id, "merged", src.id}, actor, now_(), out);
   MergeResult result{t, record.id};
+  out.merges.push_back(record);
   s.merges.emplace(record.id, std::move(record));
   return result;
 }
@@ -174,7 +175,7 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
   State& s = *state_;
   auto it = s.merges.find(merge_id);
   if (it == s.merges.end()) return not_found("merge_id", "no merge '" + merge_id + "'");
-  MergeRecord& record = it->second;
+  Merge& record = it->second;
   if (record.undone) return failed_precondition("merge " + merge_id + " was already undone");
   auto target = s.find_contact(record.target_id);
   auto source = s.find_contact(record.source_id);
@@ -204,6 +205,7 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
   if (record.took_display_name) src.display_name = t.display_name, t.display_name.clear();
   src.merged_into.clear();
   record.undone = true;
+  out.merges.push_back(record);
   s.recompute_current(t.id);
   s.recompute_current(src.id);
   s.save(t, out);

@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <map>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,32 +46,33 @@ class AnswerCache {
   std::deque<std::string> order_;
 };
 
-// What a merge changed, so that unmerge can put it back.
-struct MergeRecord {
-  std::string id;
-  std::string target_id;
-  std::string source_id;
-  std::vector<Identity> moved_identities;
-  std::vector<std::string> moved_conversations;
-  bool took_display_name = false;
-  bool undone = false;
-};
-
 enum class DeadlineKind : uint8_t { kWake, kClose };
 struct Deadline {
   std::string conversation_id;
   DeadlineKind kind;
 };
 
+// Ids that sort by creation time and never repeat, across restarts and nodes, with
+// no counter to keep: prefix, 12 hex digits of milliseconds, 8 of randomness that
+// only counts up within one millisecond (the ULID idea). An erased contact's id is
+// never handed to someone else.
+class IdSource {
+ public:
+  explicit IdSource(uint64_t seed);
+  std::string next(const char* prefix, Timestamp at);
+
+ private:
+  std::mt19937_64 random_;
+  int64_t last_ms_ = -1;
+  uint32_t last_tail_ = 0;
+};
+
 struct Desk::State {
-  explicit State(const Limits& limits)
-      : inbound_seen(limits.dedupe_entries), requests_seen(limits.dedupe_entries) {}
+  State(const Limits& limits, uint64_t seed)
+      : ids(seed), inbound_seen(limits.dedupe_entries), requests_seen(limits.dedupe_entries) {}
 
   uint64_t next_cursor = 1;
-  uint64_t next_contact = 1;
-  uint64_t next_conversation = 1;
-  uint64_t next_merge = 1;
-  uint64_t next_outbound = 1;
+  IdSource ids;
 
   std::unordered_map<std::string, Contact> contacts;
   std::unordered_map<std::string, std::string> identity_owner;  // Identity::key() -> contact id
@@ -81,7 +83,7 @@ struct Desk::State {
   AnswerCache<SendMessageResult> requests_seen;           // conversation '\0' request_id
   std::unordered_map<std::string, Agent> agents;
   std::map<std::string, Queue> queues;
-  std::map<std::string, MergeRecord> merges;
+  std::map<std::string, Merge> merges;
   std::unordered_map<std::string, OutboxEntry> outbox;
   std::multimap<Timestamp, Deadline> deadlines;
 
@@ -107,7 +109,6 @@ struct Desk::State {
   void recompute_current(const std::string& contact_id);
 };
 
-std::string make_id(const char* prefix, uint64_t n);
 bool valid_utf8(std::string_view text);
 
 }  // namespace switchboard::router

@@ -49,6 +49,13 @@ class MemoryStore final : public Store {
     return out;
   }
 
+  // Records are not kept yet: a memory store is only ever loaded fresh.
+  Result<StoredState> load(std::size_t /*inbound_seen_limit*/) override {
+    StoredState state;
+    state.head = head();
+    return state;
+  }
+
   uint64_t head() const override {
     std::shared_lock lock(mutex_);
     return log_.empty() ? 0 : log_.back().cursor;

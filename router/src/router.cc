@@ -250,7 +250,7 @@ void Router::list_agents(Callback<std::vector<Agent>> done) {
 }
 
 void Router::upsert_queue(Queue queue, Callback<Queue> done) {
-  run<Queue>([q = std::move(queue)](Desk& d, Commit&) { return d.upsert_queue(q); }, std::move(done));
+  run<Queue>([q = std::move(queue)](Desk& d, Commit& out) { return d.upsert_queue(q, out); }, std::move(done));
 }
 
 void Router::list_queues(Callback<std::vector<Queue>> done) {

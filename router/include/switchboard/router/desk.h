@@ -112,6 +112,8 @@ struct DeskOptions {
   Limits limits;
   std::string default_queue = "default";
   std::string default_phone_region = "US";
+  // Seeds the random part of ids; 0 takes one from std::random_device. Tests fix it.
+  uint64_t random_seed = 0;
 };
 
 class Desk {
@@ -120,6 +122,13 @@ class Desk {
 
   Desk(DeskOptions options, Now now);
   ~Desk();
+
+  // Picks up from what a Store loaded: every record, the lifecycle states, the
+  // pending deadlines (snooze wake-ups, reopen windows) and the id counters. Call
+  // once, before the first request.
+  void restore(StoredState state);
+  // Outbound messages no adapter has taken yet, to hand out again after a restart.
+  std::vector<OutboxEntry> pending_deliveries() const;
   Desk(const Desk&) = delete;
   Desk& operator=(const Desk&) = delete;
 
@@ -186,7 +195,7 @@ class Desk {
   Result<Agent> set_agent_status(const std::string& agent_id, AgentStatus status, const std::string& actor,
                                  Commit& out);
   std::vector<Agent> agents() const;
-  Result<Queue> upsert_queue(const Queue& queue);
+  Result<Queue> upsert_queue(const Queue& queue, Commit& out);
   std::vector<Queue> queues() const;
   Result<QueueStats> queue_stats(const std::string& queue) const;
 

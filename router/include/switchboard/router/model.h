@@ -232,4 +232,22 @@ struct Queue {
   std::chrono::seconds overflow_after{0};
 };
 
+// What a merge moved, so that unmerge puts back just that.
+struct Merge {
+  std::string id;
+  std::string target_id;
+  std::string source_id;
+  std::vector<Identity> moved_identities;
+  std::vector<std::string> moved_conversations;
+  bool took_display_name = false;
+  bool undone = false;
+};
+
+// The answer given to a (channel, external_id), kept so a redelivery gets it again.
+struct SeenInbound {
+  std::string channel;
+  std::string external_id;
+  IngestResult result;
+};
+
 }  // namespace switchboard::router

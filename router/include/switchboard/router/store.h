@@ -32,11 +32,28 @@ struct Commit {
   std::vector<OutboxEntry> outbox;          // upserted
   std::vector<std::string> erased_contacts; // with all their conversations and events
   std::vector<std::string> erased_conversations;
+  std::vector<Agent> agents;                // upserted, whole
+  std::vector<Queue> queues;                // upserted, whole
+  std::vector<Merge> merges;                // upserted, whole
+  std::vector<SeenInbound> inbound_seen;    // new (channel, external_id) answers
 
   bool empty() const {
     return events.empty() && contacts.empty() && conversations.empty() && outbox.empty() &&
-           erased_contacts.empty() && erased_conversations.empty();
+           erased_contacts.empty() && erased_conversations.empty() && agents.empty() && queues.empty() &&
+           merges.empty() && inbound_seen.empty();
   }
+};
+
+// Everything the Desk needs to pick up where it left off (Desk::restore).
+struct StoredState {
+  std::vector<Contact> contacts;
+  std::vector<Conversation> conversations;  // with their lifecycle state
+  std::vector<OutboxEntry> outbox;          // entries not yet sent, delivered, read or failed
+  std::vector<Agent> agents;
+  std::vector<Queue> queues;
+  std::vector<Merge> merges;
+  std::vector<SeenInbound> inbound_seen;    // the newest ones, oldest first
+  uint64_t head = 0;                        // the newest event's cursor
 };
 
 // Where acknowledged work lives. The router appends commits in order; `done` runs
@@ -57,6 +74,10 @@ class Store {
   virtual std::vector<Event> timeline(const std::string& conversation_id, std::size_t limit) const = 0;
   // The cursor of the newest durable event (0 when there is none).
   virtual uint64_t head() const = 0;
+
+  // Reads back what earlier commits stored, for start-up. At most `inbound_seen_limit`
+  // redelivery answers, the newest. Call before the first append.
+  virtual Result<StoredState> load(std::size_t inbound_seen_limit) = 0;
 };
 
 // Keeps everything in memory: tests, benchmarks, and switchboardd's `memory:` store.
