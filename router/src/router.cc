@@ -38,11 +38,29 @@ Router::Router(boost::asio::io_context& io, std::unique_ptr<Store> store, Router
       timer_(strand_),
       store_(std::move(store)),
       options_(std::move(options)),
-      desk_(options_.desk, options_.now),
+      desk_(std::make_unique<Desk>(options_.desk, options_.now)),
       bus_(*store_, options_.desk.limits.subscriber_buffer),
       channels_(std::make_unique<Channels>()) {}
 
 Router::~Router() = default;
+
+void Router::recover(Callback<Done> done) {
+  boost::asio::post(strand_, [this, done = std::move(done)] {
+    auto stored = store_->load(options_.desk.limits.dedupe_entries);
+    if (!stored) {
+      done(stored.error());
+      return;
+    }
+    auto desk = std::make_unique<Desk>(options_.desk, options_.now);
+    desk->restore(std::move(stored.value()));
+    desk_ = std::move(desk);
+    healthy_ = true;
+    armed_for_.reset();
+    arm_timer();
+    for (const auto& entry : desk_->pending_deliveries()) deliver(entry);
+    done(Done{});
+  });
+}
 
 void Router::add_adapter(std::unique_ptr<Adapter> adapter) {
   channels_->add(*adapter);
@@ -67,11 +85,18 @@ void Router::stop() {
 template <typename T, typename Step>
 void Router::run(Step step, Callback<T> done) {
   boost::asio::post(strand_, [this, step = std::move(step), done = std::move(done)]() mutable {
+    if (!healthy_) {
+      done(Error{ErrorCode::kUnavailable, {}, "the store failed; nothing is accepted until it recovers"});
+      return;
+    }
     auto commit = std::make_shared<Commit>();
-    auto result = std::make_shared<Result<T>>(step(desk_, *commit));
+    auto result = std::make_shared<Result<T>>(step(*desk_, *commit));
     // Answer only once the store holds what the step wrote (acknowledged = durable).
     store_->append(commit, [this, commit, result, done = std::move(done)](Status stored) {
       if (!stored) {
+        // The Desk now holds changes the store does not: stop acknowledging anything
+        // until recover() reloads it from the store.
+        healthy_ = false;
         done(Error{ErrorCode::kUnavailable, {}, "not stored: " + stored.error().describe()});
         return;
       }
@@ -98,7 +123,7 @@ void Router::deliver(const OutboxEntry& entry) {
 
 // One timer, set to the Desk's earliest deadline: no polling.
 void Router::arm_timer() {
-  auto next = desk_.next_deadline();
+  auto next = desk_->next_deadline();
   if (!next || stopped_ || next == armed_for_) return;
   armed_for_ = next;
   timer_.expires_after(std::max(*next - options_.now(), Clock::duration::zero()));

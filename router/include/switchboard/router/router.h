@@ -9,6 +9,7 @@
 // store thread and must not block. Answers come in the order requests reached the
 // strand.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -47,8 +48,16 @@ class Router final : public AdapterHost {
   Router(boost::asio::io_context& io, std::unique_ptr<Store> store, RouterOptions options = {});
   ~Router() override;
 
+  // Loads what the store kept and picks up from it: contacts, conversations with
+  // their states, deadlines, redelivery answers, and outbound messages still pending
+  // (handed to their adapters again). Call once, before serving; reads the store on
+  // the router's strand, which nothing else uses yet.
+  void recover(Callback<Done> done);
   // Starts the adapters that were added (each start() must not block).
   Status start_adapters();
+  // False once a commit failed: from then on nothing is acknowledged (every request
+  // answers UNAVAILABLE) until recover() reloaded the Desk from what the store holds.
+  bool healthy() const { return healthy_.load(); }
   // Stops adapters and timers; what was acknowledged stays acknowledged.
   void stop();
   // Takes an adapter into service; its channels become reply targets.
@@ -116,11 +125,12 @@ class Router final : public AdapterHost {
   boost::asio::steady_timer timer_;
   std::unique_ptr<Store> store_;
   RouterOptions options_;
-  Desk desk_;
+  std::unique_ptr<Desk> desk_;  // replaced whole by recover()
   EventBus bus_;
   std::unique_ptr<Channels> channels_;
   std::vector<std::unique_ptr<Adapter>> adapters_;
   std::optional<Timestamp> armed_for_;  // the deadline timer_ waits for
+  std::atomic<bool> healthy_{true};
   bool stopped_ = false;
 };
 
