@@ -25,28 +25,38 @@ std::map<std::string, std::string> to_std_map(const Map& from) {
 
 grpc::StatusCode code_of(model::ErrorCode code) {
   switch (code) {
-    case model::ErrorCode::kInvalidArgument: return grpc::StatusCode::INVALID_ARGUMENT;
-    case model::ErrorCode::kNotFound: return grpc::StatusCode::NOT_FOUND;
-    case model::ErrorCode::kFailedPrecondition: return grpc::StatusCode::FAILED_PRECONDITION;
-    case model::ErrorCode::kAlreadyExists: return grpc::StatusCode::ALREADY_EXISTS;
-    case model::ErrorCode::kResourceExhausted: return grpc::StatusCode::RESOURCE_EXHAUSTED;
-    case model::ErrorCode::kPermissionDenied: return grpc::StatusCode::PERMISSION_DENIED;
-    case model::ErrorCode::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
+    case model::ErrorCode::kInvalidArgument:
+      return grpc::StatusCode::INVALID_ARGUMENT;
+    case model::ErrorCode::kNotFound:
+      return grpc::StatusCode::NOT_FOUND;
+    case model::ErrorCode::kFailedPrecondition:
+      return grpc::StatusCode::FAILED_PRECONDITION;
+    case model::ErrorCode::kAlreadyExists:
+      return grpc::StatusCode::ALREADY_EXISTS;
+    case model::ErrorCode::kResourceExhausted:
+      return grpc::StatusCode::RESOURCE_EXHAUSTED;
+    case model::ErrorCode::kPermissionDenied:
+      return grpc::StatusCode::PERMISSION_DENIED;
+    case model::ErrorCode::kUnavailable:
+      return grpc::StatusCode::UNAVAILABLE;
   }
   return grpc::StatusCode::INTERNAL;
 }
 
-v1::MessageDirection to_proto(model::Direction direction) {
+v1::MessageDirection direction_of(model::Direction direction) {
   switch (direction) {
-    case model::Direction::kInbound: return v1::INBOUND;
-    case model::Direction::kOutbound: return v1::OUTBOUND;
-    case model::Direction::kNote: return v1::NOTE;
+    case model::Direction::kInbound:
+      return v1::INBOUND;
+    case model::Direction::kOutbound:
+      return v1::OUTBOUND;
+    case model::Direction::kNote:
+      return v1::NOTE;
   }
   return v1::MESSAGE_DIRECTION_UNSPECIFIED;
 }
 
-void to_proto(const model::Message& message, v1::Message& out) {
-  out.set_direction(to_proto(message.direction));
+void fill_message(const model::Message& message, v1::Message& out) {
+  out.set_direction(direction_of(message.direction));
   out.set_channel(message.channel);
   out.set_address(message.address);
   out.set_text(message.text);
@@ -65,85 +75,82 @@ void to_proto(const model::Message& message, v1::Message& out) {
 
 // Fills the `kind` oneof of an Event from the router's EventBody.
 void fill_kind(const model::EventBody& body, v1::Event& out) {
-  std::visit(
-      Overloaded{
-          [&](const model::Message& m) { to_proto(m, *out.mutable_message()); },
-          [&](const model::StateChanged& e) {
-            auto& k = *out.mutable_state_changed();
-            k.set_from(to_proto(e.from));
-            k.set_to(to_proto(e.to));
-            k.set_trigger(e.trigger);
-          },
-          [&](const model::ChannelSwitched& e) {
-            auto& k = *out.mutable_channel_switched();
-            k.set_from_channel(e.from_channel);
-            k.set_to_channel(e.to_channel);
-          },
-          [&](const model::Assigned& e) { out.mutable_assigned()->set_agent_id(e.agent_id); },
-          [&](const model::Unassigned& e) {
-            auto& k = *out.mutable_unassigned();
-            k.set_agent_id(e.agent_id);
-            k.set_reason(e.reason);
-          },
-          [&](const model::Transferred& e) {
-            auto& k = *out.mutable_transferred();
-            k.set_from_agent_id(e.from_agent_id);
-            k.set_to_agent_id(e.to_agent_id);
-            k.set_to_queue(e.to_queue);
-            k.set_reason(e.reason);
-            k.set_transfer_count(e.transfer_count);
-          },
-          [&](const model::HandedOff& e) {
-            auto& k = *out.mutable_handed_off();
-            k.set_reason(e.reason);
-            k.set_queue(e.queue);
-          },
-          [&](const model::Snoozed& e) { to_proto(e.until, *out.mutable_snoozed()->mutable_until()); },
-          [&](const model::Woke&) { out.mutable_woke(); },
-          [&](const model::Resolved& e) { out.mutable_resolved()->set_by(e.by); },
-          [&](const model::Reopened& e) { out.mutable_reopened()->set_reopen_count(e.reopen_count); },
-          [&](const model::Closed&) { out.mutable_closed(); },
-          [&](const model::ConversationOpened& e) {
-            auto& k = *out.mutable_opened();
-            k.set_contact_id(e.contact_id);
-            k.set_queue(e.queue);
-            k.set_previous_conversation_id(e.previous_conversation_id);
-          },
-          [&](const model::AttributesChanged& e) {
-            auto& k = *out.mutable_attributes_changed();
-            copy_map(e.set, *k.mutable_set());
-            for (const auto& key : e.removed) k.add_removed(key);
-          },
-          [&](const model::LabelsChanged& e) {
-            auto& k = *out.mutable_labels_changed();  // set even when every label was cleared
-            for (const auto& label : e.labels) k.add_labels(label);
-          },
-          [&](const model::PriorityChanged& e) { out.mutable_priority_changed()->set_priority(e.priority); },
-          [&](const model::DeliveryUpdated& e) {
-            auto& k = *out.mutable_delivery_updated();
-            k.set_message_seq(e.message_seq);
-            k.set_status(to_proto(e.status));
-            k.set_reason(e.reason);
-          },
-          [&](const model::ContactChanged& e) {
-            auto& k = *out.mutable_contact_changed();
-            k.set_contact_id(e.contact_id);
-            k.set_change(e.change);
-            k.set_other_contact_id(e.other_contact_id);
-          },
-      },
-      body);
+  std::visit(Overloaded{
+                 [&](const model::Message& m) { fill_message(m, *out.mutable_message()); },
+                 [&](const model::StateChanged& e) {
+                   auto& k = *out.mutable_state_changed();
+                   k.set_from(to_proto(e.from));
+                   k.set_to(to_proto(e.to));
+                   k.set_trigger(e.trigger);
+                 },
+                 [&](const model::ChannelSwitched& e) {
+                   auto& k = *out.mutable_channel_switched();
+                   k.set_from_channel(e.from_channel);
+                   k.set_to_channel(e.to_channel);
+                 },
+                 [&](const model::Assigned& e) { out.mutable_assigned()->set_agent_id(e.agent_id); },
+                 [&](const model::Unassigned& e) {
+                   auto& k = *out.mutable_unassigned();
+                   k.set_agent_id(e.agent_id);
+                   k.set_reason(e.reason);
+                 },
+                 [&](const model::Transferred& e) {
+                   auto& k = *out.mutable_transferred();
+                   k.set_from_agent_id(e.from_agent_id);
+                   k.set_to_agent_id(e.to_agent_id);
+                   k.set_to_queue(e.to_queue);
+                   k.set_reason(e.reason);
+                   k.set_transfer_count(e.transfer_count);
+                 },
+                 [&](const model::HandedOff& e) {
+                   auto& k = *out.mutable_handed_off();
+                   k.set_reason(e.reason);
+                   k.set_queue(e.queue);
+                 },
+                 [&](const model::Snoozed& e) { to_proto(e.until, *out.mutable_snoozed()->mutable_until()); },
+                 [&](const model::Woke&) { out.mutable_woke(); },
+                 [&](const model::Resolved& e) { out.mutable_resolved()->set_by(e.by); },
+                 [&](const model::Reopened& e) { out.mutable_reopened()->set_reopen_count(e.reopen_count); },
+                 [&](const model::Closed&) { out.mutable_closed(); },
+                 [&](const model::ConversationOpened& e) {
+                   auto& k = *out.mutable_opened();
+                   k.set_contact_id(e.contact_id);
+                   k.set_queue(e.queue);
+                   k.set_previous_conversation_id(e.previous_conversation_id);
+                 },
+                 [&](const model::AttributesChanged& e) {
+                   auto& k = *out.mutable_attributes_changed();
+                   copy_map(e.set, *k.mutable_set());
+                   for (const auto& key : e.removed) k.add_removed(key);
+                 },
+                 [&](const model::LabelsChanged& e) {
+                   auto& k = *out.mutable_labels_changed();  // set even when every label was cleared
+                   for (const auto& label : e.labels) k.add_labels(label);
+                 },
+                 [&](const model::PriorityChanged& e) { out.mutable_priority_changed()->set_priority(e.priority); },
+                 [&](const model::DeliveryUpdated& e) {
+                   auto& k = *out.mutable_delivery_updated();
+                   k.set_message_seq(e.message_seq);
+                   k.set_status(to_proto(e.status));
+                   k.set_reason(e.reason);
+                 },
+                 [&](const model::ContactChanged& e) {
+                   auto& k = *out.mutable_contact_changed();
+                   k.set_contact_id(e.contact_id);
+                   k.set_change(e.change);
+                   k.set_other_contact_id(e.other_contact_id);
+                 },
+             },
+             body);
 }
 
 // EventKind n names EventBody alternative n - 1; these pin the order so that a
 // reordering of either breaks the build instead of the filters.
 static_assert(std::is_same_v<std::variant_alternative_t<v1::MESSAGE - 1, model::EventBody>, model::Message>);
+static_assert(std::is_same_v<std::variant_alternative_t<v1::HANDED_OFF - 1, model::EventBody>, model::HandedOff>);
+static_assert(std::is_same_v<std::variant_alternative_t<v1::OPENED - 1, model::EventBody>, model::ConversationOpened>);
 static_assert(
-    std::is_same_v<std::variant_alternative_t<v1::HANDED_OFF - 1, model::EventBody>, model::HandedOff>);
-static_assert(std::is_same_v<std::variant_alternative_t<v1::OPENED - 1, model::EventBody>,
-                             model::ConversationOpened>);
-static_assert(std::is_same_v<std::variant_alternative_t<v1::CONTACT_CHANGED - 1, model::EventBody>,
-                             model::ContactChanged>);
+    std::is_same_v<std::variant_alternative_t<v1::CONTACT_CHANGED - 1, model::EventBody>, model::ContactChanged>);
 static_assert(v1::EventKind_MAX == std::variant_size_v<model::EventBody>);
 
 }  // namespace
@@ -168,57 +175,85 @@ model::Timestamp from_proto(const google::protobuf::Timestamp& time) {
 
 v1::ConversationState to_proto(model::ConversationState state) {
   switch (state) {
-    case model::ConversationState::kNew: return v1::NEW;
-    case model::ConversationState::kBot: return v1::BOT;
-    case model::ConversationState::kQueued: return v1::QUEUED;
-    case model::ConversationState::kAssigned: return v1::ASSIGNED;
-    case model::ConversationState::kSnoozed: return v1::SNOOZED;
-    case model::ConversationState::kResolved: return v1::RESOLVED;
-    case model::ConversationState::kClosed: return v1::CLOSED;
+    case model::ConversationState::kNew:
+      return v1::NEW;
+    case model::ConversationState::kBot:
+      return v1::BOT;
+    case model::ConversationState::kQueued:
+      return v1::QUEUED;
+    case model::ConversationState::kAssigned:
+      return v1::ASSIGNED;
+    case model::ConversationState::kSnoozed:
+      return v1::SNOOZED;
+    case model::ConversationState::kResolved:
+      return v1::RESOLVED;
+    case model::ConversationState::kClosed:
+      return v1::CLOSED;
   }
   return v1::CONVERSATION_STATE_UNSPECIFIED;
 }
 
 std::optional<model::ConversationState> from_proto(v1::ConversationState state) {
   switch (state) {
-    case v1::NEW: return model::ConversationState::kNew;
-    case v1::BOT: return model::ConversationState::kBot;
-    case v1::QUEUED: return model::ConversationState::kQueued;
-    case v1::ASSIGNED: return model::ConversationState::kAssigned;
-    case v1::SNOOZED: return model::ConversationState::kSnoozed;
-    case v1::RESOLVED: return model::ConversationState::kResolved;
-    case v1::CLOSED: return model::ConversationState::kClosed;
-    default: return std::nullopt;
+    case v1::NEW:
+      return model::ConversationState::kNew;
+    case v1::BOT:
+      return model::ConversationState::kBot;
+    case v1::QUEUED:
+      return model::ConversationState::kQueued;
+    case v1::ASSIGNED:
+      return model::ConversationState::kAssigned;
+    case v1::SNOOZED:
+      return model::ConversationState::kSnoozed;
+    case v1::RESOLVED:
+      return model::ConversationState::kResolved;
+    case v1::CLOSED:
+      return model::ConversationState::kClosed;
+    default:
+      return std::nullopt;
   }
 }
 
 v1::DeliveryStatus to_proto(model::DeliveryStatus status) {
   switch (status) {
-    case model::DeliveryStatus::kNone: return v1::DELIVERY_STATUS_UNSPECIFIED;
-    case model::DeliveryStatus::kPending: return v1::PENDING;
-    case model::DeliveryStatus::kSent: return v1::SENT;
-    case model::DeliveryStatus::kDelivered: return v1::DELIVERED;
-    case model::DeliveryStatus::kRead: return v1::READ;
-    case model::DeliveryStatus::kFailed: return v1::FAILED;
+    case model::DeliveryStatus::kNone:
+      return v1::DELIVERY_STATUS_UNSPECIFIED;
+    case model::DeliveryStatus::kPending:
+      return v1::PENDING;
+    case model::DeliveryStatus::kSent:
+      return v1::SENT;
+    case model::DeliveryStatus::kDelivered:
+      return v1::DELIVERED;
+    case model::DeliveryStatus::kRead:
+      return v1::READ;
+    case model::DeliveryStatus::kFailed:
+      return v1::FAILED;
   }
   return v1::DELIVERY_STATUS_UNSPECIFIED;
 }
 
 v1::AgentStatus to_proto(model::AgentStatus status) {
   switch (status) {
-    case model::AgentStatus::kOnline: return v1::ONLINE;
-    case model::AgentStatus::kAway: return v1::AWAY;
-    case model::AgentStatus::kOffline: return v1::OFFLINE;
+    case model::AgentStatus::kOnline:
+      return v1::ONLINE;
+    case model::AgentStatus::kAway:
+      return v1::AWAY;
+    case model::AgentStatus::kOffline:
+      return v1::OFFLINE;
   }
   return v1::AGENT_STATUS_UNSPECIFIED;
 }
 
 std::optional<model::AgentStatus> from_proto(v1::AgentStatus status) {
   switch (status) {
-    case v1::ONLINE: return model::AgentStatus::kOnline;
-    case v1::AWAY: return model::AgentStatus::kAway;
-    case v1::OFFLINE: return model::AgentStatus::kOffline;
-    default: return std::nullopt;
+    case v1::ONLINE:
+      return model::AgentStatus::kOnline;
+    case v1::AWAY:
+      return model::AgentStatus::kAway;
+    case v1::OFFLINE:
+      return model::AgentStatus::kOffline;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -328,7 +363,8 @@ void to_proto(const model::Queue& queue, v1::Queue& out) {
 
 void to_proto(const model::QueueStats& stats, v1::QueueStats& out) {
   out.set_queue(stats.queue);
-  for (const auto& [state, count] : stats.conversations_by_state) (*out.mutable_conversations_by_state())[state] = count;
+  for (const auto& [state, count] : stats.conversations_by_state)
+    (*out.mutable_conversations_by_state())[state] = count;
   out.set_agents_online(stats.agents_online);
 }
 

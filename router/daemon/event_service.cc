@@ -1,0 +1,206 @@
+#include <boost/asio/post.hpp>
+
+#include <charconv>
+#include <variant>
+
+#include "convert.h"
+#include "services.h"
+
+namespace switchboard::daemon {
+
+// Who may still reach a stream: the wakeup callback (from a publishing thread), posted
+// pumps and close_all() hold this, not the stream, because the stream deletes itself
+// in OnDone. `stream` turns null then, under `mutex`.
+struct StreamSlot {
+  std::mutex mutex;
+  SubscribeStream* stream = nullptr;
+};
+
+struct EventService::Registry {
+  std::mutex mutex;
+  bool closed = false;
+  std::vector<std::weak_ptr<StreamSlot>> slots;
+};
+
+// One Subscribe call: writes the subscription's events one at a time. Pulling the next
+// event (which may read the store while catching up) runs on the router's io_context,
+// never on a gRPC thread nor on the publishing thread that woke us.
+class SubscribeStream final : public grpc::ServerWriteReactor<v1::Event> {
+ public:
+  SubscribeStream(boost::asio::io_context& io, std::size_t buffer)
+      : io_(io), buffer_(buffer), slot_(std::make_shared<StreamSlot>()) {
+    slot_->stream = this;
+  }
+
+  // Ends the call before it starts (refused key, bad request).
+  void refuse(const grpc::Status& status) {
+    std::lock_guard lock(slot_->mutex);
+    finish(status);
+  }
+
+  void open(router::EventBus& bus, router::EventFilter filter, std::optional<uint64_t> after) {
+    std::lock_guard lock(slot_->mutex);
+    // The wakeup may run after OnDone (it is copied out before the subscription's
+    // cancel() clears it), so it holds nothing of the stream itself.
+    subscription_ =
+        bus.subscribe(std::move(filter), after, [&io = io_, weak = weak_slot()] { schedule_pump(io, weak); });
+    schedule_pump(io_, weak_slot());  // stored events, when resuming from a cursor
+  }
+
+  std::weak_ptr<StreamSlot> weak_slot() const { return slot_; }
+
+  // Ends the call with `status` once the write in flight, if any, is done. Caller
+  // holds slot_->mutex.
+  void finish(const grpc::Status& status) {
+    if (finishing_) return;
+    finishing_ = true;
+    final_status_ = status;
+    if (!writing_) Finish(final_status_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(slot_->mutex);
+    writing_ = false;
+    if (finishing_) {
+      Finish(final_status_);
+    } else if (!ok) {
+      finish({grpc::StatusCode::CANCELLED, "the subscriber went away"});
+    } else {
+      schedule_pump(io_, weak_slot());
+    }
+  }
+
+  void OnCancel() override {
+    std::lock_guard lock(slot_->mutex);
+    finish(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    {
+      std::lock_guard lock(slot_->mutex);
+      slot_->stream = nullptr;
+    }
+    if (subscription_) subscription_->cancel();
+    delete this;
+  }
+
+ private:
+  static void schedule_pump(boost::asio::io_context& io, std::weak_ptr<StreamSlot> weak) {
+    boost::asio::post(io, [weak = std::move(weak)] {
+      if (auto slot = weak.lock()) {
+        std::lock_guard lock(slot->mutex);
+        if (slot->stream != nullptr) slot->stream->pump();
+      }
+    });
+  }
+
+  // Starts the next write if none is in flight. Caller holds slot_->mutex.
+  void pump() {
+    if (writing_ || finishing_ || !subscription_) return;
+    if (subscription_->overflowed()) {
+      finish({grpc::StatusCode::RESOURCE_EXHAUSTED, "subscriber fell behind by more than " + std::to_string(buffer_) +
+                                                        " events; resume from your last cursor"});
+      return;
+    }
+    auto event = subscription_->next();
+    if (!event) return;  // the wakeup brings us back
+    current_.Clear();
+    to_proto(*event, current_);
+    writing_ = true;
+    StartWrite(&current_);
+  }
+
+  boost::asio::io_context& io_;
+  const std::size_t buffer_;
+  const std::shared_ptr<StreamSlot> slot_;
+  // Guarded by slot_->mutex:
+  std::shared_ptr<router::Subscription> subscription_;
+  v1::Event current_;
+  bool writing_ = false;
+  bool finishing_ = false;
+  grpc::Status final_status_;
+};
+
+namespace {
+
+struct StartPoint {
+  router::EventFilter filter;
+  std::optional<uint64_t> after;  // nothing: from now on
+};
+
+// The filter and start of a Subscribe, or the INVALID_ARGUMENT naming what is wrong.
+std::variant<StartPoint, grpc::Status> parse(const v1::SubscribeRequest& request, uint64_t head) {
+  StartPoint start;
+  start.filter.queues = {request.queues().begin(), request.queues().end()};
+  start.filter.agent_ids = {request.agent_ids().begin(), request.agent_ids().end()};
+  start.filter.conversation_ids = {request.conversation_ids().begin(), request.conversation_ids().end()};
+  for (int kind : request.kinds()) {
+    const auto index = event_body_index(static_cast<v1::EventKind>(kind));
+    if (!index) return invalid_argument("kinds", "unknown event kind " + std::to_string(kind));
+    start.filter.kinds.insert(*index);
+  }
+  const std::string& cursor = request.cursor();
+  if (cursor.empty()) {
+    if (request.from_beginning()) start.after = 0;
+    return start;
+  }
+  uint64_t after = 0;
+  const auto [end, error] = std::from_chars(cursor.data(), cursor.data() + cursor.size(), after);
+  if (error != std::errc() || end != cursor.data() + cursor.size()) {
+    return invalid_argument("cursor", "'" + cursor + "' is not a cursor this server gave out");
+  }
+  if (after > head)
+    return invalid_argument("cursor", cursor + " is beyond the newest event (" + std::to_string(head) + ")");
+  start.after = after;
+  return start;
+}
+
+}  // namespace
+
+EventService::EventService(router::Router& router, const Authenticator& auth, boost::asio::io_context& io)
+    : ServiceBase(router, auth), io_(io), registry_(std::make_shared<Registry>()) {}
+
+grpc::ServerWriteReactor<v1::Event>* EventService::Subscribe(Ctx* context, const v1::SubscribeRequest* request) {
+  auto* stream = new SubscribeStream(io_, router_.limits().subscriber_buffer);
+  const auto admission = auth_.authorize(*context, "EventService.Subscribe");
+  if (!admission.ok()) {
+    stream->refuse(admission.status);
+    return stream;
+  }
+  auto start = parse(*request, router_.store().head());
+  if (auto* bad = std::get_if<grpc::Status>(&start)) {
+    stream->refuse(*bad);
+    return stream;
+  }
+  {
+    std::lock_guard lock(registry_->mutex);
+    if (registry_->closed) {
+      stream->refuse({grpc::StatusCode::UNAVAILABLE, "server is shutting down"});
+      return stream;
+    }
+    std::erase_if(registry_->slots, [](const auto& weak) { return weak.expired(); });
+    registry_->slots.push_back(stream->weak_slot());
+  }
+  auto& [filter, after] = std::get<StartPoint>(start);
+  stream->open(router_.events(), std::move(filter), after);
+  return stream;
+}
+
+void EventService::close_all() {
+  std::vector<std::shared_ptr<StreamSlot>> open;
+  {
+    std::lock_guard lock(registry_->mutex);
+    registry_->closed = true;
+    for (const auto& weak : registry_->slots) {
+      if (auto slot = weak.lock()) open.push_back(std::move(slot));
+    }
+  }
+  for (const auto& slot : open) {
+    std::lock_guard lock(slot->mutex);
+    if (slot->stream != nullptr) {
+      slot->stream->finish({grpc::StatusCode::UNAVAILABLE, "server is shutting down; resume from your last cursor"});
+    }
+  }
+}
+
+}  // namespace switchboard::daemon

@@ -1,0 +1,15 @@
+#include "services.h"
+#include "unary_call.h"
+
+namespace switchboard::daemon {
+
+Unary* IngestService::Ingest(Ctx* context, const v1::IngestRequest* request, v1::IngestResponse* response) {
+  UnaryCall call(context, auth_, "IngestService.Ingest");
+  if (!call.admitted()) return call.reactor();
+  if (!request->has_message()) return call.finish(invalid_argument("message", "required"));
+  // The Desk checks channel, address, text and their bounds, naming the field.
+  router_.ingest(from_proto(request->message()), call.answer<router::IngestResult>(response));
+  return call.reactor();
+}
+
+}  // namespace switchboard::daemon

@@ -1,0 +1,214 @@
+// switchboardd: the Switchboard server. Reads flags and config, runs the Router on a
+// pool of threads, serves the gRPC API, and drains on SIGTERM/SIGINT.
+//
+// Threads: the Router's io_context runs on `worker_threads` threads (it also pulls
+// events for Subscribe streams); gRPC runs its own; the main thread only waits for a
+// signal and then shuts down in order: gRPC first (its calls still need the router),
+// then the router, then the pool.
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdlib>
+#include <future>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <switchboard/router/router.h>
+#include <switchboard/router/store.h>
+
+#include "auth.h"
+#include "config.h"
+#include "server.h"
+
+namespace sd = switchboard::daemon;
+namespace sr = switchboard::router;
+
+namespace {
+
+constexpr auto kShutdownGrace = std::chrono::seconds(5);
+constexpr int kUsageError = 2;
+
+constexpr char kUsage[] = R"(usage: switchboardd [--grpc-listen HOST:PORT] [--store URI] [--config FILE]
+
+  --grpc-listen HOST:PORT  where the gRPC API listens (default 127.0.0.1:7400); port 0 picks a
+                           free port. The first line on stdout is "listening on HOST:PORT".
+  --store URI              memory: (default; lost on exit). sqlite:PATH and postgresql://...
+                           are not supported yet.
+  --config FILE            a switchboard.v1.ServerConfig (proto/switchboard/v1/config.proto)
+                           as .json, .yaml or .yml. Flags override it.
+  --help                   this text.
+
+environment:
+  SWITCHBOARD_ADMIN_KEY    an API key with the admin role, in addition to the config's keys.
+)";
+
+struct Flags {
+  std::optional<std::string> grpc_listen;
+  std::optional<std::string> store;
+  std::optional<std::string> config;
+  bool help = false;
+};
+
+// Accepts "--flag value" and "--flag=value".
+sr::Result<Flags> parse_flags(int argc, char** argv) {
+  Flags flags;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      flags.help = true;
+      continue;
+    }
+    std::optional<std::string> value;
+    if (const auto eq = arg.find('='); eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg.resize(eq);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    }
+    std::optional<std::string>* target = arg == "--grpc-listen" ? &flags.grpc_listen
+                                         : arg == "--store"     ? &flags.store
+                                         : arg == "--config"    ? &flags.config
+                                                                : nullptr;
+    if (target == nullptr) return sr::invalid_argument(arg, "unknown flag (see --help)");
+    if (!value) return sr::invalid_argument(arg, "needs a value");
+    *target = std::move(value);
+  }
+  return flags;
+}
+
+// The config file, if any, with the flags applied on top, validated.
+sr::Result<sd::v1::ServerConfig> effective_config(const Flags& flags) {
+  sd::v1::ServerConfig config;
+  if (flags.config) {
+    auto loaded = sd::load_config(*flags.config);
+    if (!loaded.ok()) return loaded.error();
+    config = std::move(loaded.value());
+  }
+  if (flags.grpc_listen) config.set_grpc_listen(*flags.grpc_listen);
+  if (flags.store) config.set_store(*flags.store);
+  if (config.grpc_listen().empty()) config.set_grpc_listen(sd::kDefaultListen);
+  if (config.store().empty()) config.set_store(sd::kDefaultStore);
+  if (auto status = sd::validate(config); !status.ok()) return status.error();
+  return config;
+}
+
+std::vector<sd::ApiKeyEntry> all_keys(const sd::v1::ServerConfig& config) {
+  auto keys = sd::api_keys(config);
+  if (const char* admin = std::getenv("SWITCHBOARD_ADMIN_KEY"); admin != nullptr && *admin != '\0') {
+    keys.push_back({"admin", sd::Role::kAdmin, sd::sha256_hex(admin), ""});
+  }
+  if (keys.empty()) {
+    spdlog::warn(
+        "no API keys configured: every call will be refused (UNAUTHENTICATED); "
+        "set SWITCHBOARD_ADMIN_KEY or api_keys in the config");
+  }
+  return keys;
+}
+
+// Creates the configured queues before serving; waits, since nothing is served yet.
+sr::Status create_queues(sr::Router& router, const sd::v1::ServerConfig& config) {
+  for (auto& queue : sd::queues(config)) {
+    std::promise<sr::Status> done;
+    router.upsert_queue(std::move(queue), [&done](sr::Result<sr::Queue> result) {
+      done.set_value(result.ok() ? sr::ok_status() : sr::Status(result.error()));
+    });
+    if (auto status = done.get_future().get(); !status.ok()) return status;
+  }
+  return sr::ok_status();
+}
+
+unsigned worker_count(const sd::v1::ServerConfig& config) {
+  if (config.worker_threads() != 0) return config.worker_threads();
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// Catches SIGTERM and SIGINT from construction on, so that a signal that comes early
+// still ends in an orderly shutdown.
+class ShutdownSignal {
+ public:
+  ShutdownSignal() : signals_(io_, SIGTERM, SIGINT) {
+    signals_.async_wait([](const boost::system::error_code& error, int signal) {
+      if (!error) spdlog::info("signal {}: shutting down", signal);
+    });
+  }
+  void wait() { io_.run(); }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+};
+
+int serve(const sd::v1::ServerConfig& config) {
+  ShutdownSignal shutdown;
+  const sd::Authenticator auth(all_keys(config));
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::vector<std::thread> workers;
+  for (unsigned i = 0; i < worker_count(config); ++i) workers.emplace_back([&io] { io.run(); });
+  auto stop_workers = [&] {
+    work.reset();
+    io.stop();
+    for (auto& worker : workers) worker.join();
+  };
+
+  sr::Router router(io, sr::make_memory_store(), sd::router_options(config));
+  if (auto status = create_queues(router, config); !status.ok()) {
+    spdlog::error("queues: {}", status.error().describe());
+    router.stop();
+    stop_workers();
+    return kUsageError;
+  }
+
+  sd::ServerSettings settings;
+  settings.listen = config.grpc_listen();
+  settings.tls_cert_file = config.tls().cert_file();
+  settings.tls_key_file = config.tls().key_file();
+  if (config.limits().max_grpc_message_bytes() != 0) {
+    settings.max_receive_message_bytes = static_cast<int>(config.limits().max_grpc_message_bytes());
+  }
+  auto server = sd::Server::start(settings, router, auth, io);
+  if (!server.ok()) {
+    spdlog::error("{}", server.error().describe());
+    router.stop();
+    stop_workers();
+    return EXIT_FAILURE;
+  }
+  std::cout << "listening on " << server.value()->address() << std::endl;  // endl: tests read it at once
+  spdlog::info("serving switchboard.v1 on {} ({}), store {}", server.value()->address(),
+               settings.tls_cert_file.empty() ? "plaintext" : "TLS", config.store());
+
+  shutdown.wait();
+  server.value()->shutdown(kShutdownGrace);
+  router.stop();
+  stop_workers();
+  spdlog::info("stopped");
+  return EXIT_SUCCESS;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  spdlog::set_default_logger(spdlog::stderr_color_mt("switchboardd"));
+  auto flags = parse_flags(argc, argv);
+  if (!flags.ok()) {
+    std::cerr << "switchboardd: " << flags.error().describe() << "\n" << kUsage;
+    return kUsageError;
+  }
+  if (flags->help) {
+    std::cout << kUsage;
+    return EXIT_SUCCESS;
+  }
+  auto config = effective_config(flags.value());
+  if (!config.ok()) {
+    spdlog::error("{}", config.error().describe());
+    return kUsageError;
+  }
+  return serve(config.value());
+}
