@@ -87,6 +87,25 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+Result<Attributes> apply_attributes(const Attributes& current, const Attributes& set,
+                                    const std::vector<std::string>& remove, const Limits& limits,
+                                    const std::string& field) {
+  Attributes next = current;
+  for (const auto& key : remove) next.erase(key);
+  for (const auto& [k, v] : set) {
+    if (k.empty() || k.size() > limits.max_attribute_bytes || v.size() > limits.max_attribute_bytes) {
+      return invalid_argument(field + "[" + k.substr(0, 64) + "]", "keys must be 1 to " +
+                                                                      std::to_string(limits.max_attribute_bytes) +
+                                                                      " bytes, values at most as long");
+    }
+    next[k] = v;
+  }
+  if (next.size() > limits.max_attribute_entries) {
+    return invalid_argument(field, "at most " + std::to_string(limits.max_attribute_entries) + " attributes");
+  }
+  return next;
+}
+
 // --- State helpers --------------------------------------------------------------------
 
 Result<ConversationSlot*> Desk::State::find_conversation(const std::string& id, const char* field) {

@@ -154,25 +154,12 @@ Result<ConversationUpdate> Desk::set_attributes(const std::string& conversation_
                                                 const std::vector<std::string>& remove, const std::string& actor,
                                                 Commit& out) {
   State& s = *state_;
-  const Limits& limits = options_.limits;
   auto slot = s.find_conversation(conversation_id);
   if (!slot) return slot.error();
-  Attributes next = (*slot)->data.attributes;
-  for (const auto& key : remove) next.erase(key);
-  for (const auto& [k, v] : set) {
-    if (k.empty() || k.size() > limits.max_attribute_bytes || v.size() > limits.max_attribute_bytes) {
-      return invalid_argument("set[" + k.substr(0, 64) + "]", "keys must be 1 to " +
-                                                                  std::to_string(limits.max_attribute_bytes) +
-                                                                  " bytes, values at most as long");
-    }
-    next[k] = v;
-  }
-  if (next.size() > limits.max_attribute_entries) {
-    return invalid_argument("set", "a conversation keeps at most " + std::to_string(limits.max_attribute_entries) +
-                                       " attributes");
-  }
+  auto next = apply_attributes((*slot)->data.attributes, set, remove, options_.limits, "set");
+  if (!next) return next.error();
   return run_command(s, conversation_id, out, [&](ConversationSlot& slot) -> Status {
-    slot.data.attributes = std::move(next);
+    slot.data.attributes = std::move(next.value());
     s.append(slot.data, AttributesChanged{set, remove}, actor, now_(), out);
     return ok_status();
   });

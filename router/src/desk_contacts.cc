@@ -38,22 +38,12 @@ Result<Contact> Desk::update_contact(const std::string& contact_id, const Contac
     return invalid_argument("display_name", "longer than " + std::to_string(limits.max_display_name_bytes) +
                                                 " bytes or not UTF-8");
   }
-  Attributes next = (*contact)->attributes;
-  for (const auto& key : update.remove_attributes) next.erase(key);
-  for (const auto& [k, v] : update.set_attributes) {
-    if (k.empty() || k.size() > limits.max_attribute_bytes || v.size() > limits.max_attribute_bytes) {
-      return invalid_argument("set_attributes[" + k.substr(0, 64) + "]", "keys must be 1 to " +
-                                                                             std::to_string(limits.max_attribute_bytes) +
-                                                                             " bytes, values at most as long");
-    }
-    next[k] = v;
-  }
-  if (next.size() > limits.max_attribute_entries) {
-    return invalid_argument("set_attributes", "at most " + std::to_string(limits.max_attribute_entries) + " attributes");
-  }
+  auto next = apply_attributes((*contact)->attributes, update.set_attributes, update.remove_attributes, limits,
+                               "set_attributes");
+  if (!next) return next.error();
   Contact& c = **contact;
   if (!update.display_name.empty()) c.display_name = update.display_name;
-  c.attributes = std::move(next);
+  c.attributes = std::move(next.value());
   s.save(c, out);
   return c;
 }

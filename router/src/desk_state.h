@@ -110,5 +110,10 @@ struct Desk::State {
 };
 
 bool valid_utf8(std::string_view text);
+// `current` with `remove` taken out and `set` put in, within the limits on attributes;
+// INVALID_ARGUMENT naming `field` otherwise.
+Result<Attributes> apply_attributes(const Attributes& current, const Attributes& set,
+                                    const std::vector<std::string>& remove, const Limits& limits,
+                                    const std::string& field);
 
 }  // namespace switchboard::router

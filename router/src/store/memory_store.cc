@@ -1,0 +1,196 @@
+// The in-memory Store: an append-only vector of events with a per-conversation
+// index, and the latest version of every record. Durable only as long as the process
+// lives; tests, benchmarks and `memory:`.
+//
+// Within a commit, records and events are applied first and erasures last, like the
+// SQLite store: nothing of an erased contact survives the commit that erases it.
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+#include <switchboard/router/store.h>
+
+namespace switchboard::router {
+namespace {
+
+template <typename Record>
+std::vector<Record> values_of(const std::map<std::string, Record>& records) {
+  std::vector<Record> out;
+  out.reserve(records.size());
+  for (const auto& [key, record] : records) out.push_back(record);
+  return out;
+}
+
+bool unfinished(const OutboxEntry& entry) {
+  return entry.status == DeliveryStatus::kNone || entry.status == DeliveryStatus::kPending;
+}
+
+class MemoryStore final : public Store {
+ public:
+  void append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) override {
+    std::unique_lock lock(mutex_);
+    apply(*commit);
+    // Queued under mutex_ so the order of `done` calls is the order of apply().
+    if (!enqueue(std::move(done))) return;
+    lock.unlock();
+    deliver();
+  }
+
+  std::vector<Event> events_after(uint64_t after, std::size_t limit) const override {
+    std::shared_lock lock(mutex_);
+    auto it = std::upper_bound(log_.begin(), log_.end(), after,
+                               [](uint64_t cursor, const Event& e) { return cursor < e.cursor; });
+    std::vector<Event> out;
+    for (; it != log_.end() && out.size() < limit; ++it) {
+      if (!it->conversation_id.empty()) out.push_back(*it);  // skip erased ones
+    }
+    return out;
+  }
+
+  std::vector<Event> timeline(const std::string& conversation_id, std::size_t limit) const override {
+    std::shared_lock lock(mutex_);
+    auto it = by_conversation_.find(conversation_id);
+    if (it == by_conversation_.end()) return {};
+    const auto& positions = it->second;
+    const std::size_t first = positions.size() > limit ? positions.size() - limit : 0;
+    std::vector<Event> out;
+    out.reserve(positions.size() - first);
+    for (std::size_t i = first; i < positions.size(); ++i) out.push_back(log_[positions[i]]);
+    return out;
+  }
+
+  uint64_t head() const override {
+    std::shared_lock lock(mutex_);
+    return log_.empty() ? 0 : log_.back().cursor;
+  }
+
+  Result<StoredState> load(std::size_t inbound_seen_limit) override {
+    std::shared_lock lock(mutex_);
+    StoredState state;
+    state.contacts = values_of(contacts_);
+    state.conversations = values_of(conversations_);
+    for (const auto& [id, entry] : outbox_) {
+      if (unfinished(entry)) state.outbox.push_back(entry);
+    }
+    state.agents = values_of(agents_);
+    state.queues = values_of(queues_);
+    state.merges = values_of(merges_);
+    const std::size_t skip = seen_.size() > inbound_seen_limit ? seen_.size() - inbound_seen_limit : 0;
+    for (auto it = std::next(seen_.begin(), static_cast<std::ptrdiff_t>(skip)); it != seen_.end(); ++it) {
+      state.inbound_seen.push_back(it->second);
+    }
+    state.head = log_.empty() ? 0 : log_.back().cursor;
+    return state;
+  }
+
+ private:
+  void apply(const Commit& commit) {
+    for (const auto& event : commit.events) {
+      by_conversation_[event.conversation_id].push_back(log_.size());
+      log_.push_back(event);
+    }
+    for (const auto& c : commit.contacts) contacts_[c.id] = c;
+    for (const auto& c : commit.conversations) conversations_[c.id] = c;
+    for (const auto& e : commit.outbox) outbox_[e.outbound_id] = e;
+    for (const auto& a : commit.agents) agents_[a.id] = a;
+    for (const auto& q : commit.queues) queues_[q.name] = q;
+    for (const auto& m : commit.merges) merges_[m.id] = m;
+    for (const auto& s : commit.inbound_seen) remember(s);
+    for (const auto& id : commit.erased_conversations) erase_conversation(id);
+    for (const auto& id : commit.erased_contacts) erase_contact(id);
+  }
+
+  // A new answer for a key replaces the old one and becomes the newest.
+  void remember(const SeenInbound& seen) {
+    const std::string key = seen.channel + '\0' + seen.external_id;
+    if (auto it = seen_order_.find(key); it != seen_order_.end()) seen_.erase(it->second);
+    seen_order_[key] = next_seen_;
+    seen_[next_seen_++] = seen;
+  }
+
+  // Erasure keeps the cursor (the log stays ordered) and drops everything else.
+  void erase_conversation(const std::string& id) {
+    if (auto it = by_conversation_.find(id); it != by_conversation_.end()) {
+      for (auto pos : it->second) log_[pos] = Event{.cursor = log_[pos].cursor};
+      by_conversation_.erase(it);
+    }
+    conversations_.erase(id);
+    std::erase_if(outbox_, [&](const auto& entry) { return entry.second.conversation_id == id; });
+    forget_seen_if([&](const SeenInbound& s) { return s.result.conversation_id == id; });
+  }
+
+  // A contact takes its conversations, and the merges that name it, with it.
+  void erase_contact(const std::string& id) {
+    std::vector<std::string> conversations;
+    for (const auto& [conversation_id, c] : conversations_) {
+      if (c.contact_id == id) conversations.push_back(conversation_id);
+    }
+    for (const auto& conversation_id : conversations) erase_conversation(conversation_id);
+    contacts_.erase(id);
+    std::erase_if(merges_, [&](const auto& m) { return m.second.target_id == id || m.second.source_id == id; });
+    forget_seen_if([&](const SeenInbound& s) { return s.result.contact_id == id; });
+  }
+
+  template <typename Predicate>
+  void forget_seen_if(Predicate predicate) {
+    std::erase_if(seen_, [&](const auto& entry) {
+      if (!predicate(entry.second)) return false;
+      seen_order_.erase(entry.second.channel + '\0' + entry.second.external_id);
+      return true;
+    });
+  }
+
+  // `done` runs strictly in append order even when appends race, without a lock held
+  // while it runs: whoever finds nobody delivering delivers everything queued,
+  // including what a `done` appends meanwhile. True when the caller must deliver.
+  bool enqueue(std::function<void(Status)> done) {
+    std::lock_guard lock(done_mutex_);
+    pending_done_.push_back(std::move(done));
+    if (delivering_) return false;
+    delivering_ = true;
+    return true;
+  }
+
+  void deliver() {
+    for (;;) {
+      std::deque<std::function<void(Status)>> ready;
+      {
+        std::lock_guard lock(done_mutex_);
+        if (pending_done_.empty()) {
+          delivering_ = false;
+          return;
+        }
+        ready.swap(pending_done_);
+      }
+      for (auto& d : ready) d(ok_status());
+    }
+  }
+
+  mutable std::shared_mutex mutex_;
+  std::vector<Event> log_;
+  std::unordered_map<std::string, std::vector<std::size_t>> by_conversation_;
+  // Ordered maps so load() returns records in key order, as the SQLite store does.
+  std::map<std::string, Contact> contacts_;
+  std::map<std::string, Conversation> conversations_;
+  std::map<std::string, OutboxEntry> outbox_;
+  std::map<std::string, Agent> agents_;
+  std::map<std::string, Queue> queues_;
+  std::map<std::string, Merge> merges_;
+  std::map<uint64_t, SeenInbound> seen_;  // by arrival, oldest first
+  std::unordered_map<std::string, uint64_t> seen_order_;
+  uint64_t next_seen_ = 0;
+
+  std::mutex done_mutex_;  // taken after mutex_; never held while `done` runs
+  std::deque<std::function<void(Status)>> pending_done_;
+  bool delivering_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Store> make_memory_store() { return std::make_unique<MemoryStore>(); }
+
+}  // namespace switchboard::router

@@ -1,0 +1,375 @@
+#include "record_codec.h"
+
+#include <array>
+#include <span>
+#include <concepts>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+#include <boost/json.hpp>
+
+namespace switchboard::router {
+namespace {
+
+namespace json = boost::json;
+using std::chrono::microseconds;
+using std::chrono::seconds;
+
+// ---- enums: stored by name, so reordering an enum never changes what a row means.
+
+template <typename E>
+constexpr std::array<std::string_view, 0> kNames{};
+template <>
+constexpr std::array kNames<ConversationState> = {std::string_view("new"), std::string_view("bot"),
+                                                  std::string_view("queued"), std::string_view("assigned"),
+                                                  std::string_view("snoozed"), std::string_view("resolved"),
+                                                  std::string_view("closed")};
+template <>
+constexpr std::array kNames<Direction> = {std::string_view("inbound"), std::string_view("outbound"),
+                                          std::string_view("note")};
+template <>
+constexpr std::array kNames<DeliveryStatus> = {std::string_view("none"),      std::string_view("pending"),
+                                               std::string_view("sent"),      std::string_view("delivered"),
+                                               std::string_view("read"),      std::string_view("failed")};
+template <>
+constexpr std::array kNames<AgentStatus> = {std::string_view("online"), std::string_view("away"),
+                                            std::string_view("offline")};
+
+// The last enumerator of each enum, so adding one without a name fails to compile.
+static_assert(kNames<ConversationState>.size() == static_cast<std::size_t>(ConversationState::kClosed) + 1);
+static_assert(kNames<Direction>.size() == static_cast<std::size_t>(Direction::kNote) + 1);
+static_assert(kNames<DeliveryStatus>.size() == static_cast<std::size_t>(DeliveryStatus::kFailed) + 1);
+static_assert(kNames<AgentStatus>.size() == static_cast<std::size_t>(AgentStatus::kOffline) + 1);
+
+// The "kind" of each EventBody alternative, in the variant's order.
+constexpr std::array<std::string_view, std::variant_size_v<EventBody>> kKinds = {
+    "message",       "state_changed",      "channel_switched",   "assigned",        "unassigned",
+    "transferred",   "handed_off",         "snoozed",            "woke",            "resolved",
+    "reopened",      "closed",             "conversation_opened", "attributes_changed", "labels_changed",
+    "priority_changed", "delivery_updated", "contact_changed"};
+
+std::string_view text_of(const json::value& in) {
+  const json::string& text = in.as_string();
+  return {text.data(), text.size()};
+}
+
+std::size_t index_of(std::string_view name, std::span<const std::string_view> names, std::string_view what) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] == name) return i;
+  }
+  throw std::invalid_argument("unknown " + std::string(what) + " '" + std::string(name) + "'");
+}
+
+// ---- values that Boost.JSON does not convert the way we store them.
+
+template <typename T>
+json::value to_value(const T& in, const json::storage_ptr& sp);
+template <typename T>
+void from_value(const json::value& in, T& out);
+
+template <typename E>
+  requires std::is_enum_v<E>
+json::value enum_to_value(E in, const json::storage_ptr& sp) {
+  return json::string(kNames<E>.at(static_cast<std::size_t>(in)), sp);
+}
+
+json::value body_to_value(const EventBody& body, const json::storage_ptr& sp);
+void body_from_value(const json::value& in, EventBody& out);
+
+template <typename T>
+json::value to_value(const T& in, const json::storage_ptr& sp) {
+  if constexpr (std::is_enum_v<T>) {
+    return enum_to_value(in, sp);
+  } else if constexpr (std::is_same_v<T, Timestamp>) {
+    return std::chrono::duration_cast<microseconds>(in.time_since_epoch()).count();
+  } else if constexpr (std::is_same_v<T, seconds>) {
+    return in.count();
+  } else if constexpr (std::is_same_v<T, std::optional<Timestamp>>) {
+    return in ? to_value(*in, sp) : json::value(nullptr, sp);
+  } else if constexpr (std::is_same_v<T, EventBody>) {
+    return body_to_value(in, sp);
+  } else {
+    return json::value_from(in, sp);
+  }
+}
+
+template <typename T>
+void from_value(const json::value& in, T& out) {
+  if constexpr (std::is_enum_v<T>) {
+    out = static_cast<T>(index_of(text_of(in), kNames<T>, "name"));
+  } else if constexpr (std::is_same_v<T, Timestamp>) {
+    out = Timestamp(std::chrono::duration_cast<Timestamp::duration>(microseconds(in.to_number<int64_t>())));
+  } else if constexpr (std::is_same_v<T, seconds>) {
+    out = seconds(in.to_number<int64_t>());
+  } else if constexpr (std::is_same_v<T, std::optional<Timestamp>>) {
+    if (in.is_null()) {
+      out.reset();
+    } else {
+      from_value(in, out.emplace());
+    }
+  } else if constexpr (std::is_same_v<T, EventBody>) {
+    body_from_value(in, out);
+  } else {
+    out = json::value_to<T>(in);
+  }
+}
+
+// ---- field lists: written once per record, used to encode and to decode.
+
+// Puts each field into an object.
+struct Writer {
+  json::object& object;
+  template <typename T>
+  void operator()(std::string_view key, const T& field) {
+    object.insert_or_assign(key, to_value(field, object.storage()));
+  }
+};
+
+// Reads each field that is present; absent ones keep their defaults.
+struct Reader {
+  const json::object& object;
+  template <typename T>
+  void operator()(std::string_view key, T& field) const {
+    if (const json::value* in = object.if_contains(key)) from_value(*in, field);
+  }
+};
+
+// A record of type T, const (encoding) or not (decoding).
+template <typename R, typename T>
+concept Is = std::same_as<std::remove_const_t<R>, T>;
+
+void fields(auto& io, Is<Identity> auto& x) {
+  io("channel", x.channel);
+  io("address", x.address);
+  io("verified", x.verified);
+}
+void fields(auto& io, Is<Contact> auto& x) {
+  io("id", x.id);
+  io("display_name", x.display_name);
+  io("identities", x.identities);
+  io("attributes", x.attributes);
+  io("created_at", x.created_at);
+  io("merged_into", x.merged_into);
+}
+void fields(auto& io, Is<ChannelLeg> auto& x) {
+  io("channel", x.channel);
+  io("address", x.address);
+  io("first_at", x.first_at);
+  io("last_at", x.last_at);
+}
+void fields(auto& io, Is<AttachmentRef> auto& x) {
+  io("url", x.url);
+  io("content_type", x.content_type);
+  io("filename", x.filename);
+  io("size_bytes", x.size_bytes);
+}
+void fields(auto& io, Is<Message> auto& x) {
+  io("direction", x.direction);
+  io("channel", x.channel);
+  io("address", x.address);
+  io("text", x.text);
+  io("attachments", x.attachments);
+  io("external_id", x.external_id);
+  io("status", x.status);
+  io("author_id", x.author_id);
+  io("metadata", x.metadata);
+}
+void fields(auto& io, Is<StateChanged> auto& x) {
+  io("from", x.from);
+  io("to", x.to);
+  io("trigger", x.trigger);
+}
+void fields(auto& io, Is<ChannelSwitched> auto& x) {
+  io("from_channel", x.from_channel);
+  io("to_channel", x.to_channel);
+}
+void fields(auto& io, Is<Assigned> auto& x) { io("agent_id", x.agent_id); }
+void fields(auto& io, Is<Unassigned> auto& x) {
+  io("agent_id", x.agent_id);
+  io("reason", x.reason);
+}
+void fields(auto& io, Is<Transferred> auto& x) {
+  io("from_agent_id", x.from_agent_id);
+  io("to_agent_id", x.to_agent_id);
+  io("to_queue", x.to_queue);
+  io("reason", x.reason);
+  io("transfer_count", x.transfer_count);
+}
+void fields(auto& io, Is<HandedOff> auto& x) {
+  io("reason", x.reason);
+  io("queue", x.queue);
+}
+void fields(auto& io, Is<Snoozed> auto& x) { io("until", x.until); }
+void fields(auto&, Is<Woke> auto&) {}
+void fields(auto& io, Is<Resolved> auto& x) { io("by", x.by); }
+void fields(auto& io, Is<Reopened> auto& x) { io("reopen_count", x.reopen_count); }
+void fields(auto&, Is<Closed> auto&) {}
+void fields(auto& io, Is<ConversationOpened> auto& x) {
+  io("contact_id", x.contact_id);
+  io("queue", x.queue);
+  io("previous_conversation_id", x.previous_conversation_id);
+}
+void fields(auto& io, Is<AttributesChanged> auto& x) {
+  io("set", x.set);
+  io("removed", x.removed);
+}
+void fields(auto& io, Is<LabelsChanged> auto& x) { io("labels", x.labels); }
+void fields(auto& io, Is<PriorityChanged> auto& x) { io("priority", x.priority); }
+void fields(auto& io, Is<DeliveryUpdated> auto& x) {
+  io("message_seq", x.message_seq);
+  io("status", x.status);
+  io("reason", x.reason);
+}
+void fields(auto& io, Is<ContactChanged> auto& x) {
+  io("contact_id", x.contact_id);
+  io("change", x.change);
+  io("other_contact_id", x.other_contact_id);
+}
+void fields(auto& io, Is<Event> auto& x) {
+  io("cursor", x.cursor);
+  io("conversation_id", x.conversation_id);
+  io("seq", x.seq);
+  io("at", x.at);
+  io("actor", x.actor);
+  io("queue", x.queue);
+  io("assignee_id", x.assignee_id);
+  io("body", x.body);
+}
+void fields(auto& io, Is<Conversation> auto& x) {
+  io("id", x.id);
+  io("contact_id", x.contact_id);
+  io("state", x.state);
+  io("active_channel", x.active_channel);
+  io("legs", x.legs);
+  io("assignee_id", x.assignee_id);
+  io("queue", x.queue);
+  io("priority", x.priority);
+  io("labels", x.labels);
+  io("attributes", x.attributes);
+  io("transfer_count", x.transfer_count);
+  io("reopen_count", x.reopen_count);
+  io("created_at", x.created_at);
+  io("updated_at", x.updated_at);
+  io("last_seq", x.last_seq);
+  io("previous_conversation_id", x.previous_conversation_id);
+  io("snoozed_until", x.snoozed_until);
+  io("resolved_at", x.resolved_at);
+  io("last_inbound_at", x.last_inbound_at);
+}
+void fields(auto& io, Is<OutboxEntry> auto& x) {
+  io("outbound_id", x.outbound_id);
+  io("conversation_id", x.conversation_id);
+  io("seq", x.seq);
+  io("channel", x.channel);
+  io("address", x.address);
+  io("text", x.text);
+  io("attachments", x.attachments);
+  io("status", x.status);
+  io("attempts", x.attempts);
+}
+void fields(auto& io, Is<Agent> auto& x) {
+  io("id", x.id);
+  io("name", x.name);
+  io("status", x.status);
+  io("skills", x.skills);
+  io("capacity", x.capacity);
+  io("wrap_up", x.wrap_up);
+  io("status_since", x.status_since);
+}
+void fields(auto& io, Is<Queue> auto& x) {
+  io("name", x.name);
+  io("strategy", x.strategy);
+  io("required_skills", x.required_skills);
+  io("bot_id", x.bot_id);
+  io("overflow_queue", x.overflow_queue);
+  io("overflow_after", x.overflow_after);
+}
+void fields(auto& io, Is<Merge> auto& x) {
+  io("id", x.id);
+  io("target_id", x.target_id);
+  io("source_id", x.source_id);
+  io("moved_identities", x.moved_identities);
+  io("moved_conversations", x.moved_conversations);
+  io("took_display_name", x.took_display_name);
+  io("undone", x.undone);
+}
+void fields(auto& io, Is<IngestResult> auto& x) {
+  io("contact_id", x.contact_id);
+  io("conversation_id", x.conversation_id);
+  io("seq", x.seq);
+  io("duplicate", x.duplicate);
+}
+void fields(auto& io, Is<SeenInbound> auto& x) {
+  io("channel", x.channel);
+  io("external_id", x.external_id);
+  io("result", x.result);
+}
+
+template <typename T>
+void write_record(json::value& out, const T& record) {
+  Writer writer{out.emplace_object()};
+  fields(writer, record);
+}
+
+template <typename T>
+void read_record(const json::value& in, T& record) {
+  const Reader reader{in.as_object()};  // throws when `in` is not an object
+  fields(reader, record);
+}
+
+template <typename T>
+T read_record(const json::value& in) {
+  T record{};
+  read_record(in, record);
+  return record;
+}
+
+// ---- EventBody: {"kind": "<alternative>", ...its fields}.
+
+json::value body_to_value(const EventBody& body, const json::storage_ptr& sp) {
+  json::value out(sp);
+  std::visit([&](const auto& alternative) { write_record(out, alternative); }, body);
+  out.get_object().insert_or_assign("kind", kKinds[body.index()]);
+  return out;
+}
+
+template <std::size_t... I>
+EventBody make_alternative(std::size_t index, std::index_sequence<I...>) {
+  static constexpr EventBody (*kMakers[])() = {[] { return EventBody(std::in_place_index<I>); }...};
+  return kMakers[index]();
+}
+
+void body_from_value(const json::value& in, EventBody& out) {
+  const std::size_t index = index_of(text_of(in.at("kind")), kKinds, "event kind");
+  out = make_alternative(index, std::make_index_sequence<std::variant_size_v<EventBody>>());
+  std::visit([&](auto& alternative) { read_record(in, alternative); }, out);
+}
+
+}  // namespace
+
+#define SWITCHBOARD_JSON_CONVERSION(Type)                                                          \
+  void tag_invoke(const json::value_from_tag&, json::value& out, const Type& in) { write_record(out, in); } \
+  Type tag_invoke(const json::value_to_tag<Type>&, const json::value& in) { return read_record<Type>(in); }
+
+SWITCHBOARD_JSON_CONVERSION(Identity)
+SWITCHBOARD_JSON_CONVERSION(Contact)
+SWITCHBOARD_JSON_CONVERSION(ChannelLeg)
+SWITCHBOARD_JSON_CONVERSION(AttachmentRef)
+SWITCHBOARD_JSON_CONVERSION(Event)
+SWITCHBOARD_JSON_CONVERSION(Conversation)
+SWITCHBOARD_JSON_CONVERSION(OutboxEntry)
+SWITCHBOARD_JSON_CONVERSION(Agent)
+SWITCHBOARD_JSON_CONVERSION(Queue)
+SWITCHBOARD_JSON_CONVERSION(Merge)
+SWITCHBOARD_JSON_CONVERSION(IngestResult)
+SWITCHBOARD_JSON_CONVERSION(SeenInbound)
+
+#undef SWITCHBOARD_JSON_CONVERSION
+
+namespace store {
+
+std::string_view status_name(DeliveryStatus status) { return kNames<DeliveryStatus>.at(static_cast<std::size_t>(status)); }
+
+}  // namespace store
+}  // namespace switchboard::router
