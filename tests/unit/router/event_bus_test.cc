@@ -52,7 +52,7 @@ class EventBusTest : public ::testing::Test {
     Commit c;
     c.events.push_back(event);
     bool durable = false;
-    store_->append(std::move(c), [&](Status status) { durable = status.ok(); });
+    store_->append(std::make_shared<const Commit>(std::move(c)), [&](Status status) { durable = status.ok(); });
     EXPECT_TRUE(durable);
     return event;
   }

@@ -1,0 +1,239 @@
+#include <switchboard/router/router.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <boost/asio/io_context.hpp>
+
+namespace switchboard::router {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+constexpr char kEmail[] = "email";
+constexpr char kAnaEmail[] = "ana@example.org";
+
+// What a FakeAdapter saw; it outlives the adapter, which the Router owns.
+struct AdapterLog {
+  int starts = 0;
+  int stops = 0;
+  std::vector<OutboundDelivery> delivered;
+};
+
+class FakeAdapter final : public Adapter {
+ public:
+  FakeAdapter(std::string channel, AdapterLog& log) : channel_(std::move(channel)), log_(log) {}
+
+  std::vector<ChannelCapabilities> capabilities() const override { return {{.channel = channel_}}; }
+  Status start() override {
+    ++log_.starts;
+    return ok_status();
+  }
+  void stop() override { ++log_.stops; }
+  void deliver(OutboundDelivery delivery) override { log_.delivered.push_back(std::move(delivery)); }
+
+ private:
+  std::string channel_;
+  AdapterLog& log_;
+};
+
+template <typename Body>
+std::vector<Body> bodies(const std::vector<Event>& events) {
+  std::vector<Body> out;
+  for (const Event& e : events) {
+    if (const auto* body = std::get_if<Body>(&e.body)) out.push_back(*body);
+  }
+  return out;
+}
+
+std::vector<uint64_t> cursors(const std::vector<Event>& events) {
+  std::vector<uint64_t> out;
+  for (const Event& e : events) out.push_back(e.cursor);
+  return out;
+}
+
+InboundMessage email_from(std::string address, std::string text = "hello") {
+  return {.channel = kEmail, .address = std::move(address), .text = std::move(text)};
+}
+
+// A Router on an io_context that the test thread runs, with a fake clock.
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterOptions options() {
+    RouterOptions o;
+    o.now = [this] { return now_; };
+    return o;
+  }
+
+  // Runs the io_context until `done` holds or nothing is left to run; bounded so a
+  // lost callback fails the test instead of hanging it.
+  void run_until(const std::function<bool()>& done) {
+    io_.restart();
+    while (!done() && io_.run_one_for(5s) > 0) {
+    }
+    EXPECT_TRUE(done()) << "the router never got there";
+  }
+
+  // Runs whatever is ready now.
+  void drain() {
+    io_.restart();
+    io_.poll();
+  }
+
+  // Starts an asynchronous call and waits for its answer.
+  template <typename T>
+  Result<T> await(const std::function<void(Callback<T>)>& start) {
+    std::optional<Result<T>> answer;
+    start([&](Result<T> r) { answer.emplace(std::move(r)); });
+    run_until([&] { return answer.has_value(); });
+    if (!answer) return Error{ErrorCode::kUnavailable, {}, "no answer"};
+    return std::move(*answer);
+  }
+
+  Result<IngestResult> ingest(InboundMessage m) {
+    return await<IngestResult>([&](auto done) { router_.ingest(std::move(m), std::move(done)); });
+  }
+
+  Result<SendMessageResult> send(const std::string& conversation_id, std::string text) {
+    return await<SendMessageResult>([&](auto done) {
+      router_.send_message({.conversation_id = conversation_id, .text = std::move(text)}, "agent-1", std::move(done));
+    });
+  }
+
+  std::vector<Event> stored() const { return router_.store().events_after(0, 1000); }
+
+  AdapterLog& add_adapter(const std::string& channel) {
+    router_.add_adapter(std::make_unique<FakeAdapter>(channel, adapter_log_));
+    return adapter_log_;
+  }
+
+  Timestamp now_ = Clock::from_time_t(1'700'000'000);
+  boost::asio::io_context io_;
+  AdapterLog adapter_log_;
+  Router router_{io_, make_memory_store(), options()};
+};
+
+TEST_F(RouterTest, IngestAnswersAfterTheCommit) {
+  std::optional<Result<IngestResult>> answer;
+  std::vector<Event> durable_when_answered;
+  router_.ingest(email_from(kAnaEmail, "is my parcel lost?"), [&](Result<IngestResult> r) {
+    durable_when_answered = router_.store().events_after(0, 1000);
+    answer.emplace(std::move(r));
+  });
+  run_until([&] { return answer.has_value(); });
+  ASSERT_TRUE(answer && answer->ok()) << (answer ? answer->error().describe() : "no answer");
+
+  const IngestResult& r = answer->value();
+  bool message_found = false;
+  for (const Event& e : durable_when_answered) {
+    if (e.conversation_id != r.conversation_id || e.seq != r.seq) continue;
+    const auto* message = std::get_if<Message>(&e.body);
+    ASSERT_NE(message, nullptr);
+    EXPECT_EQ(message->text, "is my parcel lost?");
+    message_found = true;
+  }
+  EXPECT_TRUE(message_found) << "the answer came before its message was stored";
+}
+
+TEST_F(RouterTest, PublishesWhatItCommits) {
+  int wakeups = 0;
+  auto sub = router_.events().subscribe({}, std::nullopt, [&] { ++wakeups; });
+  ASSERT_TRUE(ingest(email_from(kAnaEmail)).ok());
+  ASSERT_TRUE(ingest(email_from(kAnaEmail, "again")).ok());
+
+  std::vector<Event> published;
+  while (auto e = sub->next()) published.push_back(std::move(*e));
+  EXPECT_GE(wakeups, 1);
+  EXPECT_THAT(published, SizeIs(stored().size()));
+  EXPECT_EQ(cursors(published), cursors(stored()));
+  EXPECT_THAT(bodies<Message>(published), SizeIs(2));
+}
+
+TEST_F(RouterTest, BadIngestAnswersTheErrorAndStoresNothing) {
+  auto sub = router_.events().subscribe({}, std::nullopt, [] {});
+  const Result<IngestResult> r = ingest(email_from("not-an-address"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_THAT(stored(), IsEmpty());
+  EXPECT_FALSE(sub->next().has_value());
+}
+
+TEST_F(RouterTest, AnswersInTheOrderRequestsArrived) {
+  std::vector<int> order;
+  for (int i = 0; i < 5; ++i) {
+    router_.ingest(email_from("customer" + std::to_string(i) + "@example.org"), [&order, i](Result<IngestResult> r) {
+      EXPECT_TRUE(r.ok());
+      order.push_back(i);
+    });
+  }
+  run_until([&] { return order.size() == 5; });
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
+}
+
+TEST_F(RouterTest, HandsARepliesToTheAdapterOfItsChannel) {
+  AdapterLog& log = add_adapter(kEmail);
+  ASSERT_TRUE(router_.start_adapters().ok());
+  EXPECT_EQ(log.starts, 1);
+
+  const IngestResult in = ingest(email_from(kAnaEmail)).value();
+  const Result<SendMessageResult> sent = send(in.conversation_id, "we found it");
+  ASSERT_TRUE(sent.ok()) << sent.error().describe();
+  EXPECT_EQ(sent->channel, kEmail);
+  EXPECT_TRUE(sent->adapter_running);
+  EXPECT_EQ(sent->status, DeliveryStatus::kPending);
+
+  run_until([&] { return !log.delivered.empty(); });
+  ASSERT_THAT(log.delivered, SizeIs(1));
+  const OutboundDelivery& d = log.delivered[0];
+  EXPECT_EQ(d.outbound_id, sent->outbound_id);
+  EXPECT_EQ(d.conversation_id, in.conversation_id);
+  EXPECT_EQ(d.seq, sent->seq);
+  EXPECT_EQ(d.address, kAnaEmail);
+  EXPECT_EQ(d.text, "we found it");
+}
+
+TEST_F(RouterTest, ReportedDeliveryIsWrittenToTheTimeline) {
+  AdapterLog& log = add_adapter(kEmail);
+  ASSERT_TRUE(router_.start_adapters().ok());
+  const IngestResult in = ingest(email_from(kAnaEmail)).value();
+  const SendMessageResult sent = send(in.conversation_id, "we found it").value();
+  run_until([&] { return !log.delivered.empty(); });
+
+  router_.report_delivery(log.delivered[0].outbound_id, DeliveryStatus::kDelivered, "");
+  run_until([&] { return !bodies<DeliveryUpdated>(stored()).empty(); });
+  const auto updates = bodies<DeliveryUpdated>(stored());
+  ASSERT_THAT(updates, SizeIs(1));
+  EXPECT_EQ(updates[0].message_seq, sent.seq);
+  EXPECT_EQ(updates[0].status, DeliveryStatus::kDelivered);
+}
+
+TEST_F(RouterTest, ReplyOnAChannelWithoutAdapterStaysPending) {
+  AdapterLog& log = add_adapter("sms");
+  const IngestResult in = ingest(email_from(kAnaEmail)).value();
+  const Result<SendMessageResult> sent = send(in.conversation_id, "noted");
+  ASSERT_TRUE(sent.ok()) << sent.error().describe();
+  EXPECT_EQ(sent->channel, kEmail);
+  EXPECT_FALSE(sent->adapter_running);
+  EXPECT_FALSE(sent->detail.empty());
+  drain();
+  EXPECT_THAT(log.delivered, IsEmpty());
+}
+
+TEST_F(RouterTest, StopStopsEveryAdapterOnce) {
+  AdapterLog& log = add_adapter(kEmail);
+  ASSERT_TRUE(router_.start_adapters().ok());
+  router_.stop();
+  drain();
+  EXPECT_EQ(log.stops, 1);
+}
+
+}  // namespace
+}  // namespace switchboard::router
