@@ -1,0 +1,240 @@
+// router_bench: the in-process message path of switchboard::router.
+//
+//   BM_LifecycleStep  one Lifecycle::fire (Boost.MSM process_event plus the effects
+//                     bookkeeping), cycling through eight accepted transitions;
+//                     the `step` counter is the time per step.
+//   BM_DeskIngest     Desk::ingest alone: validation, identity normalisation, contact
+//                     and conversation lookup, channel switch, state machine, Commit.
+//                     Customers are known on chat and on email (linked); messages
+//                     rotate over the customers and, round by round, over the two
+//                     channels, so every message also records a channel switch.
+//   BM_RouterIngest   Router::ingest end to end on an io_context run by the benchmark
+//                     thread: strand, Desk, memory store, EventBus publish to one
+//                     subscriber (drained after each batch), callback.
+//   items_per_second counts messages; events_per_second counts timeline events.
+//
+// Build and run (Release, one core; not part of ctest):
+//   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release
+//   ninja -C build-bench router_bench
+//   taskset -c 0 build-bench/bench/router_bench --benchmark_repetitions=3 \
+//       --benchmark_report_aggregates_only=true
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+#include <boost/asio/io_context.hpp>
+
+#include <switchboard/router/desk.h>
+#include <switchboard/router/lifecycle.h>
+#include <switchboard/router/router.h>
+
+namespace switchboard::router {
+namespace {
+
+using namespace std::chrono_literals;
+
+// --- BM_LifecycleStep ------------------------------------------------------------------
+
+struct CycleStep {
+  Trigger trigger;
+  TriggerFacts facts;
+};
+
+// From Queued back to Queued, every step accepted.
+constexpr std::array<CycleStep, 8> kCycle = {{
+    {Trigger::kInbound, {}},
+    {Trigger::kAssign, {}},
+    {Trigger::kAgentReply, {}},
+    {Trigger::kSnooze, {}},
+    {Trigger::kWake, {.assignee_available = true}},
+    {Trigger::kResolve, {}},
+    {Trigger::kReopen, {.assignee_available = true}},
+    {Trigger::kUnassign, {}},
+}};
+
+void BM_LifecycleStep(benchmark::State& state) {
+  Lifecycle machine(ConversationState::kQueued);
+  uint64_t refused = 0;
+  for (auto _ : state) {
+    for (const CycleStep& step : kCycle) {
+      const Step s = machine.fire(step.trigger, step.facts);
+      refused += s.accepted ? 0 : 1;
+      benchmark::DoNotOptimize(s);
+    }
+  }
+  if (refused != 0) state.SkipWithError("a step of the cycle was refused");
+  const auto steps = static_cast<double>(state.iterations() * kCycle.size());
+  state.SetItemsProcessed(static_cast<int64_t>(steps));
+  state.counters["step"] = benchmark::Counter(steps, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_LifecycleStep);
+
+// --- shared: customers on two channels -------------------------------------------------
+
+// Customer i is "visitor-i" on chat and "customer-i@example.org" on email.
+struct Customers {
+  explicit Customers(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string id = std::to_string(i);
+      chat.push_back({.channel = "chat", .address = "visitor-" + id, .text = "where is my order?"});
+      email.push_back({.channel = "email", .address = "customer-" + id + "@example.org", .text = "any news?"});
+    }
+  }
+
+  // The k-th message of the run: customers in turn, channels round by round, a fresh
+  // external_id as a channel would give.
+  InboundMessage& message(uint64_t k) {
+    const std::size_t n = chat.size();
+    InboundMessage& m = ((k / n) % 2 == 0 ? email : chat)[k % n];
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, k).ptr;
+    m.external_id.assign(digits, end);
+    return m;
+  }
+
+  std::vector<InboundMessage> chat;
+  std::vector<InboundMessage> email;
+};
+
+Identity identity_of(const InboundMessage& m) { return {.channel = m.channel, .address = m.address}; }
+
+// --- BM_DeskIngest -----------------------------------------------------------------------
+
+void BM_DeskIngest(benchmark::State& state) {
+  Timestamp now = Clock::from_time_t(1'700'000'000);
+  Desk desk({}, [&now] { return now; });
+  Customers customers(static_cast<std::size_t>(state.range(0)));
+  for (std::size_t i = 0; i < customers.chat.size(); ++i) {
+    Commit setup;
+    auto first = desk.ingest(customers.chat[i], setup);
+    if (!first || !desk.link_identity(first->contact_id, identity_of(customers.email[i]), "admin", setup)) {
+      state.SkipWithError("setup failed");
+      return;
+    }
+  }
+
+  uint64_t k = 0;
+  uint64_t events = 0;
+  for (auto _ : state) {
+    Commit commit;
+    auto result = desk.ingest(customers.message(k++), commit);
+    if (!result) {
+      state.SkipWithError(result.error().describe().c_str());
+      break;
+    }
+    events += commit.events.size();
+    benchmark::DoNotOptimize(commit);
+    now += 1ms;
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["events_per_second"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DeskIngest)->Arg(1'000)->Arg(100'000);
+
+// --- BM_RouterIngest ---------------------------------------------------------------------
+
+class RouterRun {
+ public:
+  RouterRun() : router_(io_, make_memory_store(), options()) {
+    subscription_ = router_.events().subscribe({}, std::nullopt, [] {});
+  }
+
+  // Runs the io_context on this thread until every call so far has been answered.
+  void settle() {
+    io_.restart();
+    while (answered_ < asked_ && io_.run_one() > 0) {
+    }
+  }
+
+  void ingest(const InboundMessage& m) {
+    ++asked_;
+    router_.ingest(m, [this](Result<IngestResult> r) {
+      ++answered_;
+      if (!r) failure_ = r.error().describe();
+    });
+  }
+
+  Result<Contact> link(const InboundMessage& first, const InboundMessage& other) {
+    auto in = call<IngestResult>([&](auto done) { router_.ingest(first, std::move(done)); });
+    if (!in) return in.error();
+    return call<Contact>(
+        [&](auto done) { router_.link_identity(in->contact_id, identity_of(other), "admin", std::move(done)); });
+  }
+
+  // One call, run to its answer. The io_context stops whenever it runs out of work,
+  // hence the restart.
+  template <typename T, typename Start>
+  Result<T> call(Start start) {
+    std::optional<Result<T>> answer;
+    start([&](Result<T> r) { answer.emplace(std::move(r)); });
+    io_.restart();
+    while (!answer && io_.run_one() > 0) {
+    }
+    if (!answer) return Error{ErrorCode::kUnavailable, {}, "no answer"};
+    return std::move(*answer);
+  }
+
+  // Reads what was published; the subscriber keeps up between batches.
+  uint64_t drain_events() {
+    uint64_t n = 0;
+    while (subscription_->next()) ++n;
+    return n;
+  }
+
+  Timestamp now = Clock::from_time_t(1'700'000'000);
+  const std::string& failure() const { return failure_; }
+  bool overflowed() const { return subscription_->overflowed(); }
+
+ private:
+  RouterOptions options() {
+    RouterOptions o;
+    o.now = [this] { return now; };
+    return o;
+  }
+
+  boost::asio::io_context io_;
+  Router router_;
+  std::shared_ptr<Subscription> subscription_;
+  uint64_t asked_ = 0;
+  uint64_t answered_ = 0;
+  std::string failure_;
+};
+
+void BM_RouterIngest(benchmark::State& state) {
+  constexpr int kBatch = 256;
+  RouterRun run;
+  Customers customers(static_cast<std::size_t>(state.range(0)));
+  for (std::size_t i = 0; i < customers.chat.size(); ++i) {
+    if (auto linked = run.link(customers.chat[i], customers.email[i]); !linked) {
+      state.SkipWithError(("setup failed: " + linked.error().describe()).c_str());
+      return;
+    }
+    run.drain_events();
+  }
+
+  uint64_t k = 0;
+  uint64_t events = 0;
+  for (auto _ : state) {
+    for (int i = 0; i < kBatch; ++i) run.ingest(customers.message(k++));
+    run.settle();
+    events += run.drain_events();
+    run.now += 1ms;
+  }
+  if (!run.failure().empty()) state.SkipWithError(run.failure().c_str());
+  if (run.overflowed()) state.SkipWithError("the subscriber overflowed");
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.counters["events_per_second"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_RouterIngest)->Arg(1'000)->Arg(100'000);
+
+}  // namespace
+}  // namespace switchboard::router
+
+BENCHMARK_MAIN();
