@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <numeric>
 #include <optional>
 #include <set>
 #include <source_location>
@@ -197,14 +198,48 @@ TEST_F(DeskTest, IngestStartsInBotWhenTheQueueHasABot) {
 }
 
 TEST_F(DeskTest, SecondMessageFromTheSameIdentityJoinsAndSeqGrows) {
+  const Timestamp first_at = now_;
   const IngestResult first = say(kChat, kVisitor);
+  advance(5min);
   const IngestResult second = say(kChat, kVisitor, "anyone there?");
   EXPECT_EQ(second.contact_id, first.contact_id);
   EXPECT_EQ(second.conversation_id, first.conversation_id);
   EXPECT_GT(second.seq, first.seq);
   EXPECT_THAT(bodies<ChannelSwitched>(commit_), IsEmpty());
   EXPECT_EQ(desk_.conversation_count(), 1u);
-  EXPECT_THAT(conversation(first.conversation_id).legs, SizeIs(1));
+  const Conversation c = conversation(first.conversation_id);
+  ASSERT_THAT(c.legs, SizeIs(1));
+  EXPECT_EQ(c.legs[0].first_at, first_at);
+  EXPECT_EQ(c.legs[0].last_at, now_);
+}
+
+// Every command appends to the same timeline: 1, 2, 3, ... with no gap or repeat.
+TEST_F(DeskTest, SeqIsContiguousAcrossCommits) {
+  add_agent(kAgent);
+  const IngestResult r = say(kChat, kVisitor);
+  std::vector<uint64_t> seqs;
+  const auto collect = [&] {
+    for (const Event& e : commit_.events) {
+      if (e.conversation_id == r.conversation_id) seqs.push_back(e.seq);
+    }
+  };
+  collect();
+  link(r.contact_id, kEmail, kAnaEmail);
+  collect();
+  say(kEmail, kAnaEmail);
+  collect();
+  must(desk_.assign(r.conversation_id, kAgent, "admin", fresh()));
+  collect();
+  must(desk_.add_note(r.conversation_id, "vip", kAgent, fresh()));
+  collect();
+  must(desk_.resolve(r.conversation_id, kAgent, fresh()));
+  collect();
+  say(kChat, kVisitor);
+  collect();
+  std::vector<uint64_t> expected(seqs.size());
+  std::iota(expected.begin(), expected.end(), 1);
+  EXPECT_EQ(seqs, expected);
+  EXPECT_EQ(conversation(r.conversation_id).last_seq, seqs.size());
 }
 
 TEST_F(DeskTest, LinkedIdentityOnAnotherChannelJoinsAndSwitchesChannel) {
@@ -612,6 +647,70 @@ TEST_F(DeskTest, AfterTheReopenWindowItClosesAndTheNextInboundOpensALinkedConver
   ASSERT_THAT(opened, SizeIs(1));
   EXPECT_EQ(opened[0].previous_conversation_id, c.id);
   EXPECT_EQ(conversation(c.id).state, S::kClosed);
+}
+
+TEST_F(DeskTest, InboundAfterTheWindowOpensANewConversationEvenBeforeTimersRan) {
+  const Conversation c = assigned_conversation();
+  must(desk_.resolve(c.id, kAgent, fresh()));
+  advance(options().limits.reopen_window + 1min);
+  const IngestResult r = say(kChat, kVisitor, "new problem");
+  EXPECT_NE(r.conversation_id, c.id);
+  EXPECT_EQ(conversation(r.conversation_id).previous_conversation_id, c.id);
+  EXPECT_EQ(conversation(c.id).state, S::kClosed);
+  EXPECT_EQ(conversation(c.id).reopen_count, 0u);
+}
+
+TEST_F(DeskTest, SnoozeUntilThePastIsRefused) {
+  const Conversation c = assigned_conversation();
+  const auto snoozed = desk_.snooze(c.id, now_ - 1s, kAgent, fresh());
+  ASSERT_FALSE(snoozed.ok());
+  EXPECT_EQ(snoozed.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(commit_.empty());
+  EXPECT_EQ(conversation(c.id).state, S::kAssigned);
+}
+
+class BotTest : public DeskTest {
+ protected:
+  void SetUp() override {
+    must(desk_.upsert_queue({.name = "sales", .bot_id = "bot-1"}, fresh()));
+    InboundMessage m = message(kChat, kVisitor);
+    m.queue = "sales";
+    conversation_id_ = say(m).conversation_id;
+    channels_.run(async_channel(kChat));
+  }
+
+  Result<SendMessageResult> reply(bool from_bot) {
+    return desk_.send_message({.conversation_id = conversation_id_, .text = "hi, I am a bot", .from_bot = from_bot},
+                              channels_, from_bot ? "bot-1" : kAgent, fresh());
+  }
+
+  std::string conversation_id_;
+  FakeChannels channels_;
+};
+
+TEST_F(BotTest, BotRepliesKeepTheConversationWithTheBot) {
+  ASSERT_TRUE(reply(/*from_bot=*/true).ok());
+  EXPECT_EQ(conversation(conversation_id_).state, S::kBot);
+}
+
+TEST_F(BotTest, HandoffQueuesForPeopleAndKeepsTheReason) {
+  const ConversationUpdate u = must(desk_.handoff(conversation_id_, "asks for a refund", {}, "bot-1", fresh()));
+  EXPECT_EQ(u.conversation.state, S::kQueued);
+  const auto handoffs = bodies<HandedOff>(commit_);
+  ASSERT_THAT(handoffs, SizeIs(1));
+  EXPECT_EQ(handoffs[0].reason, "asks for a refund");
+}
+
+TEST_F(BotTest, BotResolvesRoutineRequests) {
+  EXPECT_EQ(must(desk_.resolve(conversation_id_, "bot-1", fresh())).conversation.state, S::kResolved);
+}
+
+TEST_F(BotTest, HandoffOutsideBotIsRefused) {
+  must(desk_.handoff(conversation_id_, "human please", {}, "bot-1", fresh()));
+  const auto again = desk_.handoff(conversation_id_, "human please", {}, "bot-1", fresh());
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(again.error().message, HasSubstr(to_string(Trigger::kHandoff)));
 }
 
 // --- contacts --------------------------------------------------------------------------

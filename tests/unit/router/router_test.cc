@@ -166,6 +166,32 @@ TEST_F(RouterTest, BadIngestAnswersTheErrorAndStoresNothing) {
   EXPECT_FALSE(sub->next().has_value());
 }
 
+TEST_F(RouterTest, ContextByIdentityHasTheContactConversationAndTimeline) {
+  const IngestResult first = ingest(email_from(kAnaEmail, "first")).value();
+  const IngestResult second = ingest(email_from(kAnaEmail, "second")).value();
+  const auto context = [&](std::size_t last_events) {
+    return await<ConversationContext>([&](auto done) {
+      router_.get_context({}, Identity{.channel = kEmail, .address = kAnaEmail}, last_events, std::move(done));
+    });
+  };
+
+  const Result<ConversationContext> all = context(100);
+  ASSERT_TRUE(all.ok()) << all.error().describe();
+  EXPECT_EQ(all->contact.id, first.contact_id);
+  EXPECT_EQ(all->conversation.id, first.conversation_id);
+  ASSERT_THAT(all->events, SizeIs(all->conversation.last_seq));
+  for (std::size_t i = 0; i < all->events.size(); ++i) EXPECT_EQ(all->events[i].seq, i + 1);
+  const auto messages = bodies<Message>(all->events);
+  ASSERT_THAT(messages, SizeIs(2));
+  EXPECT_EQ(messages[1].text, "second");
+
+  const Result<ConversationContext> tail = context(1);
+  ASSERT_TRUE(tail.ok());
+  ASSERT_THAT(tail->events, SizeIs(1));
+  EXPECT_EQ(tail->events[0].seq, all->conversation.last_seq);
+  EXPECT_GE(tail->events[0].seq, second.seq);
+}
+
 TEST_F(RouterTest, AnswersInTheOrderRequestsArrived) {
   std::vector<int> order;
   for (int i = 0; i < 5; ++i) {
