@@ -13,11 +13,11 @@
 //                     subscriber (drained after each batch), callback.
 //   items_per_second counts messages; events_per_second counts timeline events.
 //
-// Build and run (Release, one core; not part of ctest):
-//   cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release
-//   ninja -C build-bench router_bench
-//   taskset -c 0 build-bench/bench/router_bench --benchmark_repetitions=3 \
-//       --benchmark_report_aggregates_only=true
+// Build and run (the default preset is RelWithDebInfo, -O2; not part of ctest), pinned
+// to one core so the figures are per core:
+//   cmake --preset default && cmake --build --preset default --target router_bench
+//   taskset -c 0 build/bench/router_bench
+// Add --benchmark_repetitions=5 --benchmark_report_aggregates_only=true for medians.
 
 #include <array>
 #include <charconv>

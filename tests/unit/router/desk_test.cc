@@ -420,6 +420,16 @@ TEST_F(ReplyTest, FailsWhenTheNamedChannelCannotCarry) {
   EXPECT_TRUE(commit_.empty());
 }
 
+TEST_F(ReplyTest, NamingAChannelTheCustomerIsNotOnIsInvalid) {
+  channels_.run(async_channel(kEmail)).run(async_channel("sms"));
+  const IngestResult r = say(kEmail, kAnaEmail);
+  const Result<SendMessageResult> sent = send(r.conversation_id, "hi", "sms");
+  ASSERT_FALSE(sent.ok());
+  EXPECT_EQ(sent.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(sent.error().field, "channel");
+  EXPECT_TRUE(commit_.empty());
+}
+
 TEST_F(ReplyTest, WritesAPendingOutboundMessageAndOutboxEntry) {
   channels_.run(async_channel(kEmail));
   const IngestResult r = say(kEmail, kAnaEmail);
@@ -723,6 +733,15 @@ TEST_F(DeskTest, LinkingAnIdentityOwnedByAnotherContactIsAlreadyExists) {
   EXPECT_EQ(linked.error().code, ErrorCode::kAlreadyExists);
   EXPECT_TRUE(commit_.empty());
   EXPECT_THAT(identity_keys(contact(chat.contact_id)), UnorderedElementsAreArray({"chat:visitor-1"}));
+}
+
+TEST_F(DeskTest, UnlinkedIdentityStartsAContactOfItsOwn) {
+  const IngestResult r = chat_and_email_customer(kChat);
+  must(desk_.unlink_identity(r.contact_id, {.channel = kEmail, .address = kAnaEmail}, "admin", fresh()));
+  EXPECT_THAT(identity_keys(contact(r.contact_id)), UnorderedElementsAreArray({"chat:visitor-1"}));
+  const IngestResult mail = say(kEmail, kAnaEmail);
+  EXPECT_NE(mail.contact_id, r.contact_id);
+  EXPECT_NE(mail.conversation_id, r.conversation_id);
 }
 
 class MergeTest : public DeskTest {
