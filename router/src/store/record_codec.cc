@@ -1,8 +1,8 @@
 #include "record_codec.h"
 
 #include <array>
-#include <span>
 #include <concepts>
+#include <span>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -15,39 +15,48 @@ namespace {
 namespace json = boost::json;
 using std::chrono::microseconds;
 using std::chrono::seconds;
+using namespace std::string_view_literals;
 
 // ---- enums: stored by name, so reordering an enum never changes what a row means.
 
 template <typename E>
 constexpr std::array<std::string_view, 0> kNames{};
 template <>
-constexpr std::array kNames<ConversationState> = {std::string_view("new"), std::string_view("bot"),
-                                                  std::string_view("queued"), std::string_view("assigned"),
-                                                  std::string_view("snoozed"), std::string_view("resolved"),
-                                                  std::string_view("closed")};
+constexpr std::array kNames<ConversationState> = {"new"sv,     "bot"sv,      "queued"sv, "assigned"sv,
+                                                  "snoozed"sv, "resolved"sv, "closed"sv};
 template <>
-constexpr std::array kNames<Direction> = {std::string_view("inbound"), std::string_view("outbound"),
-                                          std::string_view("note")};
+constexpr std::array kNames<Direction> = {"inbound"sv, "outbound"sv, "note"sv};
 template <>
-constexpr std::array kNames<DeliveryStatus> = {std::string_view("none"),      std::string_view("pending"),
-                                               std::string_view("sent"),      std::string_view("delivered"),
-                                               std::string_view("read"),      std::string_view("failed")};
+constexpr std::array kNames<DeliveryStatus> = {"none"sv, "pending"sv, "sent"sv, "delivered"sv, "read"sv, "failed"sv};
 template <>
-constexpr std::array kNames<AgentStatus> = {std::string_view("online"), std::string_view("away"),
-                                            std::string_view("offline")};
+constexpr std::array kNames<AgentStatus> = {"online"sv, "away"sv, "offline"sv};
 
-// The last enumerator of each enum, so adding one without a name fails to compile.
+// Each table names every enumerator, up to the last one these asserts know of.
 static_assert(kNames<ConversationState>.size() == static_cast<std::size_t>(ConversationState::kClosed) + 1);
 static_assert(kNames<Direction>.size() == static_cast<std::size_t>(Direction::kNote) + 1);
 static_assert(kNames<DeliveryStatus>.size() == static_cast<std::size_t>(DeliveryStatus::kFailed) + 1);
 static_assert(kNames<AgentStatus>.size() == static_cast<std::size_t>(AgentStatus::kOffline) + 1);
 
 // The "kind" of each EventBody alternative, in the variant's order.
-constexpr std::array<std::string_view, std::variant_size_v<EventBody>> kKinds = {
-    "message",       "state_changed",      "channel_switched",   "assigned",        "unassigned",
-    "transferred",   "handed_off",         "snoozed",            "woke",            "resolved",
-    "reopened",      "closed",             "conversation_opened", "attributes_changed", "labels_changed",
-    "priority_changed", "delivery_updated", "contact_changed"};
+constexpr std::array kKinds = {"message"sv,
+                               "state_changed"sv,
+                               "channel_switched"sv,
+                               "assigned"sv,
+                               "unassigned"sv,
+                               "transferred"sv,
+                               "handed_off"sv,
+                               "snoozed"sv,
+                               "woke"sv,
+                               "resolved"sv,
+                               "reopened"sv,
+                               "closed"sv,
+                               "conversation_opened"sv,
+                               "attributes_changed"sv,
+                               "labels_changed"sv,
+                               "priority_changed"sv,
+                               "delivery_updated"sv,
+                               "contact_changed"sv};
+static_assert(kKinds.size() == std::variant_size_v<EventBody>);
 
 std::string_view text_of(const json::value& in) {
   const json::string& text = in.as_string();
@@ -69,8 +78,7 @@ template <typename T>
 void from_value(const json::value& in, T& out);
 
 template <typename E>
-  requires std::is_enum_v<E>
-json::value enum_to_value(E in, const json::storage_ptr& sp) {
+requires std::is_enum_v<E> json::value enum_to_value(E in, const json::storage_ptr& sp) {
   return json::string(kNames<E>.at(static_cast<std::size_t>(in)), sp);
 }
 
@@ -348,7 +356,7 @@ void body_from_value(const json::value& in, EventBody& out) {
 
 }  // namespace
 
-#define SWITCHBOARD_JSON_CONVERSION(Type)                                                          \
+#define SWITCHBOARD_JSON_CONVERSION(Type)                                                                   \
   void tag_invoke(const json::value_from_tag&, json::value& out, const Type& in) { write_record(out, in); } \
   Type tag_invoke(const json::value_to_tag<Type>&, const json::value& in) { return read_record<Type>(in); }
 
@@ -369,7 +377,9 @@ SWITCHBOARD_JSON_CONVERSION(SeenInbound)
 
 namespace store {
 
-std::string_view status_name(DeliveryStatus status) { return kNames<DeliveryStatus>.at(static_cast<std::size_t>(status)); }
+std::string_view status_name(DeliveryStatus status) {
+  return kNames<DeliveryStatus>.at(static_cast<std::size_t>(status));
+}
 
 }  // namespace store
 }  // namespace switchboard::router

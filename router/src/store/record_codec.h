@@ -26,7 +26,7 @@ namespace switchboard::router {
 
 // Boost.JSON conversions, found by argument-dependent lookup. value_to throws on bad
 // data; outside this codec use decode(), which does not.
-#define SWITCHBOARD_JSON_CONVERSION(Type)                                               \
+#define SWITCHBOARD_JSON_CONVERSION(Type)                                                       \
   void tag_invoke(const boost::json::value_from_tag&, boost::json::value& out, const Type& in); \
   Type tag_invoke(const boost::json::value_to_tag<Type>&, const boost::json::value& in);
 

@@ -1,0 +1,56 @@
+#pragma once
+
+// The embedded durable Store: one SQLite file in WAL mode, written by one thread that
+// commits everything queued in one transaction (group commit), so throughput is not
+// bounded by the disk's fsync rate. Link switchboard::store_sqlite.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <switchboard/router/error.h>
+#include <switchboard/router/store.h>
+
+namespace switchboard::router {
+
+struct SqliteOptions {
+  // The database file; created with its schema when missing. Its directory must exist
+  // and be writable (SQLite keeps PATH-wal and PATH-shm next to it).
+  std::string path;
+
+  // kFull: a commit is on disk (the WAL fsync'd) before `done` reports it; nothing
+  // acknowledged is lost, even to a power loss.
+  // kNormal: the WAL is fsync'd only at checkpoints. A process crash (kill -9) still
+  // loses nothing, but a power loss or kernel crash may lose the last transactions
+  // before it, and with them messages that were acknowledged. The file stays
+  // consistent either way.
+  enum Synchronous { kFull, kNormal } synchronous = kFull;
+
+  // Upper bound of events written in one transaction; a commit is never split.
+  std::size_t max_batch_events = 4096;
+
+  // How long a connection waits for a lock held by another process (a backup, the
+  // sqlite3 shell) before the operation fails.
+  std::chrono::milliseconds busy_timeout{5000};
+
+  // The largest size the database file may grow to; 0: no limit. Appends that need
+  // more space fail like on a full disk.
+  uint64_t max_size_bytes = 0;
+};
+
+// Opens (creating if needed) and migrates the database, then starts the writer.
+//
+// Errors: kUnavailable "sqlite: ..." when the file cannot be opened or written (no
+// such directory, read-only file, not a database); kFailedPrecondition when its schema
+// is newer than this binary knows.
+//
+// The Store's contract (store.h) holds; in addition, `done` runs on the store's writer
+// thread (keep it short: the next transaction waits for it), a failed transaction
+// reports kUnavailable "sqlite: <reason>" to every commit in it and none of them is
+// stored, and destroying the store commits what was appended, calls every `done`,
+// then closes the file.
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options);
+
+}  // namespace switchboard::router

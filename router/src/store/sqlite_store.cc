@@ -1,0 +1,451 @@
+#include "sqlite_store.h"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <utility>
+
+#include "record_codec.h"
+
+namespace switchboard::router {
+namespace store {
+namespace {
+
+// Schema migrations, oldest first; the database's PRAGMA user_version counts how many
+// it has. Append new ones, never edit one that has shipped.
+constexpr std::array<const char*, 1> kMigrations = {
+    // 1: records as JSON bodies (record_codec.h), keyed by what the reads and the
+    // erasures look them up by.
+    R"sql(
+CREATE TABLE meta(key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO meta VALUES('head', 0);
+CREATE TABLE events(
+  cursor INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, seq INTEGER NOT NULL, body TEXT NOT NULL,
+  UNIQUE(conversation_id, seq));
+CREATE TABLE contacts(id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE conversations(id TEXT PRIMARY KEY, contact_id TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX conversations_by_contact ON conversations(contact_id);
+CREATE TABLE outbox(
+  outbound_id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL, status TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX outbox_by_conversation ON outbox(conversation_id);
+CREATE INDEX outbox_unfinished ON outbox(outbound_id) WHERE status IN ('none', 'pending');
+CREATE TABLE agents(id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE queues(id TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE merges(id TEXT PRIMARY KEY, target_id TEXT NOT NULL, source_id TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX merges_by_target ON merges(target_id);
+CREATE INDEX merges_by_source ON merges(source_id);
+-- The rowid orders answers by arrival: REPLACE gives a re-answered key a new one.
+CREATE TABLE inbound_seen(
+  channel TEXT NOT NULL, external_id TEXT NOT NULL, contact_id TEXT NOT NULL, conversation_id TEXT NOT NULL,
+  body TEXT NOT NULL, PRIMARY KEY(channel, external_id));
+CREATE INDEX inbound_seen_by_conversation ON inbound_seen(conversation_id);
+CREATE INDEX inbound_seen_by_contact ON inbound_seen(contact_id);
+)sql",
+};
+
+constexpr int kSchemaVersion = static_cast<int>(kMigrations.size());
+
+// Erasing a conversation, then a contact (whose conversations go first). GDPR: no row
+// that names them survives.
+constexpr std::array kEraseConversation = {
+    "DELETE FROM events WHERE conversation_id = ?1",
+    "DELETE FROM outbox WHERE conversation_id = ?1",
+    "DELETE FROM inbound_seen WHERE conversation_id = ?1",
+    "DELETE FROM conversations WHERE id = ?1",
+};
+constexpr std::array kEraseContact = {
+    "DELETE FROM events WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?1)",
+    "DELETE FROM outbox WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?1)",
+    "DELETE FROM inbound_seen WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?1)",
+    "DELETE FROM inbound_seen WHERE contact_id = ?1",
+    "DELETE FROM conversations WHERE contact_id = ?1",
+    "DELETE FROM merges WHERE target_id = ?1",
+    "DELETE FROM merges WHERE source_id = ?1",
+    "DELETE FROM contacts WHERE id = ?1",
+};
+
+int64_t sql_limit(std::size_t limit) {
+  return static_cast<int64_t>(std::min<std::size_t>(limit, std::numeric_limits<int64_t>::max()));
+}
+
+Status migrate(Connection& db) {
+  if (auto begun = db.exec("BEGIN IMMEDIATE"); !begun) return begun;
+  auto version = db.query_value("PRAGMA user_version");
+  if (!version) return version.error();
+  const int found = std::stoi(*version);
+  if (found > kSchemaVersion) {
+    db.exec("ROLLBACK");
+    return failed_precondition("sqlite: the database's schema version " + *version +
+                               " is newer than this binary knows (" + std::to_string(kSchemaVersion) +
+                               "); run a newer switchboardd");
+  }
+  for (int v = found; v < kSchemaVersion; ++v) {
+    if (auto applied = db.exec(kMigrations[v]); !applied) {
+      db.exec("ROLLBACK");
+      return applied;
+    }
+  }
+  const std::string set_version = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+  if (auto set = db.exec(set_version.c_str()); !set) {
+    db.exec("ROLLBACK");
+    return set;
+  }
+  return db.exec("COMMIT");
+}
+
+// WAL, durability and size cap on the write connection, then the schema.
+Status configure_writer(Connection& db, const SqliteOptions& options) {
+  if (sqlite3_db_readonly(db.get(), "main") == 1) {
+    return Error{ErrorCode::kUnavailable, {}, "sqlite: '" + options.path + "' is read-only"};
+  }
+  auto mode = db.query_value("PRAGMA journal_mode = WAL");  // the first read: "not a database" shows here
+  if (!mode) return mode.error();
+  if (*mode != "wal")
+    return Error{ErrorCode::kUnavailable, {}, "sqlite: WAL mode refused (journal_mode " + *mode + ")"};
+  const char* synchronous =
+      options.synchronous == SqliteOptions::kFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+  if (auto set = db.exec(synchronous); !set) return set;
+  if (auto migrated = migrate(db); !migrated) return migrated;
+  if (options.max_size_bytes == 0) return ok_status();
+  auto page_size = db.query_value("PRAGMA page_size");
+  if (!page_size) return page_size.error();
+  // SQLite never goes below the current size; the cap only stops growth.
+  const std::string cap = "PRAGMA max_page_count = " +
+                          std::to_string(std::max<uint64_t>(1, options.max_size_bytes / std::stoull(*page_size)));
+  if (auto set = db.query_value(cap.c_str()); !set) return set.error();
+  return ok_status();
+}
+
+}  // namespace
+
+// A queued commit, encoded on the appending thread so the writer only binds text.
+struct SqliteStore::Pending {
+  std::shared_ptr<const Commit> commit;
+  std::function<void(Status)> done;
+  std::vector<std::string> events, contacts, conversations, outbox, agents, queues, merges, inbound_seen;
+
+  // What it counts for against max_batch_events.
+  std::size_t weight() const { return std::max<std::size_t>(1, commit->events.size()); }
+};
+
+struct SqliteStore::Writes {
+  Statement begin, commit, insert_event, upsert_contact, upsert_conversation, upsert_outbox, upsert_agent, upsert_queue,
+      upsert_merge, upsert_seen, raise_head;
+  std::vector<Statement> erase_conversation, erase_contact;
+};
+
+struct SqliteStore::Reads {
+  Statement events_after, timeline;
+};
+
+namespace {
+
+template <typename T>
+std::vector<std::string> encode_all(const std::vector<T>& records) {
+  std::vector<std::string> out;
+  out.reserve(records.size());
+  for (const auto& record : records) out.push_back(encode(record));
+  return out;
+}
+
+// Prepares each SQL text into its statement, stopping at the first error.
+Status prepare_all(Connection& db, std::initializer_list<std::pair<Statement*, const char*>> statements) {
+  for (auto [statement, sql] : statements) {
+    auto prepared = db.prepare(sql);
+    if (!prepared) return prepared.error();
+    *statement = std::move(*prepared);
+  }
+  return ok_status();
+}
+
+template <std::size_t N>
+Status prepare_all(Connection& db, const std::array<const char*, N>& sql, std::vector<Statement>& out) {
+  out.resize(N);
+  for (std::size_t i = 0; i < N; ++i) {
+    if (auto s = prepare_all(db, {{&out[i], sql[i]}}); !s) return s;
+  }
+  return ok_status();
+}
+
+// Runs `statement` unless an earlier one in the transaction failed; keeps the first
+// failure in `rc`, so a transaction is written straight through and checked once.
+template <typename... Args>
+void run(int& rc, Statement& statement, const Args&... args) {
+  if (rc == SQLITE_DONE) rc = statement.run(args...);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& options) {
+  auto writer = Connection::open(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options.busy_timeout);
+  if (!writer) return writer.error();
+  if (auto configured = configure_writer(*writer, options); !configured) return configured.error();
+  auto reader = Connection::open(options.path, SQLITE_OPEN_READONLY, options.busy_timeout);
+  if (!reader) return reader.error();
+  std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(*writer), std::move(*reader)));
+  if (auto prepared = store->prepare(); !prepared) return prepared.error();
+  store->writer_thread_ = std::thread([s = store.get()] { s->write_loop(); });
+  return store;
+}
+
+SqliteStore::SqliteStore(SqliteOptions options, Connection writer, Connection reader)
+    : options_(std::move(options)),
+      writer_(std::move(writer)),
+      writes_(std::make_unique<Writes>()),
+      reader_(std::move(reader)),
+      reads_(std::make_unique<Reads>()) {}
+
+Status SqliteStore::prepare() {
+  Writes& w = *writes_;
+  auto prepared = prepare_all(
+      writer_,
+      {
+          {&w.begin, "BEGIN IMMEDIATE"},
+          {&w.commit, "COMMIT"},
+          {&w.insert_event, "INSERT INTO events(cursor, conversation_id, seq, body) VALUES(?1, ?2, ?3, ?4)"},
+          {&w.upsert_contact, "INSERT OR REPLACE INTO contacts(id, body) VALUES(?1, ?2)"},
+          {&w.upsert_conversation, "INSERT OR REPLACE INTO conversations(id, contact_id, body) VALUES(?1, ?2, ?3)"},
+          {&w.upsert_outbox,
+           "INSERT OR REPLACE INTO outbox(outbound_id, conversation_id, status, body) VALUES(?1, ?2, ?3, ?4)"},
+          {&w.upsert_agent, "INSERT OR REPLACE INTO agents(id, body) VALUES(?1, ?2)"},
+          {&w.upsert_queue, "INSERT OR REPLACE INTO queues(id, body) VALUES(?1, ?2)"},
+          {&w.upsert_merge, "INSERT OR REPLACE INTO merges(id, target_id, source_id, body) VALUES(?1, ?2, ?3, ?4)"},
+          {&w.upsert_seen,
+           "INSERT OR REPLACE INTO inbound_seen(channel, external_id, contact_id, conversation_id, body) "
+           "VALUES(?1, ?2, ?3, ?4, ?5)"},
+          {&w.raise_head, "UPDATE meta SET value = max(value, ?1) WHERE key = 'head'"},
+      });
+  if (!prepared) return prepared;
+  if (auto s = prepare_all(writer_, kEraseConversation, w.erase_conversation); !s) return s;
+  if (auto s = prepare_all(writer_, kEraseContact, w.erase_contact); !s) return s;
+
+  if (auto s = prepare_all(reader_, {{&reads_->events_after,
+                                      "SELECT cursor, body FROM events WHERE cursor > ?1 ORDER BY cursor LIMIT ?2"},
+                                     {&reads_->timeline,
+                                      "SELECT cursor, body FROM (SELECT cursor, seq, body FROM events "
+                                      "WHERE conversation_id = ?1 ORDER BY seq DESC LIMIT ?2) ORDER BY seq"}});
+      !s) {
+    return s;
+  }
+  auto head = reader_.query_value("SELECT value FROM meta WHERE key = 'head'");
+  if (!head) return head.error();
+  head_ = std::stoull(*head);
+  return ok_status();
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_ready_.notify_one();
+  if (writer_thread_.joinable()) writer_thread_.join();
+}
+
+void SqliteStore::append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) {
+  const Commit& c = *commit;
+  Pending pending{.commit = std::move(commit),
+                  .done = std::move(done),
+                  .events = encode_all(c.events),
+                  .contacts = encode_all(c.contacts),
+                  .conversations = encode_all(c.conversations),
+                  .outbox = encode_all(c.outbox),
+                  .agents = encode_all(c.agents),
+                  .queues = encode_all(c.queues),
+                  .merges = encode_all(c.merges),
+                  .inbound_seen = encode_all(c.inbound_seen)};
+  {
+    std::lock_guard lock(queue_mutex_);
+    queue_.push_back(std::move(pending));
+  }
+  queue_ready_.notify_one();
+}
+
+void SqliteStore::write_loop() {
+  for (;;) {
+    std::vector<Pending> batch = take_batch();
+    if (batch.empty()) return;  // stopping, and everything appended is done
+    commit_batch(batch);
+  }
+}
+
+std::vector<SqliteStore::Pending> SqliteStore::take_batch() {
+  std::unique_lock lock(queue_mutex_);
+  queue_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+  std::vector<Pending> batch;
+  std::size_t events = 0;
+  while (!queue_.empty() && (batch.empty() || events + queue_.front().weight() <= options_.max_batch_events)) {
+    events += queue_.front().weight();
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return batch;
+}
+
+void SqliteStore::commit_batch(std::span<Pending> batch) {
+  const Status status = write_transaction(batch);
+  if (!status && status.error().code == ErrorCode::kAlreadyExists && batch.size() > 1) {
+    // One commit broke a constraint (a repeated (conversation, seq)): commit each
+    // alone so that only that one fails, not the strangers it was batched with.
+    for (auto& pending : batch) pending.done(write_transaction({&pending, 1}));
+    return;
+  }
+  for (auto& pending : batch) pending.done(status);
+}
+
+Status SqliteStore::write_transaction(std::span<const Pending> batch) {
+  Writes& w = *writes_;
+  int rc = w.begin.run();
+  uint64_t head = 0;
+  std::size_t events = 0;
+  for (const auto& pending : batch) {
+    write_commit(pending, rc);
+    for (const auto& event : pending.commit->events) head = std::max(head, event.cursor);
+    events += pending.commit->events.size();
+  }
+  if (head != 0) run(rc, w.raise_head, head);
+  run(rc, w.commit);
+  if (rc != SQLITE_DONE) {
+    Error error = writer_.error(rc);
+    // Some errors (SQLITE_FULL, SQLITE_IOERR) already rolled back; the rest still must.
+    if (!sqlite3_get_autocommit(writer_.get())) writer_.exec("ROLLBACK");
+    std::lock_guard lock(stats_mutex_);
+    ++stats_.failed_transactions;
+    return error;
+  }
+  head_.store(std::max(head, head_.load(std::memory_order_relaxed)), std::memory_order_release);
+  std::lock_guard lock(stats_mutex_);
+  ++stats_.transactions;
+  stats_.commits += batch.size();
+  stats_.events += events;
+  stats_.largest_batch = std::max<uint64_t>(stats_.largest_batch, batch.size());
+  return ok_status();
+}
+
+// Records and events first, erasures last: nothing of an erased contact survives the
+// commit that erases it.
+void SqliteStore::write_commit(const Pending& p, int& rc) {
+  Writes& w = *writes_;
+  const Commit& c = *p.commit;
+  for (std::size_t i = 0; i < c.events.size(); ++i) {
+    run(rc, w.insert_event, c.events[i].cursor, c.events[i].conversation_id, c.events[i].seq, p.events[i]);
+  }
+  for (std::size_t i = 0; i < c.contacts.size(); ++i) run(rc, w.upsert_contact, c.contacts[i].id, p.contacts[i]);
+  for (std::size_t i = 0; i < c.conversations.size(); ++i) {
+    run(rc, w.upsert_conversation, c.conversations[i].id, c.conversations[i].contact_id, p.conversations[i]);
+  }
+  for (std::size_t i = 0; i < c.outbox.size(); ++i) {
+    const OutboxEntry& e = c.outbox[i];
+    run(rc, w.upsert_outbox, e.outbound_id, e.conversation_id, status_name(e.status), p.outbox[i]);
+  }
+  for (std::size_t i = 0; i < c.agents.size(); ++i) run(rc, w.upsert_agent, c.agents[i].id, p.agents[i]);
+  for (std::size_t i = 0; i < c.queues.size(); ++i) run(rc, w.upsert_queue, c.queues[i].name, p.queues[i]);
+  for (std::size_t i = 0; i < c.merges.size(); ++i) {
+    const Merge& m = c.merges[i];
+    run(rc, w.upsert_merge, m.id, m.target_id, m.source_id, p.merges[i]);
+  }
+  for (std::size_t i = 0; i < c.inbound_seen.size(); ++i) {
+    const SeenInbound& s = c.inbound_seen[i];
+    run(rc, w.upsert_seen, s.channel, s.external_id, s.result.contact_id, s.result.conversation_id, p.inbound_seen[i]);
+  }
+  for (const auto& id : c.erased_conversations) {
+    for (auto& statement : w.erase_conversation) run(rc, statement, id);
+  }
+  for (const auto& id : c.erased_contacts) {
+    for (auto& statement : w.erase_contact) run(rc, statement, id);
+  }
+}
+
+// Rows that do not decode are skipped rather than thrown: these reads have no error
+// channel, and only a damaged file (or a bug) holds such rows; load() reports them.
+std::vector<Event> SqliteStore::read_events(Statement& query) const {
+  std::vector<Event> out;
+  while (query.step() == SQLITE_ROW) {
+    if (auto event = decode<Event>(query.text(1))) out.push_back(std::move(*event));
+  }
+  query.reset();
+  return out;
+}
+
+std::vector<Event> SqliteStore::events_after(uint64_t after, std::size_t limit) const {
+  std::lock_guard lock(read_mutex_);
+  reads_->events_after.bind(after, sql_limit(limit));
+  return read_events(reads_->events_after);
+}
+
+std::vector<Event> SqliteStore::timeline(const std::string& conversation_id, std::size_t limit) const {
+  std::lock_guard lock(read_mutex_);
+  reads_->timeline.bind(std::string_view(conversation_id), sql_limit(limit));
+  return read_events(reads_->timeline);
+}
+
+SqliteStats SqliteStore::stats() const {
+  std::lock_guard lock(stats_mutex_);
+  return stats_;
+}
+
+namespace {
+
+// Reads (key, body) rows into records; a body that does not decode names its row.
+template <typename T>
+Status load_rows(Connection& db, std::string_view table, const std::string& sql, std::vector<T>& out,
+                 int64_t limit = -1) {
+  auto query = db.prepare(sql);
+  if (!query) return query.error();
+  if (limit >= 0) query->bind(limit);
+  int rc;
+  while ((rc = query->step()) == SQLITE_ROW) {
+    auto record = decode<T>(query->text(1));
+    if (!record) {
+      return failed_precondition("sqlite: cannot decode " + std::string(table) + " '" + std::string(query->text(0)) +
+                                 "': " + record.error().message);
+    }
+    out.push_back(std::move(*record));
+  }
+  if (rc != SQLITE_DONE) return db.error(rc);
+  return ok_status();
+}
+
+}  // namespace
+
+Result<StoredState> SqliteStore::load(std::size_t inbound_seen_limit) {
+  std::lock_guard lock(read_mutex_);
+  StoredState state;
+  // One read transaction: every table as of the same commit.
+  if (auto begun = reader_.exec("BEGIN"); !begun) return begun.error();
+  Status loaded = load_rows(reader_, "contacts", "SELECT id, body FROM contacts ORDER BY id", state.contacts);
+  if (loaded) {
+    loaded = load_rows(reader_, "conversations", "SELECT id, body FROM conversations ORDER BY id", state.conversations);
+  }
+  if (loaded) {
+    loaded = load_rows(reader_, "outbox",
+                       "SELECT outbound_id, body FROM outbox WHERE status IN ('none', 'pending') ORDER BY outbound_id",
+                       state.outbox);
+  }
+  if (loaded) loaded = load_rows(reader_, "agents", "SELECT id, body FROM agents ORDER BY id", state.agents);
+  if (loaded) loaded = load_rows(reader_, "queues", "SELECT id, body FROM queues ORDER BY id", state.queues);
+  if (loaded) loaded = load_rows(reader_, "merges", "SELECT id, body FROM merges ORDER BY id", state.merges);
+  if (loaded) {
+    loaded = load_rows(reader_, "inbound_seen",
+                       "SELECT channel || ':' || external_id, body FROM "
+                       "(SELECT rowid, channel, external_id, body FROM inbound_seen ORDER BY rowid DESC LIMIT ?1) "
+                       "ORDER BY rowid",
+                       state.inbound_seen, sql_limit(inbound_seen_limit));
+  }
+  auto head = loaded ? reader_.query_value("SELECT value FROM meta WHERE key = 'head'") : Result<std::string>("0");
+  reader_.exec("COMMIT");
+  if (!loaded) return loaded.error();
+  if (!head) return head.error();
+  state.head = std::stoull(*head);
+  return state;
+}
+
+}  // namespace store
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const SqliteOptions& options) {
+  auto store = store::SqliteStore::open(options);
+  if (!store) return store.error();
+  return std::unique_ptr<Store>(std::move(*store));
+}
+
+}  // namespace switchboard::router

@@ -1,0 +1,86 @@
+#pragma once
+
+// SqliteStore, behind open_sqlite_store() (<switchboard/router/sqlite_store.h>).
+//
+// Threads: append() encodes the commit on the caller's thread and queues it. One
+// writer thread owns the write connection: it takes everything queued (up to
+// max_batch_events), writes it in one transaction with prepared statements, commits
+// (one fsync at FULL), publishes the new head, then runs the `done` callbacks in
+// order. Reads use a second connection under read_mutex_; WAL lets them run while
+// the writer writes, and they see committed transactions only.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <switchboard/router/sqlite_store.h>
+
+#include "sqlite_connection.h"
+
+namespace switchboard::router::store {
+
+// What the writer has done so far; for tests, benchmarks and health reporting.
+struct SqliteStats {
+  uint64_t transactions = 0;         // committed
+  uint64_t failed_transactions = 0;  // rolled back
+  uint64_t commits = 0;              // Commits stored
+  uint64_t events = 0;               // events stored
+  uint64_t largest_batch = 0;        // Commits in one transaction, at most
+};
+
+class SqliteStore final : public Store {
+ public:
+  static Result<std::unique_ptr<SqliteStore>> open(const SqliteOptions& options);
+  ~SqliteStore() override;
+
+  void append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) override;
+  std::vector<Event> events_after(uint64_t after, std::size_t limit) const override;
+  std::vector<Event> timeline(const std::string& conversation_id, std::size_t limit) const override;
+  uint64_t head() const override { return head_.load(std::memory_order_acquire); }
+  Result<StoredState> load(std::size_t inbound_seen_limit) override;
+
+  SqliteStats stats() const;
+
+ private:
+  struct Pending;
+  struct Writes;
+  struct Reads;
+
+  SqliteStore(SqliteOptions options, Connection writer, Connection reader);
+  Status prepare();
+
+  void write_loop();
+  std::vector<Pending> take_batch();
+  void commit_batch(std::span<Pending> batch);
+  Status write_transaction(std::span<const Pending> batch);
+  void write_commit(const Pending& pending, int& rc);
+
+  std::vector<Event> read_events(Statement& query) const;
+
+  const SqliteOptions options_;
+  Connection writer_;  // the writer thread's, once it runs
+  std::unique_ptr<Writes> writes_;
+
+  mutable std::mutex read_mutex_;
+  Connection reader_;
+  std::unique_ptr<Reads> reads_;
+
+  std::mutex queue_mutex_;
+  std::condition_variable queue_ready_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+
+  std::atomic<uint64_t> head_{0};
+  mutable std::mutex stats_mutex_;
+  SqliteStats stats_;
+
+  std::thread writer_thread_;  // last: starts once everything above exists
+};
+
+}  // namespace switchboard::router::store
