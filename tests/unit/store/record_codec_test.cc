@@ -1,0 +1,95 @@
+#include "record_codec.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+#include "record_equal.h"
+#include "samples.h"
+
+namespace switchboard::router::testing {
+namespace {
+
+using store::decode;
+using store::encode;
+
+template <typename T>
+void expect_round_trip(const T& record) {
+  ASSERT_TRUE(every_field_set(record)) << "the sample leaves a field at its default: " << encode(record);
+  auto decoded = decode<T>(encode(record));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().describe();
+  EXPECT_TRUE(same(record, *decoded)) << "stored: " << encode(record) << "\nread back: " << encode(*decoded);
+}
+
+TEST(RecordCodec, SamplesCoverEveryEventBodyAlternativeInOrder) {
+  const auto bodies = every_event_body();
+  ASSERT_EQ(bodies.size(), std::variant_size_v<EventBody>);
+  for (std::size_t i = 0; i < bodies.size(); ++i) EXPECT_EQ(bodies[i].index(), i);
+}
+
+TEST(RecordCodec, EveryEventBodyAlternativeRoundTrips) {
+  uint64_t cursor = 0;
+  for (const auto& body : every_event_body()) {
+    SCOPED_TRACE("alternative " + std::to_string(body.index()));
+    expect_round_trip(sample_event(++cursor, "cv-1", cursor, body));
+  }
+}
+
+TEST(RecordCodec, EveryRecordKindRoundTrips) {
+  expect_round_trip(sample_contact("ct-1"));
+  expect_round_trip(sample_conversation("cv-1", "ct-1"));
+  expect_round_trip(sample_outbox("ob-1", "cv-1"));
+  expect_round_trip(sample_agent("agent-7"));
+  expect_round_trip(sample_queue("billing"));
+  expect_round_trip(sample_merge("mg-1", "ct-1", "ct-2"));
+  expect_round_trip(sample_seen("msg-1", "ct-1", "cv-1"));
+}
+
+TEST(RecordCodec, StoresNamesAndMicroseconds) {
+  Event event = sample_event(7, "cv-1", 3, StateChanged{ConversationState::kQueued, ConversationState::kAssigned, "x"});
+  event.at = at_micros(1'700'000'000'123'456);
+  const auto json = boost::json::parse(encode(event)).as_object();
+  EXPECT_EQ(json.at("at").to_number<int64_t>(), 1'700'000'000'123'456);
+  EXPECT_EQ(json.at("body").at("kind").as_string(), "state_changed");
+  EXPECT_EQ(json.at("body").at("from").as_string(), "queued");
+  EXPECT_EQ(store::status_name(DeliveryStatus::kPending), "pending");
+}
+
+TEST(RecordCodec, AbsentFieldsKeepTheirDefaults) {
+  auto conversation = decode<Conversation>(R"({"id": "cv-1", "state": "assigned"})");
+  ASSERT_TRUE(conversation.ok()) << conversation.error().describe();
+  EXPECT_EQ(conversation->id, "cv-1");
+  EXPECT_EQ(conversation->state, ConversationState::kAssigned);
+  EXPECT_FALSE(conversation->snoozed_until.has_value());
+  EXPECT_TRUE(conversation->legs.empty());
+}
+
+TEST(RecordCodec, NullTimestampIsNoTimestamp) {
+  Conversation conversation = sample_conversation("cv-1", "ct-1");
+  conversation.resolved_at.reset();
+  auto decoded = decode<Conversation>(encode(conversation));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_FALSE(decoded->resolved_at.has_value());
+  EXPECT_TRUE(decoded->snoozed_until.has_value());
+}
+
+TEST(RecordCodec, BadDataIsAnErrorNotAnException) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"not json", "not JSON"},
+      {"[1, 2]", "object"},
+      {R"({"id": 5})", ""},
+      {R"({"state": "dancing"})", "unknown name 'dancing'"},
+  };
+  for (const auto& [text, says] : cases) {
+    auto decoded = decode<Conversation>(text);
+    ASSERT_FALSE(decoded.ok()) << text;
+    EXPECT_EQ(decoded.error().code, ErrorCode::kFailedPrecondition);
+    EXPECT_NE(decoded.error().message.find(says), std::string::npos) << decoded.error().message;
+  }
+  auto event = decode<Event>(R"({"cursor": 1, "body": {"kind": "telepathy"}})");
+  ASSERT_FALSE(event.ok());
+  EXPECT_NE(event.error().message.find("unknown event kind 'telepathy'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace switchboard::router::testing

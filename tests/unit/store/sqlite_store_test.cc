@@ -1,0 +1,319 @@
+// What only the SQLite store promises: it survives a reopen, commits in groups,
+// refuses schemas it does not know, and reports storage faults instead of
+// acknowledging what it did not store.
+
+#include "sqlite_store.h"
+
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sqlite3.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <future>
+#include <numeric>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "record_codec.h"
+#include "record_equal.h"
+#include "samples.h"
+#include "store_fixture.h"
+
+namespace switchboard::router::testing {
+namespace {
+
+using store::SqliteStore;
+
+// Holds the writer thread inside one `done` until released, so that whatever is
+// appended meanwhile is queued, deterministically, for the next transaction.
+class WriterGate {
+ public:
+  // Appends an empty commit whose `done` waits; returns once the writer is inside it.
+  void close(Store& store) {
+    store.append(std::make_shared<const Commit>(), [this](Status) {
+      entered_.set_value();
+      released_.get_future().wait();
+    });
+    entered_.get_future().wait();
+  }
+  void open() { released_.set_value(); }
+
+ private:
+  std::promise<void> entered_;
+  std::promise<void> released_;
+};
+
+// chattr +i: an immutable file cannot be written even by root (the tests run as root,
+// for whom chmod 0444 changes nothing), including through descriptors already open.
+bool set_immutable(const std::string& path, bool on) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return false;
+  int flags = 0;
+  bool ok = ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+  flags = on ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
+  ok = ok && ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Makes files read-only for the length of a scope: mode 0444, and immutable when
+// running as root. Undone at the end so that the temporary folder can be removed.
+class ReadOnly {
+ public:
+  explicit ReadOnly(std::vector<std::string> paths) : paths_(std::move(paths)) {
+    for (const auto& path : paths_) {
+      ::chmod(path.c_str(), 0444);
+      if (geteuid() == 0 && !set_immutable(path, true)) works_ = false;
+    }
+  }
+  ~ReadOnly() { writable(); }
+  void writable() {
+    for (const auto& path : paths_) {
+      set_immutable(path, false);
+      ::chmod(path.c_str(), 0644);
+    }
+  }
+  bool works() const { return works_; }
+
+ private:
+  std::vector<std::string> paths_;
+  bool works_ = true;
+};
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  SqliteOptions options() const { return {.path = dir_.file("store.db")}; }
+
+  std::unique_ptr<SqliteStore> open(SqliteOptions options) {
+    auto store = SqliteStore::open(options);
+    EXPECT_TRUE(store.ok()) << store.error().describe();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  std::unique_ptr<SqliteStore> open() { return open(options()); }
+
+  // Runs SQL on the file with a connection of its own, as an operator would.
+  void sql(const std::string& statement) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(dir_.file("store.db").c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+
+  TempDir dir_;
+};
+
+void expect_error(const Status& status, ErrorCode code, const std::string& says) {
+  ASSERT_FALSE(status.ok()) << "acknowledged although it should have failed";
+  EXPECT_EQ(status.error().code, code) << status.error().describe();
+  EXPECT_NE(status.error().message.find(says), std::string::npos) << status.error().describe();
+}
+
+template <typename T>
+void expect_error(const Result<T>& result, ErrorCode code, const std::string& says) {
+  ASSERT_FALSE(result.ok()) << "opened although it should have failed";
+  EXPECT_EQ(result.error().code, code) << result.error().describe();
+  EXPECT_NE(result.error().message.find(says), std::string::npos) << result.error().describe();
+}
+
+TEST_F(SqliteStoreTest, ReopeningLoadsTheSameState) {
+  StoredState before;
+  std::vector<Event> events_before;
+  {
+    auto store = open();
+    ASSERT_TRUE(append_and_wait(*store, two_customers()).ok());
+    ASSERT_TRUE(append_and_wait(*store, {.agents = {sample_agent("agent-7")}, .queues = {sample_queue("q")}}).ok());
+    before = std::move(*store->load(100));
+    events_before = store->events_after(0, 100);
+  }
+  auto store = open();
+  auto after = store->load(100);
+  ASSERT_TRUE(after.ok()) << after.error().describe();
+  EXPECT_TRUE(same(before, *after));
+  EXPECT_EQ(after->contacts.size(), 3u);
+  EXPECT_EQ(after->head, 3u);
+  EXPECT_EQ(store->head(), 3u);
+  EXPECT_TRUE(same(events_before, store->events_after(0, 100)));
+}
+
+TEST_F(SqliteStoreTest, DestroyingTheStoreCommitsWhatWasAppended) {
+  DoneLog log;
+  {
+    auto store = open();
+    for (int i = 1; i <= 500; ++i) {
+      auto commit = std::make_shared<Commit>();
+      commit->events.push_back(message_event(i, "cv-1", i, "m"));
+      store->append(commit, log.expect(i));
+    }
+  }
+  EXPECT_EQ(log.tags().size(), 500u);
+  for (const auto& status : log.statuses()) EXPECT_TRUE(status.ok());
+  auto store = open();
+  EXPECT_EQ(store->head(), 500u);
+  EXPECT_EQ(store->events_after(0, 1000).size(), 500u);
+}
+
+TEST_F(SqliteStoreTest, ConcurrentAppendsShareTransactions) {
+  auto store = open();
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 500;
+  std::vector<DoneLog> logs(kThreads);
+  WriterGate gate;
+  gate.close(*store);
+  std::vector<std::thread> producers;
+  for (int t = 0; t < kThreads; ++t) {
+    producers.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto commit = std::make_shared<Commit>();
+        const auto cursor = static_cast<uint64_t>(t * kPerThread + i + 1);
+        commit->events.push_back(message_event(cursor, "cv-" + std::to_string(t), i + 1, "m"));
+        store->append(commit, logs[t].expect(i));
+      }
+    });
+  }
+  for (auto& producer : producers) producer.join();
+  gate.open();
+  for (auto& log : logs) {
+    ASSERT_TRUE(log.wait_for(kPerThread));
+    std::vector<int> in_order(kPerThread);
+    std::iota(in_order.begin(), in_order.end(), 0);
+    EXPECT_EQ(log.tags(), in_order);
+  }
+  const auto stats = store->stats();
+  EXPECT_EQ(stats.events, uint64_t{kThreads * kPerThread});
+  EXPECT_EQ(stats.commits, uint64_t{kThreads * kPerThread + 1});
+  // The gate's own commit, then the 2,000 queued behind it in one transaction.
+  EXPECT_EQ(stats.transactions, 2u);
+  EXPECT_EQ(store->events_after(0, 10'000).size(), size_t{kThreads * kPerThread});
+}
+
+TEST_F(SqliteStoreTest, TransactionsStopAtMaxBatchEvents) {
+  SqliteOptions small = options();
+  small.max_batch_events = 100;
+  auto store = open(small);
+  DoneLog log;
+  WriterGate gate;
+  gate.close(*store);
+  for (int i = 1; i <= 1000; ++i) {
+    auto commit = std::make_shared<Commit>();
+    commit->events.push_back(message_event(i, "cv-1", i, "m"));
+    store->append(commit, log.expect(i));
+  }
+  gate.open();
+  ASSERT_TRUE(log.wait_for(1000));
+  EXPECT_EQ(store->stats().transactions, 11u);
+  EXPECT_EQ(store->stats().largest_batch, 100u);
+}
+
+TEST_F(SqliteStoreTest, ARepeatedSequenceFailsOnlyItsOwnCommit) {
+  auto store = open();
+  DoneLog log;
+  WriterGate gate;
+  gate.close(*store);
+  const Event events[] = {message_event(1, "cv-1", 1, "a"), message_event(2, "cv-1", 1, "same seq"),
+                          message_event(3, "cv-2", 1, "b")};
+  for (int i = 0; i < 3; ++i)
+    store->append(std::make_shared<const Commit>(Commit{.events = {events[i]}}), log.expect(i));
+  gate.open();
+  ASSERT_TRUE(log.wait_for(3));
+  const auto statuses = log.statuses();
+  EXPECT_TRUE(statuses[0].ok());
+  expect_error(statuses[1], ErrorCode::kAlreadyExists, "UNIQUE constraint failed");
+  EXPECT_TRUE(statuses[2].ok());
+  const auto stored = store->events_after(0, 10);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].cursor, 1u);
+  EXPECT_EQ(stored[1].cursor, 3u);
+}
+
+TEST_F(SqliteStoreTest, ASchemaNewerThanTheBinaryIsRefused) {
+  open().reset();
+  sql("PRAGMA user_version = 99");
+  expect_error(SqliteStore::open(options()), ErrorCode::kFailedPrecondition, "schema version 99 is newer");
+}
+
+TEST_F(SqliteStoreTest, AMissingDirectoryFailsToOpen) {
+  SqliteOptions missing = options();
+  missing.path = dir_.file("no/such/dir/store.db");
+  expect_error(open_sqlite_store(missing), ErrorCode::kUnavailable, "cannot open '" + missing.path + "'");
+}
+
+TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseFailsToOpen) {
+  std::ofstream(dir_.file("store.db")) << std::string(8192, 'x');
+  expect_error(open_sqlite_store(options()), ErrorCode::kUnavailable, "file is not a database");
+}
+
+TEST_F(SqliteStoreTest, AReadOnlyFileFailsToOpen) {
+  open().reset();
+  ReadOnly read_only({dir_.file("store.db")});
+  if (!read_only.works()) GTEST_SKIP() << "this file system cannot make a file immutable (chattr +i)";
+  expect_error(open_sqlite_store(options()), ErrorCode::kUnavailable, "is read-only");
+}
+
+TEST_F(SqliteStoreTest, AFileTurnedReadOnlyFailsEveryCommitOfTheBatch) {
+  auto store = open();
+  ASSERT_TRUE(append_and_wait(*store, {.events = {message_event(1, "cv-1", 1, "kept")}}).ok());
+  DoneLog log;
+  WriterGate gate;
+  gate.close(*store);
+  for (int i = 0; i < 3; ++i) {
+    store->append(std::make_shared<const Commit>(Commit{.events = {message_event(2 + i, "cv-1", 2 + i, "lost")}}),
+                  log.expect(i));
+  }
+  ReadOnly read_only({dir_.file("store.db"), dir_.file("store.db-wal")});
+  if (!read_only.works()) {
+    gate.open();
+    GTEST_SKIP() << "this file system cannot make a file immutable (chattr +i)";
+  }
+  gate.open();
+  ASSERT_TRUE(log.wait_for(3));
+  for (const auto& status : log.statuses()) expect_error(status, ErrorCode::kUnavailable, "sqlite: ");
+  EXPECT_EQ(store->stats().failed_transactions, 1u);
+  EXPECT_EQ(store->head(), 1u);
+
+  // Writable again: the store carries on, and holds exactly what it acknowledged.
+  read_only.writable();
+  ASSERT_TRUE(append_and_wait(*store, {.events = {message_event(2, "cv-1", 2, "after")}}).ok());
+  store.reset();
+  store = open();
+  const auto events = store->events_after(0, 10);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(std::get<Message>(events[1].body).text, "after");
+}
+
+TEST_F(SqliteStoreTest, AFullDatabaseFailsAppendsAndKeepsWhatWasAcknowledged) {
+  SqliteOptions capped = options();
+  capped.max_size_bytes = 256 * 1024;
+  auto store = open(capped);
+  uint64_t acknowledged = 0;
+  Status last = ok_status();
+  for (uint64_t cursor = 1; cursor <= 1000 && last.ok(); ++cursor) {
+    last = append_and_wait(*store, {.events = {message_event(cursor, "cv-1", cursor, std::string(4000, 'x'))}});
+    if (last.ok()) acknowledged = cursor;
+  }
+  expect_error(last, ErrorCode::kUnavailable, "database or disk is full");
+  ASSERT_GT(acknowledged, 10u);
+  EXPECT_EQ(store->head(), acknowledged);
+
+  store.reset();
+  store = open();
+  EXPECT_EQ(store->head(), acknowledged);
+  EXPECT_EQ(store->events_after(0, 10'000).size(), acknowledged);
+}
+
+TEST_F(SqliteStoreTest, ADamagedRowMakesLoadFailNamingIt) {
+  {
+    auto store = open();
+    ASSERT_TRUE(append_and_wait(*store, {.contacts = {sample_contact("ct-1")}}).ok());
+  }
+  sql("UPDATE contacts SET body = '{\"created_at\": \"yesterday\"}' WHERE id = 'ct-1'");
+  auto store = open();
+  auto state = store->load(10);
+  expect_error(state, ErrorCode::kFailedPrecondition, "cannot decode contacts 'ct-1'");
+}
+
+}  // namespace
+}  // namespace switchboard::router::testing
