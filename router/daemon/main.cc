@@ -112,14 +112,23 @@ std::vector<sd::ApiKeyEntry> all_keys(const sd::v1::ServerConfig& config) {
   return keys;
 }
 
-// Creates the configured queues before serving; waits, since nothing is served yet.
-sr::Status create_queues(sr::Router& router, const sd::v1::ServerConfig& config) {
+// Runs one router call to its answer. Only before serving, on the main thread: the
+// request path never waits like this.
+template <typename T, typename Start>
+sr::Status await(Start start) {
+  std::promise<sr::Status> done;
+  start([&done](sr::Result<T> result) { done.set_value(result.ok() ? sr::ok_status() : sr::Status(result.error())); });
+  return done.get_future().get();
+}
+
+// Loads what the store kept, then creates the configured queues.
+sr::Status prepare(sr::Router& router, const sd::v1::ServerConfig& config) {
+  if (auto status = await<sr::Done>([&](auto done) { router.recover(std::move(done)); }); !status.ok()) {
+    return status;
+  }
   for (auto& queue : sd::queues(config)) {
-    std::promise<sr::Status> done;
-    router.upsert_queue(std::move(queue), [&done](sr::Result<sr::Queue> result) {
-      done.set_value(result.ok() ? sr::ok_status() : sr::Status(result.error()));
-    });
-    if (auto status = done.get_future().get(); !status.ok()) return status;
+    auto status = await<sr::Queue>([&](auto done) { router.upsert_queue(std::move(queue), std::move(done)); });
+    if (!status.ok()) return status;
   }
   return sr::ok_status();
 }
@@ -159,8 +168,8 @@ int serve(const sd::v1::ServerConfig& config) {
   };
 
   sr::Router router(io, sr::make_memory_store(), sd::router_options(config));
-  if (auto status = create_queues(router, config); !status.ok()) {
-    spdlog::error("queues: {}", status.error().describe());
+  if (auto status = prepare(router, config); !status.ok()) {
+    spdlog::error("start-up: {}", status.error().describe());
     router.stop();
     stop_workers();
     return kUsageError;
