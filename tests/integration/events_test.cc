@@ -1,0 +1,103 @@
+// EventService.Subscribe: order, resume from a cursor, filters, bad cursors.
+
+#include <numeric>
+
+#include "fixture.h"
+
+namespace switchboard::testing {
+namespace {
+
+using EventsTest = SwitchboarddTest;
+
+// Every event the daemon holds: the sum of the conversations' last_seq.
+std::size_t total_events(const Client& admin) {
+  auto all = admin.list_conversations();
+  EXPECT_OK(all);
+  return std::accumulate(all->conversations().begin(), all->conversations().end(), std::size_t{0},
+                         [](std::size_t sum, const v1::Conversation& c) { return sum + c.last_seq(); });
+}
+
+std::vector<v1::Event> read(EventStream& stream, std::size_t count) {
+  std::vector<v1::Event> events;
+  while (events.size() < count) {
+    auto event = stream.next();
+    if (!event) break;
+    events.push_back(std::move(*event));
+  }
+  return events;
+}
+
+uint64_t cursor_of(const v1::Event& event) { return std::stoull(event.cursor()); }
+
+TEST_F(EventsTest, EventsComeInOrderAndResumeMissesNothingAndRepeatsNothing) {
+  ASSERT_OK(admin_->ingest("chat", "visitor-a", "one"));
+  ASSERT_OK(admin_->ingest("chat", "visitor-b", "two"));
+  ASSERT_OK(admin_->ingest("chat", "visitor-a", "three"));
+  const std::size_t total = total_events(*admin_);
+  ASSERT_GE(total, 3u);
+
+  v1::SubscribeRequest everything;
+  everything.set_from_beginning(true);
+  auto stream = admin_->subscribe(everything);
+  const auto first_read = read(*stream, total);
+  ASSERT_EQ(first_read.size(), total) << describe(stream->finish());
+  std::map<std::string, uint64_t> last_seq;
+  for (std::size_t i = 0; i < first_read.size(); ++i) {
+    if (i > 0) EXPECT_GT(cursor_of(first_read[i]), cursor_of(first_read[i - 1]));
+    EXPECT_EQ(first_read[i].seq(), ++last_seq[first_read[i].conversation_id()]) << "per-conversation order";
+  }
+
+  // Resume after an event in the middle: the rest, exactly once, then live ones.
+  const std::size_t resume_after = total / 2;
+  v1::SubscribeRequest resume;
+  resume.set_cursor(first_read[resume_after].cursor());
+  auto resumed = admin_->subscribe(resume);
+  const auto rest = read(*resumed, total - resume_after - 1);
+  ASSERT_EQ(rest.size(), total - resume_after - 1) << describe(resumed->finish());
+  for (std::size_t i = 0; i < rest.size(); ++i) EXPECT_EQ(rest[i].cursor(), first_read[resume_after + 1 + i].cursor());
+
+  ASSERT_OK(admin_->ingest("email", "live@example.org", "four"));
+  auto live = resumed->next_of(v1::Event::kMessage);
+  ASSERT_TRUE(live.has_value()) << describe(resumed->finish());
+  EXPECT_EQ(live->message().text(), "four");
+  EXPECT_GT(cursor_of(*live), cursor_of(first_read.back()));
+}
+
+TEST_F(EventsTest, FilterByConversationShowsOnlyThatConversation) {
+  auto mine = admin_->ingest("chat", "visitor-c", "mine");
+  ASSERT_OK(mine);
+  ASSERT_OK(admin_->ingest("chat", "visitor-d", "other"));
+
+  v1::SubscribeRequest only_mine;
+  only_mine.add_conversation_ids(mine->conversation_id());
+  only_mine.set_from_beginning(true);
+  auto stream = admin_->subscribe(only_mine);
+  auto conversation = admin_->get_conversation(mine->conversation_id());
+  ASSERT_OK(conversation);
+  const auto history = read(*stream, conversation->last_seq());
+  ASSERT_EQ(history.size(), conversation->last_seq());
+  for (const auto& event : history) EXPECT_EQ(event.conversation_id(), mine->conversation_id());
+
+  ASSERT_OK(admin_->ingest("chat", "visitor-d", "other again"));
+  ASSERT_OK(admin_->ingest("chat", "visitor-c", "mine again"));
+  auto next = stream->next_of(v1::Event::kMessage);
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->conversation_id(), mine->conversation_id());
+  EXPECT_EQ(next->message().text(), "mine again");
+}
+
+TEST_F(EventsTest, BadCursorsAreInvalidArgument) {
+  ASSERT_OK(admin_->ingest("chat", "visitor-e", "hi"));
+  for (const std::string cursor : {"not-a-number", "-1", "99999999"}) {
+    v1::SubscribeRequest request;
+    request.set_cursor(cursor);
+    auto stream = admin_->subscribe(request);
+    EXPECT_FALSE(stream->next().has_value());
+    const auto status = stream->finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << cursor << ": " << describe(status);
+    EXPECT_EQ(status.error_message().rfind("cursor: ", 0), 0u) << status.error_message();
+  }
+}
+
+}  // namespace
+}  // namespace switchboard::testing
