@@ -11,6 +11,7 @@
 //   BM_RouterIngest   Router::ingest end to end on an io_context run by the benchmark
 //                     thread: strand, Desk, memory store, EventBus publish to one
 //                     subscriber (drained after each batch), callback.
+//   Arguments: customers, and whether whole records travel with each commit.
 //   items_per_second counts messages; events_per_second counts timeline events.
 //
 // Build and run (the default preset is RelWithDebInfo, -O2; not part of ctest), pinned
@@ -122,8 +123,10 @@ void BM_DeskIngest(benchmark::State& state) {
 
   uint64_t k = 0;
   uint64_t events = 0;
+  const bool with_records = state.range(1) != 0;
   for (auto _ : state) {
     Commit commit;
+    commit.with_records = with_records;
     auto result = desk.ingest(customers.message(k++), commit);
     if (!result) {
       state.SkipWithError(result.error().describe().c_str());
@@ -136,13 +139,16 @@ void BM_DeskIngest(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
   state.counters["events_per_second"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_DeskIngest)->Arg(1'000)->Arg(100'000);
+// Second argument: whether the commit carries whole records (a durable store wants
+// them; switchboardd's memory: store does not).
+BENCHMARK(BM_DeskIngest)->ArgsProduct({{1'000, 100'000}, {0, 1}});
 
 // --- BM_RouterIngest ---------------------------------------------------------------------
 
 class RouterRun {
  public:
-  RouterRun() : router_(io_, make_memory_store(), options()) {
+  explicit RouterRun(bool keep_records)
+      : router_(io_, make_memory_store({.keep_records = keep_records}), options()) {
     subscription_ = router_.events().subscribe({}, std::nullopt, [] {});
   }
 
@@ -209,7 +215,7 @@ class RouterRun {
 
 void BM_RouterIngest(benchmark::State& state) {
   constexpr int kBatch = 256;
-  RouterRun run;
+  RouterRun run(state.range(1) != 0);
   Customers customers(static_cast<std::size_t>(state.range(0)));
   for (std::size_t i = 0; i < customers.chat.size(); ++i) {
     if (auto linked = run.link(customers.chat[i], customers.email[i]); !linked) {
@@ -232,7 +238,9 @@ void BM_RouterIngest(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kBatch);
   state.counters["events_per_second"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_RouterIngest)->Arg(1'000)->Arg(100'000);
+// Second argument: whether the memory store keeps records (1) or only events (0, as
+// switchboardd's memory: store does).
+BENCHMARK(BM_RouterIngest)->ArgsProduct({{1'000, 100'000}, {0, 1}});
 
 }  // namespace
 }  // namespace switchboard::router

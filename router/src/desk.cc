@@ -315,7 +315,7 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   IngestResult result{contact->id, c.id, seq, false};
   if (!dedupe_key.empty()) {
     s.inbound_seen.remember(std::move(dedupe_key), result);
-    out.inbound_seen.push_back(SeenInbound{identity->channel, m.external_id, result});
+    if (out.with_records) out.inbound_seen.push_back(SeenInbound{identity->channel, m.external_id, result});
   }
   return result;
 }

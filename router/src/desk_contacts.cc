@@ -136,7 +136,8 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
     t.display_name = src.display_name;
     record.took_display_name = true;
   }
-  auto& moved = s.conversations_of[src.id];
+  // A copy: the index is a flat map, so a reference into it dies with the next insert.
+  const std::vector<std::string> moved = s.conversations_of[src.id];
   for (const auto& id : moved) {
     Conversation& c = s.conversations.at(id).data;
     c.contact_id = t.id;
@@ -181,6 +182,7 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
     std::erase(t.identities, id);
     src.identities.push_back(id);
   }
+  s.conversations_of.try_emplace(src.id);  // both present first: inserting moves entries of a flat map
   auto& mine = s.conversations_of[t.id];
   auto& theirs = s.conversations_of[src.id];
   for (const auto& id : record.moved_conversations) {

@@ -90,6 +90,8 @@ void Router::run(Step step, Callback<T> done) {
       return;
     }
     auto commit = std::make_shared<Commit>();
+    commit->with_records = store_->keeps_records();
+    commit->events.reserve(4);  // an ingest writes one to three; spares the regrowth
     auto result = std::make_shared<Result<T>>(step(*desk_, *commit));
     // Answer only once the store holds what the step wrote (acknowledged = durable).
     store_->append(commit, [this, commit, result, done = std::move(done)](Status stored) {

@@ -31,6 +31,10 @@ bool unfinished(const OutboxEntry& entry) {
 
 class MemoryStore final : public Store {
  public:
+  explicit MemoryStore(MemoryStoreOptions options) : options_(options) {}
+
+  bool keeps_records() const override { return options_.keep_records; }
+
   void append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) override {
     std::unique_lock lock(mutex_);
     apply(*commit);
@@ -92,6 +96,10 @@ class MemoryStore final : public Store {
     for (const auto& event : commit.events) {
       by_conversation_[event.conversation_id].push_back(log_.size());
       log_.push_back(event);
+    }
+    if (!options_.keep_records) {
+      for (const auto& id : commit.erased_conversations) erase_conversation(id);
+      return;
     }
     for (const auto& c : commit.contacts) contacts_[c.id] = c;
     for (const auto& c : commit.conversations) conversations_[c.id] = c;
@@ -170,6 +178,7 @@ class MemoryStore final : public Store {
     }
   }
 
+  const MemoryStoreOptions options_;
   mutable std::shared_mutex mutex_;
   std::vector<Event> log_;
   std::unordered_map<std::string, std::vector<std::size_t>> by_conversation_;
@@ -191,6 +200,6 @@ class MemoryStore final : public Store {
 
 }  // namespace
 
-std::unique_ptr<Store> make_memory_store() { return std::make_unique<MemoryStore>(); }
+std::unique_ptr<Store> make_memory_store(MemoryStoreOptions options) { return std::make_unique<MemoryStore>(options); }
 
 }  // namespace switchboard::router

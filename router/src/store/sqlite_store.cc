@@ -182,8 +182,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
   if (auto configured = configure_writer(*writer, options); !configured) return configured.error();
   auto reader = Connection::open(options.path, SQLITE_OPEN_READONLY, options.busy_timeout);
   if (!reader) return reader.error();
+  auto checkpoints = Connection::open(options.path, SQLITE_OPEN_READWRITE, options.busy_timeout);
+  if (!checkpoints) return checkpoints.error();
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(*writer), std::move(*reader)));
   if (auto prepared = store->prepare(); !prepared) return prepared.error();
+  store->checkpointer_ = std::make_unique<Checkpointer>(store->writer_, std::move(*checkpoints));
   store->writer_thread_ = std::thread([s = store.get()] { s->write_loop(); });
   return store;
 }
@@ -266,6 +269,7 @@ void SqliteStore::write_loop() {
     std::vector<Pending> batch = take_batch();
     if (batch.empty()) return;  // stopping, and everything appended is done
     commit_batch(batch);
+    checkpointer_->after_commit();  // after the `done` calls: they need not wait for it
   }
 }
 
@@ -381,7 +385,9 @@ std::vector<Event> SqliteStore::timeline(const std::string& conversation_id, std
 
 SqliteStats SqliteStore::stats() const {
   std::lock_guard lock(stats_mutex_);
-  return stats_;
+  SqliteStats stats = stats_;
+  stats.checkpoints = checkpointer_->checkpoints();
+  return stats;
 }
 
 namespace {

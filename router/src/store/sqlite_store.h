@@ -7,7 +7,8 @@
 // max_batch_events), writes it in one transaction with prepared statements, commits
 // (one fsync at FULL), publishes the new head, then runs the `done` callbacks in
 // order. Reads use a second connection under read_mutex_; WAL lets them run while
-// the writer writes, and they see committed transactions only.
+// the writer writes, and they see committed transactions only. A third connection
+// checkpoints the WAL on a thread of its own (sqlite_checkpointer.h).
 
 #include <atomic>
 #include <condition_variable>
@@ -21,6 +22,7 @@
 
 #include <switchboard/router/sqlite_store.h>
 
+#include "sqlite_checkpointer.h"
 #include "sqlite_connection.h"
 
 namespace switchboard::router::store {
@@ -32,6 +34,7 @@ struct SqliteStats {
   uint64_t commits = 0;              // Commits stored
   uint64_t events = 0;               // events stored
   uint64_t largest_batch = 0;        // Commits in one transaction, at most
+  uint64_t checkpoints = 0;          // WAL copied back into the database file
 };
 
 class SqliteStore final : public Store {
@@ -70,6 +73,8 @@ class SqliteStore final : public Store {
   mutable std::mutex read_mutex_;
   Connection reader_;
   std::unique_ptr<Reads> reads_;
+
+  std::unique_ptr<Checkpointer> checkpointer_;  // uses writer_: destroyed before it
 
   std::mutex queue_mutex_;
   std::condition_variable queue_ready_;

@@ -26,6 +26,9 @@ struct OutboxEntry {
 
 // Everything one router step changed, made durable together or not at all.
 struct Commit {
+  // False when the store keeps only events (a memory store that is never reloaded):
+  // the Desk then skips copying whole records into the commit.
+  bool with_records = true;
   std::vector<Event> events;  // cursors assigned, in order
   std::vector<Contact> contacts;            // upserted, whole
   std::vector<Conversation> conversations;  // upserted, whole
@@ -78,10 +81,19 @@ class Store {
   // Reads back what earlier commits stored, for start-up. At most `inbound_seen_limit`
   // redelivery answers, the newest. Call before the first append.
   virtual Result<StoredState> load(std::size_t inbound_seen_limit) = 0;
+
+  // Whether load() gives back records, so commits must carry them.
+  virtual bool keeps_records() const { return true; }
 };
 
 // Keeps everything in memory: tests, benchmarks, and switchboardd's `memory:` store.
 // Lost on exit.
-std::unique_ptr<Store> make_memory_store();
+struct MemoryStoreOptions {
+  // Keep every record so load() can give them back (tests of the store contract and
+  // of recovery). switchboardd's `memory:` keeps only the event log: nothing ever
+  // reloads it, and copying records would cost the message path for nothing.
+  bool keep_records = true;
+};
+std::unique_ptr<Store> make_memory_store(MemoryStoreOptions options = {});
 
 }  // namespace switchboard::router

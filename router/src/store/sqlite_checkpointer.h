@@ -1,0 +1,59 @@
+#pragma once
+
+// Copies the WAL back into the database file on a thread and connection of its own,
+// so that the writer's commits do not wait for it. SQLite's automatic checkpoint runs
+// inside the COMMIT that crosses the threshold: at synchronous=FULL that commit also
+// waits for the database file's fsync, and every `done` of its batch with it.
+//
+// A PASSIVE checkpoint never blocks the writer. While the writer keeps writing,
+// though, it cannot finish the WAL's last frames, and SQLite restarts the WAL from
+// its beginning only once all of them are copied; so past a larger size the writer
+// finishes the job itself, which is quick because little is left to copy.
+
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+
+#include "sqlite_connection.h"
+
+namespace switchboard::router::store {
+
+class Checkpointer {
+ public:
+  // WAL sizes, in pages, at which the thread checkpoints (SQLite's own default) and
+  // at which the writer does.
+  static constexpr int kBackgroundPages = 1000;
+  static constexpr int kWriterPages = 8 * kBackgroundPages;
+
+  // Takes over `writer`'s checkpoints; `own` is the checkpoint thread's connection to
+  // the same file. `writer` must outlive this.
+  Checkpointer(Connection& writer, Connection own);
+  ~Checkpointer();  // stops the thread; closing the last connection checkpoints
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // On the writer's thread after each commit: wakes the thread, or past
+  // kWriterPages checkpoints right there.
+  void after_commit();
+
+  uint64_t checkpoints() const;
+
+ private:
+  static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
+  void run();
+
+  Connection& writer_;
+  Connection own_;
+  int wal_pages_ = 0;  // written by the writer's WAL hook, on the writer's thread
+
+  mutable std::mutex mutex_;
+  std::condition_variable wanted_;
+  bool pending_ = false;
+  bool stopping_ = false;
+  uint64_t checkpoints_ = 0;
+
+  std::thread thread_;  // last: starts once everything above exists
+};
+
+}  // namespace switchboard::router::store
