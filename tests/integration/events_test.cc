@@ -99,5 +99,39 @@ TEST_F(EventsTest, BadCursorsAreInvalidArgument) {
   }
 }
 
+// A subscriber allowed to fall behind by one event only.
+class TinySubscriberBufferTest : public SwitchboarddTest {
+ protected:
+  int subscriber_buffer() const override { return 1; }
+};
+
+TEST_F(TinySubscriberBufferTest, ASubscriberThatFallsBehindIsCutOffAndResumesFromItsCursor) {
+  ASSERT_OK(admin_->ingest("chat", "visitor-f", "first"));
+  v1::SubscribeRequest everything;
+  everything.set_from_beginning(true);
+  auto slow = admin_->subscribe(everything);
+  auto first = slow->next();  // the subscription exists: what follows reaches it live
+  ASSERT_TRUE(first.has_value()) << describe(slow->finish());
+
+  // Each ingest publishes several events at once; one buffered event is the limit.
+  for (int i = 0; i < 20; ++i) ASSERT_OK(admin_->ingest("chat", "visitor-g" + std::to_string(i), "burst"));
+  std::vector<v1::Event> got{*first};
+  while (auto event = slow->next()) got.push_back(std::move(*event));
+  const auto status = slow->finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << describe(status);
+  EXPECT_NE(status.error_message().find("resume from your last cursor"), std::string::npos);
+
+  const std::size_t total = total_events(*admin_);
+  ASSERT_LT(got.size(), total);
+  v1::SubscribeRequest resume;
+  resume.set_cursor(got.back().cursor());
+  auto resumed = admin_->subscribe(resume);
+  const auto rest = read(*resumed, total - got.size());
+  ASSERT_EQ(rest.size(), total - got.size()) << describe(resumed->finish());
+  EXPECT_GT(cursor_of(rest.front()), cursor_of(got.back()));
+  EXPECT_EQ(rest.back().cursor(), std::to_string(cursor_of(got.back()) + rest.size()))
+      << "cursors are consecutive: nothing missed";
+}
+
 }  // namespace
 }  // namespace switchboard::testing

@@ -23,7 +23,7 @@ std::string sha256_hex(const std::string& text) {
 }
 
 // YAML on purpose: it exercises the YAML -> JSON -> ServerConfig path.
-std::string config_yaml(int reopen_window_seconds) {
+std::string config_yaml(int reopen_window_seconds, int subscriber_buffer) {
   auto key = [](const char* name, const char* role, const char* key, const char* principal) {
     return std::string("  - name: ") + name + "\n    role: " + role + "\n    sha256: " + sha256_hex(key) +
            "\n    principal: " + principal + "\n";
@@ -37,7 +37,7 @@ std::string config_yaml(int reopen_window_seconds) {
          "worker_threads: 2\n"
          "limits:\n"
          "  max_text_bytes: " +
-         std::to_string(kMaxTextBytes) +
+         std::to_string(kMaxTextBytes) + "\n  subscriber_buffer: " + std::to_string(subscriber_buffer) +
          "\n"
          "queues:\n"
          "  - name: support\n"
@@ -57,7 +57,7 @@ void SwitchboarddTest::SetUp() {
   ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
   dir_ = pattern;
   const auto config = dir_ / "switchboardd.yaml";
-  std::ofstream(config) << config_yaml(reopen_window_seconds());
+  std::ofstream(config) << config_yaml(reopen_window_seconds(), subscriber_buffer());
 
   const std::string error = daemon_.start(
       SWITCHBOARDD_PATH, {"--grpc-listen", "127.0.0.1:0", "--store", "memory:", "--config", config.string()},

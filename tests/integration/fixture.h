@@ -33,6 +33,8 @@ class SwitchboarddTest : public ::testing::Test {
 
   // Overridden by fixtures that need another window.
   virtual int reopen_window_seconds() const { return 3600; }
+  // Events a subscriber may fall behind by; 0 keeps the daemon's default.
+  virtual int subscriber_buffer() const { return 0; }
 
   // A client with `key`, on the daemon's address.
   Client client(const std::string& key) const;
