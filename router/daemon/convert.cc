@@ -147,10 +147,12 @@ void fill_kind(const model::EventBody& body, v1::Event& out) {
 // EventKind n names EventBody alternative n - 1; these pin the order so that a
 // reordering of either breaks the build instead of the filters.
 static_assert(std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_MESSAGE - 1, model::EventBody>, model::Message>);
-static_assert(std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_HANDED_OFF - 1, model::EventBody>, model::HandedOff>);
-static_assert(std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_OPENED - 1, model::EventBody>, model::ConversationOpened>);
 static_assert(
-    std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_CONTACT_CHANGED - 1, model::EventBody>, model::ContactChanged>);
+    std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_HANDED_OFF - 1, model::EventBody>, model::HandedOff>);
+static_assert(
+    std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_OPENED - 1, model::EventBody>, model::ConversationOpened>);
+static_assert(std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_CONTACT_CHANGED - 1, model::EventBody>,
+                             model::ContactChanged>);
 static_assert(v1::EventKind_MAX == std::variant_size_v<model::EventBody>);
 
 }  // namespace
