@@ -304,6 +304,26 @@ TEST_F(SqliteStoreTest, AFullDatabaseFailsAppendsAndKeepsWhatWasAcknowledged) {
   EXPECT_EQ(store->events_after(0, 10'000).size(), acknowledged);
 }
 
+TEST_F(SqliteStoreTest, TheWalIsCopiedBackAndStopsGrowing) {
+  SqliteOptions normal = options();
+  normal.synchronous = SqliteOptions::kNormal;  // fsyncs are not what this is about
+  auto store = open(normal);
+  // 48 MB through the WAL, six times the size at which the writer checkpoints itself.
+  const std::string text(4000, 'x');
+  uint64_t cursor = 0;
+  for (int commit = 0; commit < 300; ++commit) {
+    Commit c;
+    for (int i = 0; i < 40; ++i) {
+      ++cursor;
+      c.events.push_back(message_event(cursor, "cv-1", cursor, text));
+    }
+    ASSERT_TRUE(append_and_wait(*store, std::move(c)).ok());
+  }
+  EXPECT_GE(store->stats().checkpoints, 1u);
+  EXPECT_LT(std::filesystem::file_size(dir_.file("store.db-wal")), 40u << 20);
+  EXPECT_EQ(store->events_after(cursor - 1, 10).size(), 1u);
+}
+
 TEST_F(SqliteStoreTest, ADamagedRowMakesLoadFailNamingIt) {
   {
     auto store = open();
