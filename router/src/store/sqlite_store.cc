@@ -392,6 +392,14 @@ SqliteStats SqliteStore::stats() const {
 
 namespace {
 
+// Runs each step until one fails: that one's error, or OK.
+template <typename... Steps>
+Status in_turn(const Steps&... steps) {
+  Status status = ok_status();
+  (void)((status = steps()).ok() && ...);
+  return status;
+}
+
 // Reads (key, body) rows into records; a body that does not decode names its row.
 template <typename T>
 Status load_rows(Connection& db, std::string_view table, const std::string& sql, std::vector<T>& out,
@@ -419,30 +427,30 @@ Result<StoredState> SqliteStore::load(std::size_t inbound_seen_limit) {
   StoredState state;
   // One read transaction: every table as of the same commit.
   if (auto begun = reader_.exec("BEGIN"); !begun) return begun.error();
-  Status loaded = load_rows(reader_, "contacts", "SELECT id, body FROM contacts ORDER BY id", state.contacts);
-  if (loaded) {
-    loaded = load_rows(reader_, "conversations", "SELECT id, body FROM conversations ORDER BY id", state.conversations);
-  }
-  if (loaded) {
-    loaded = load_rows(reader_, "outbox",
-                       "SELECT outbound_id, body FROM outbox WHERE status IN ('none', 'pending') ORDER BY outbound_id",
-                       state.outbox);
-  }
-  if (loaded) loaded = load_rows(reader_, "agents", "SELECT id, body FROM agents ORDER BY id", state.agents);
-  if (loaded) loaded = load_rows(reader_, "queues", "SELECT id, body FROM queues ORDER BY id", state.queues);
-  if (loaded) loaded = load_rows(reader_, "merges", "SELECT id, body FROM merges ORDER BY id", state.merges);
-  if (loaded) {
-    loaded = load_rows(reader_, "inbound_seen",
-                       "SELECT channel || ':' || external_id, body FROM "
-                       "(SELECT rowid, channel, external_id, body FROM inbound_seen ORDER BY rowid DESC LIMIT ?1) "
-                       "ORDER BY rowid",
-                       state.inbound_seen, sql_limit(inbound_seen_limit));
-  }
-  auto head = loaded ? reader_.query_value("SELECT value FROM meta WHERE key = 'head'") : Result<std::string>("0");
+  const auto rows = [&](const char* table, const char* sql, auto& out, int64_t limit = -1) {
+    return [&, table, sql, limit] { return load_rows(reader_, table, sql, out, limit); };
+  };
+  const auto head = [&]() -> Status {
+    auto value = reader_.query_value("SELECT value FROM meta WHERE key = 'head'");
+    if (!value) return value.error();
+    state.head = std::stoull(*value);
+    return ok_status();
+  };
+  const Status loaded = in_turn(
+      rows("contacts", "SELECT id, body FROM contacts ORDER BY id", state.contacts),
+      rows("conversations", "SELECT id, body FROM conversations ORDER BY id", state.conversations),
+      rows("outbox", "SELECT outbound_id, body FROM outbox WHERE status IN ('none', 'pending') ORDER BY outbound_id",
+           state.outbox),
+      rows("agents", "SELECT id, body FROM agents ORDER BY id", state.agents),
+      rows("queues", "SELECT id, body FROM queues ORDER BY id", state.queues),
+      rows("merges", "SELECT id, body FROM merges ORDER BY id", state.merges),
+      rows("inbound_seen",
+           "SELECT channel || ':' || external_id, body FROM "
+           "(SELECT rowid, channel, external_id, body FROM inbound_seen ORDER BY rowid DESC LIMIT ?1) ORDER BY rowid",
+           state.inbound_seen, sql_limit(inbound_seen_limit)),
+      head);
   reader_.exec("COMMIT");
   if (!loaded) return loaded.error();
-  if (!head) return head.error();
-  state.head = std::stoull(*head);
   return state;
 }
 
