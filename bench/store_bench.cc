@@ -240,6 +240,9 @@ BENCHMARK(BM_StoreLatency)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMill
 // Prints each run as usual and keeps items_per_second by name for the summary.
 class SummaryReporter : public benchmark::ConsoleReporter {
  public:
+  // Tabular counters, no colours: the output goes into BENCHMARKS.md as it is.
+  SummaryReporter() : ConsoleReporter(OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     for (const auto& run : runs) {
       if (auto it = run.counters.find("items_per_second"); it != run.counters.end()) {
