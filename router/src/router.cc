@@ -95,11 +95,13 @@ void Router::run(Step step, Callback<T> done) {
     auto result = std::make_shared<Result<T>>(step(*desk_, *commit));
     // Answer only once the store holds what the step wrote (acknowledged = durable).
     store_->append(commit, [this, commit, result, done = std::move(done)](Status stored) {
-      if (!stored) {
-        // The Desk now holds changes the store does not: stop acknowledging anything
-        // until recover() reloads it from the store.
+      if (!stored || !healthy_) {
+        // The Desk now holds changes the store does not: stop acknowledging anything,
+        // including steps built on the lost one, until recover() reloads the Desk.
         healthy_ = false;
-        done(Error{ErrorCode::kUnavailable, {}, "not stored: " + stored.error().describe()});
+        done(Error{ErrorCode::kUnavailable, {},
+                   stored ? "an earlier change was not stored; retry once the server recovers"
+                          : "not stored: " + stored.error().describe()});
         return;
       }
       after_commit(*commit);
