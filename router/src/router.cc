@@ -36,6 +36,7 @@ Router::Router(boost::asio::io_context& io, std::unique_ptr<Store> store, Router
     : io_(io),
       strand_(boost::asio::make_strand(io)),
       timer_(strand_),
+      recovery_timer_(strand_),
       store_(std::move(store)),
       options_(std::move(options)),
       desk_(std::make_unique<Desk>(options_.desk, options_.now)),
@@ -46,19 +47,38 @@ Router::~Router() = default;
 
 void Router::recover(Callback<Done> done) {
   boost::asio::post(strand_, [this, done = std::move(done)] {
-    auto stored = store_->load(options_.desk.limits.dedupe_entries);
-    if (!stored) {
-      done(stored.error());
-      return;
-    }
-    auto desk = std::make_unique<Desk>(options_.desk, options_.now);
-    desk->restore(std::move(stored.value()));
-    desk_ = std::move(desk);
-    healthy_ = true;
-    armed_for_.reset();
-    arm_timer();
-    for (const auto& entry : desk_->pending_deliveries()) deliver(entry);
-    done(Done{});
+    auto reloaded = reload();
+    done(reloaded ? Result<Done>(Done{}) : Result<Done>(reloaded.error()));
+  });
+}
+
+// On the strand: a fresh Desk from what the store holds, then carry on.
+Status Router::reload() {
+  auto stored = store_->load(options_.desk.limits.dedupe_entries);
+  if (!stored) return stored.error();
+  auto desk = std::make_unique<Desk>(options_.desk, options_.now);
+  desk->restore(std::move(stored.value()));
+  desk_ = std::move(desk);
+  healthy_ = true;
+  armed_for_.reset();
+  arm_timer();
+  for (const auto& entry : desk_->pending_deliveries()) deliver(entry);
+  return ok_status();
+}
+
+// A commit failed. After a pause, wait until every commit already handed to the store
+// has answered (an empty commit is a barrier), then reload on the strand; again
+// until it works.
+void Router::lose_store() {
+  recovery_timer_.expires_after(options_.recovery_interval);
+  recovery_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopped_) return;
+    store_->append(std::make_shared<Commit>(), [this](Status) {
+      boost::asio::post(strand_, [this] {
+        if (stopped_) return;
+        if (!reload()) lose_store();
+      });
+    });
   });
 }
 
@@ -79,6 +99,7 @@ void Router::stop() {
   boost::asio::post(strand_, [this] {
     stopped_ = true;
     timer_.cancel();
+    recovery_timer_.cancel();
   });
 }
 
@@ -98,7 +119,7 @@ void Router::run(Step step, Callback<T> done) {
       if (!stored || !healthy_) {
         // The Desk now holds changes the store does not: stop acknowledging anything,
         // including steps built on the lost one, until recover() reloads the Desk.
-        healthy_ = false;
+        if (healthy_.exchange(false)) boost::asio::post(strand_, [this] { lose_store(); });
         done(Error{ErrorCode::kUnavailable, {},
                    stored ? "an earlier change was not stored; retry once the server recovers"
                           : "not stored: " + stored.error().describe()});

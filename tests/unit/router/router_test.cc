@@ -64,12 +64,36 @@ InboundMessage email_from(std::string address, std::string text = "hello") {
   return {.channel = kEmail, .address = std::move(address), .text = std::move(text)};
 }
 
+// The memory store with a fault switch: while `failing`, appends store nothing and
+// report the error a full disk would (a fault injector, as Beast's test::stream).
+class FlakyStore final : public Store {
+ public:
+  explicit FlakyStore(bool& failing) : failing_(failing) {}
+  void append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) override {
+    if (failing_) return done(Error{ErrorCode::kUnavailable, {}, "disk full"});
+    inner_->append(std::move(commit), std::move(done));
+  }
+  std::vector<Event> events_after(uint64_t after, std::size_t limit) const override {
+    return inner_->events_after(after, limit);
+  }
+  std::vector<Event> timeline(const std::string& id, std::size_t limit) const override {
+    return inner_->timeline(id, limit);
+  }
+  uint64_t head() const override { return inner_->head(); }
+  Result<StoredState> load(std::size_t limit) override { return inner_->load(limit); }
+
+ private:
+  bool& failing_;
+  std::unique_ptr<Store> inner_ = make_memory_store();
+};
+
 // A Router on an io_context that the test thread runs, with a fake clock.
 class RouterTest : public ::testing::Test {
  protected:
   RouterOptions options() {
     RouterOptions o;
     o.now = [this] { return now_; };
+    o.recovery_interval = 1ms;
     return o;
   }
 
@@ -118,7 +142,8 @@ class RouterTest : public ::testing::Test {
   Timestamp now_ = Clock::from_time_t(1'700'000'000);
   boost::asio::io_context io_;
   AdapterLog adapter_log_;
-  Router router_{io_, make_memory_store(), options()};
+  bool store_failing_ = false;
+  Router router_{io_, std::make_unique<FlakyStore>(store_failing_), options()};
 };
 
 TEST_F(RouterTest, IngestAnswersAfterTheCommit) {
@@ -259,6 +284,47 @@ TEST_F(RouterTest, StopStopsEveryAdapterOnce) {
   router_.stop();
   drain();
   EXPECT_EQ(log.stops, 1);
+}
+
+}  // namespace
+}  // namespace switchboard::router
+
+namespace switchboard::router {
+namespace {
+
+TEST_F(RouterTest, AFailedCommitIsNeverAcknowledgedAndTheRouterRecovers) {
+  auto first = ingest(email_from(kAnaEmail, "first"));
+  ASSERT_TRUE(first.ok());
+
+  store_failing_ = true;
+  auto lost = ingest(email_from(kAnaEmail, "lost"));
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.error().code, ErrorCode::kUnavailable);
+  EXPECT_FALSE(router_.healthy());
+
+  store_failing_ = false;
+  run_until([&] { return router_.healthy(); });
+  auto after = ingest(email_from(kAnaEmail, "after"));
+  ASSERT_TRUE(after.ok()) << after.error().describe();
+  EXPECT_EQ(after->conversation_id, first->conversation_id);
+
+  // The timeline holds what was acknowledged, without a gap where the lost one was.
+  std::vector<std::string> texts;
+  uint64_t expected_seq = 1;
+  for (const Event& e : stored()) {
+    EXPECT_EQ(e.seq, expected_seq++);
+    if (const auto* m = std::get_if<Message>(&e.body)) texts.push_back(m->text);
+  }
+  EXPECT_THAT(texts, ::testing::ElementsAre("first", "after"));
+}
+
+TEST_F(RouterTest, NothingIsAcceptedWhileTheStoreIsDown) {
+  store_failing_ = true;
+  ASSERT_FALSE(ingest(email_from(kAnaEmail, "one")).ok());
+  auto refused = ingest(email_from("bo@example.org", "two"));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
+  EXPECT_THAT(stored(), IsEmpty());
 }
 
 }  // namespace

@@ -38,6 +38,8 @@ struct ConversationContext {
 
 struct RouterOptions {
   DeskOptions desk;
+  // How often to try reloading from the store after a failed commit.
+  std::chrono::milliseconds recovery_interval{1000};
   std::function<Timestamp()> now = [] { return Clock::now(); };
 };
 
@@ -56,7 +58,8 @@ class Router final : public AdapterHost {
   // Starts the adapters that were added (each start() must not block).
   Status start_adapters();
   // False once a commit failed: from then on nothing is acknowledged (every request
-  // answers UNAVAILABLE) until recover() reloaded the Desk from what the store holds.
+  // answers UNAVAILABLE) until the Desk is reloaded from what the store holds. The
+  // router retries that by itself, every RouterOptions::recovery_interval.
   bool healthy() const { return healthy_.load(); }
   // Stops adapters and timers; what was acknowledged stays acknowledged.
   void stop();
@@ -119,10 +122,13 @@ class Router final : public AdapterHost {
   void after_commit(const Commit& commit);
   void deliver(const OutboxEntry& entry);
   void arm_timer();
+  void lose_store();  // a commit failed: keep trying to reload from the store
+  Status reload();
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer recovery_timer_;
   std::unique_ptr<Store> store_;
   RouterOptions options_;
   std::unique_ptr<Desk> desk_;  // replaced whole by recover()
