@@ -15,7 +15,7 @@ std::optional<grpc::Status> missing(std::initializer_list<std::pair<std::string_
 }  // namespace
 
 Unary* ContactService::GetContact(Ctx* context, const v1::GetContactRequest* request, v1::Contact* response) {
-  UnaryCall call(context, auth_, "ContactService.GetContact");
+  auto call = start(context, "ContactService.GetContact");
   if (!call.admitted()) return call.reactor();
   if (auto bad = missing({{"contact_id", !request->contact_id().empty()}})) return call.finish(*bad);
   router_.get_contact(request->contact_id(), call.answer<model::Contact>(response));
@@ -23,7 +23,7 @@ Unary* ContactService::GetContact(Ctx* context, const v1::GetContactRequest* req
 }
 
 Unary* ContactService::FindContact(Ctx* context, const v1::FindContactRequest* request, v1::Contact* response) {
-  UnaryCall call(context, auth_, "ContactService.FindContact");
+  auto call = start(context, "ContactService.FindContact");
   if (!call.admitted()) return call.reactor();
   if (auto bad = missing({{"identity", request->has_identity()}})) return call.finish(*bad);
   router_.find_contact(from_proto(request->identity()), call.answer<model::Contact>(response));
@@ -31,7 +31,7 @@ Unary* ContactService::FindContact(Ctx* context, const v1::FindContactRequest* r
 }
 
 Unary* ContactService::UpdateContact(Ctx* context, const v1::UpdateContactRequest* request, v1::Contact* response) {
-  UnaryCall call(context, auth_, "ContactService.UpdateContact");
+  auto call = start(context, "ContactService.UpdateContact");
   if (!call.admitted()) return call.reactor();
   if (auto bad = missing({{"contact_id", !request->contact_id().empty()}})) return call.finish(*bad);
   model::ContactUpdate update;
@@ -43,7 +43,7 @@ Unary* ContactService::UpdateContact(Ctx* context, const v1::UpdateContactReques
 }
 
 Unary* ContactService::LinkIdentity(Ctx* context, const v1::LinkIdentityRequest* request, v1::Contact* response) {
-  UnaryCall call(context, auth_, "ContactService.LinkIdentity");
+  auto call = start(context, "ContactService.LinkIdentity");
   if (!call.admitted()) return call.reactor();
   if (auto bad = missing({{"contact_id", !request->contact_id().empty()}, {"identity", request->has_identity()}})) {
     return call.finish(*bad);
@@ -54,7 +54,7 @@ Unary* ContactService::LinkIdentity(Ctx* context, const v1::LinkIdentityRequest*
 }
 
 Unary* ContactService::UnlinkIdentity(Ctx* context, const v1::UnlinkIdentityRequest* request, v1::Contact* response) {
-  UnaryCall call(context, auth_, "ContactService.UnlinkIdentity");
+  auto call = start(context, "ContactService.UnlinkIdentity");
   if (!call.admitted()) return call.reactor();
   if (auto bad = missing({{"contact_id", !request->contact_id().empty()}, {"identity", request->has_identity()}})) {
     return call.finish(*bad);
@@ -66,7 +66,7 @@ Unary* ContactService::UnlinkIdentity(Ctx* context, const v1::UnlinkIdentityRequ
 
 Unary* ContactService::MergeContacts(Ctx* context, const v1::MergeContactsRequest* request,
                                      v1::MergeContactsResponse* response) {
-  UnaryCall call(context, auth_, "ContactService.MergeContacts");
+  auto call = start(context, "ContactService.MergeContacts");
   if (!call.admitted()) return call.reactor();
   if (auto bad = missing({{"target_contact_id", !request->target_contact_id().empty()},
                           {"source_contact_id", !request->source_contact_id().empty()}})) {
@@ -82,7 +82,7 @@ Unary* ContactService::MergeContacts(Ctx* context, const v1::MergeContactsReques
 
 Unary* ContactService::UnmergeContact(Ctx* context, const v1::UnmergeContactRequest* request,
                                       v1::UnmergeContactResponse* response) {
-  UnaryCall call(context, auth_, "ContactService.UnmergeContact");
+  auto call = start(context, "ContactService.UnmergeContact");
   if (!call.admitted()) return call.reactor();
   if (auto bad = missing({{"merge_id", !request->merge_id().empty()}})) return call.finish(*bad);
   router_.unmerge_contact(request->merge_id(), call.actor(),
@@ -95,7 +95,7 @@ Unary* ContactService::UnmergeContact(Ctx* context, const v1::UnmergeContactRequ
 
 Unary* ContactService::DeleteContact(Ctx* context, const v1::DeleteContactRequest* request,
                                      v1::DeleteContactResponse* response) {
-  UnaryCall call(context, auth_, "ContactService.DeleteContact");
+  auto call = start(context, "ContactService.DeleteContact");
   if (!call.admitted()) return call.reactor();
   if (auto bad = missing({{"contact_id", !request->contact_id().empty()}})) return call.finish(*bad);
   router_.delete_contact(request->contact_id(),

@@ -16,21 +16,20 @@ std::size_t bounded(uint32_t asked, std::size_t fallback, std::size_t limit) {
   return std::min<std::size_t>(asked == 0 ? fallback : asked, limit);
 }
 
-// Runs a conversation command: admits the caller, requires conversation_id, then
-// `start(call)` hands the command to the router with call.answer as its callback.
-template <typename Request, typename Start>
-Unary* command(Ctx* context, const Authenticator& auth, std::string_view method, const Request& request, Start start) {
-  UnaryCall call(context, auth, method);
+// Runs a conversation command once admitted: requires conversation_id, then `run(call)`
+// hands the command to the router with call.answer as its callback.
+template <typename Request, typename Run>
+Unary* command(const UnaryCall& call, const Request& request, Run run) {
   if (!call.admitted()) return call.reactor();
   if (request.conversation_id().empty()) return call.finish(invalid_argument("conversation_id", "required"));
-  return start(call);
+  return run(call);
 }
 
 }  // namespace
 
 Unary* ConversationService::GetConversation(Ctx* context, const v1::GetConversationRequest* request,
                                             v1::Conversation* response) {
-  return command(context, auth_, "ConversationService.GetConversation", *request, [&](const UnaryCall& call) {
+  return command(start(context, "ConversationService.GetConversation"), *request, [&](const UnaryCall& call) {
     router_.get_conversation(request->conversation_id(), call.answer<model::Conversation>(response));
     return call.reactor();
   });
@@ -38,7 +37,7 @@ Unary* ConversationService::GetConversation(Ctx* context, const v1::GetConversat
 
 Unary* ConversationService::ListConversations(Ctx* context, const v1::ListConversationsRequest* request,
                                               v1::ListConversationsResponse* response) {
-  UnaryCall call(context, auth_, "ConversationService.ListConversations");
+  auto call = start(context, "ConversationService.ListConversations");
   if (!call.admitted()) return call.reactor();
   model::ConversationFilter filter;
   for (int state : request->states()) {
@@ -63,7 +62,7 @@ Unary* ConversationService::ListConversations(Ctx* context, const v1::ListConver
 
 Unary* ConversationService::GetContext(Ctx* context, const v1::GetContextRequest* request,
                                        v1::GetContextResponse* response) {
-  UnaryCall call(context, auth_, "ConversationService.GetContext");
+  auto call = start(context, "ConversationService.GetContext");
   if (!call.admitted()) return call.reactor();
   std::optional<model::Identity> identity;
   switch (request->key_case()) {
@@ -84,7 +83,7 @@ Unary* ConversationService::GetContext(Ctx* context, const v1::GetContextRequest
 
 Unary* ConversationService::SendMessage(Ctx* context, const v1::SendMessageRequest* request,
                                         v1::SendMessageResponse* response) {
-  return command(context, auth_, "ConversationService.SendMessage", *request, [&](const UnaryCall& call) {
+  return command(start(context, "ConversationService.SendMessage"), *request, [&](const UnaryCall& call) {
     model::SendMessageCommand send;
     send.conversation_id = request->conversation_id();
     send.text = request->text();
@@ -99,7 +98,7 @@ Unary* ConversationService::SendMessage(Ctx* context, const v1::SendMessageReque
 }
 
 Unary* ConversationService::AddNote(Ctx* context, const v1::AddNoteRequest* request, v1::ConversationUpdate* response) {
-  return command(context, auth_, "ConversationService.AddNote", *request, [&](const UnaryCall& call) {
+  return command(start(context, "ConversationService.AddNote"), *request, [&](const UnaryCall& call) {
     const auto& author = request->author_id().empty() ? call.actor() : request->author_id();
     router_.add_note(request->conversation_id(), request->text(), author, call.answer<ConversationUpdate>(response));
     return call.reactor();
@@ -107,7 +106,7 @@ Unary* ConversationService::AddNote(Ctx* context, const v1::AddNoteRequest* requ
 }
 
 Unary* ConversationService::Assign(Ctx* context, const v1::AssignRequest* request, v1::ConversationUpdate* response) {
-  return command(context, auth_, "ConversationService.Assign", *request, [&](const UnaryCall& call) {
+  return command(start(context, "ConversationService.Assign"), *request, [&](const UnaryCall& call) {
     if (request->agent_id().empty()) return call.finish(invalid_argument("agent_id", "required"));
     router_.assign(request->conversation_id(), request->agent_id(), call.actor(),
                    call.answer<ConversationUpdate>(response));
@@ -117,7 +116,7 @@ Unary* ConversationService::Assign(Ctx* context, const v1::AssignRequest* reques
 
 Unary* ConversationService::Transfer(Ctx* context, const v1::TransferRequest* request,
                                      v1::ConversationUpdate* response) {
-  return command(context, auth_, "ConversationService.Transfer", *request, [&](const UnaryCall& call) {
+  return command(start(context, "ConversationService.Transfer"), *request, [&](const UnaryCall& call) {
     model::TransferCommand transfer{request->conversation_id(), request->agent_id(), request->queue(),
                                     request->reason()};
     if (transfer.agent_id.empty() && transfer.queue.empty()) {
@@ -129,7 +128,7 @@ Unary* ConversationService::Transfer(Ctx* context, const v1::TransferRequest* re
 }
 
 Unary* ConversationService::Handoff(Ctx* context, const v1::HandoffRequest* request, v1::ConversationUpdate* response) {
-  return command(context, auth_, "ConversationService.Handoff", *request, [&](const UnaryCall& call) {
+  return command(start(context, "ConversationService.Handoff"), *request, [&](const UnaryCall& call) {
     router_.handoff(request->conversation_id(), request->reason(), request->queue(), call.actor(),
                     call.answer<ConversationUpdate>(response));
     return call.reactor();
@@ -137,7 +136,7 @@ Unary* ConversationService::Handoff(Ctx* context, const v1::HandoffRequest* requ
 }
 
 Unary* ConversationService::Snooze(Ctx* context, const v1::SnoozeRequest* request, v1::ConversationUpdate* response) {
-  return command(context, auth_, "ConversationService.Snooze", *request, [&](const UnaryCall& call) {
+  return command(start(context, "ConversationService.Snooze"), *request, [&](const UnaryCall& call) {
     if (!request->has_until()) return call.finish(invalid_argument("until", "required"));
     const auto until = from_proto(request->until());
     if (until <= model::Clock::now()) return call.finish(invalid_argument("until", "must be in the future"));
@@ -147,14 +146,14 @@ Unary* ConversationService::Snooze(Ctx* context, const v1::SnoozeRequest* reques
 }
 
 Unary* ConversationService::Resolve(Ctx* context, const v1::ResolveRequest* request, v1::ConversationUpdate* response) {
-  return command(context, auth_, "ConversationService.Resolve", *request, [&](const UnaryCall& call) {
+  return command(start(context, "ConversationService.Resolve"), *request, [&](const UnaryCall& call) {
     router_.resolve(request->conversation_id(), call.actor(), call.answer<ConversationUpdate>(response));
     return call.reactor();
   });
 }
 
 Unary* ConversationService::Reopen(Ctx* context, const v1::ReopenRequest* request, v1::ConversationUpdate* response) {
-  return command(context, auth_, "ConversationService.Reopen", *request, [&](const UnaryCall& call) {
+  return command(start(context, "ConversationService.Reopen"), *request, [&](const UnaryCall& call) {
     router_.reopen(request->conversation_id(), call.actor(), call.answer<ConversationUpdate>(response));
     return call.reactor();
   });
@@ -162,7 +161,7 @@ Unary* ConversationService::Reopen(Ctx* context, const v1::ReopenRequest* reques
 
 Unary* ConversationService::SetAttributes(Ctx* context, const v1::SetAttributesRequest* request,
                                           v1::ConversationUpdate* response) {
-  return command(context, auth_, "ConversationService.SetAttributes", *request, [&](const UnaryCall& call) {
+  return command(start(context, "ConversationService.SetAttributes"), *request, [&](const UnaryCall& call) {
     model::Attributes set(request->set().begin(), request->set().end());
     std::vector<std::string> remove(request->remove().begin(), request->remove().end());
     router_.set_attributes(request->conversation_id(), std::move(set), std::move(remove), call.actor(),
@@ -173,7 +172,7 @@ Unary* ConversationService::SetAttributes(Ctx* context, const v1::SetAttributesR
 
 Unary* ConversationService::SetLabels(Ctx* context, const v1::SetLabelsRequest* request,
                                       v1::ConversationUpdate* response) {
-  return command(context, auth_, "ConversationService.SetLabels", *request, [&](const UnaryCall& call) {
+  return command(start(context, "ConversationService.SetLabels"), *request, [&](const UnaryCall& call) {
     std::vector<std::string> labels(request->labels().begin(), request->labels().end());
     router_.set_labels(request->conversation_id(), std::move(labels), call.actor(),
                        call.answer<ConversationUpdate>(response));
@@ -183,7 +182,7 @@ Unary* ConversationService::SetLabels(Ctx* context, const v1::SetLabelsRequest* 
 
 Unary* ConversationService::SetPriority(Ctx* context, const v1::SetPriorityRequest* request,
                                         v1::ConversationUpdate* response) {
-  return command(context, auth_, "ConversationService.SetPriority", *request, [&](const UnaryCall& call) {
+  return command(start(context, "ConversationService.SetPriority"), *request, [&](const UnaryCall& call) {
     router_.set_priority(request->conversation_id(), request->priority(), call.actor(),
                          call.answer<ConversationUpdate>(response));
     return call.reactor();

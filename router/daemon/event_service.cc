@@ -157,8 +157,9 @@ std::variant<StartPoint, grpc::Status> parse(const v1::SubscribeRequest& request
 
 }  // namespace
 
-EventService::EventService(router::Router& router, const Authenticator& auth, boost::asio::io_context& io)
-    : ServiceBase(router, auth), io_(io), registry_(std::make_shared<Registry>()) {}
+EventService::EventService(router::Router& router, const Authenticator& auth, InFlight& in_flight,
+                           boost::asio::io_context& io)
+    : ServiceBase(router, auth, in_flight), io_(io), registry_(std::make_shared<Registry>()) {}
 
 grpc::ServerWriteReactor<v1::Event>* EventService::Subscribe(Ctx* context, const v1::SubscribeRequest* request) {
   auto* stream = new SubscribeStream(io_, router_.limits().subscriber_buffer);

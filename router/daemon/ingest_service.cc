@@ -4,7 +4,7 @@
 namespace switchboard::daemon {
 
 Unary* IngestService::Ingest(Ctx* context, const v1::IngestRequest* request, v1::IngestResponse* response) {
-  UnaryCall call(context, auth_, "IngestService.Ingest");
+  auto call = start(context, "IngestService.Ingest");
   if (!call.admitted()) return call.reactor();
   if (!request->has_message()) return call.finish(invalid_argument("message", "required"));
   // The Desk checks channel, address, text and their bounds, naming the field.

@@ -4,7 +4,7 @@
 namespace switchboard::daemon {
 
 Unary* RoutingService::UpsertAgent(Ctx* context, const v1::UpsertAgentRequest* request, v1::Agent* response) {
-  UnaryCall call(context, auth_, "RoutingService.UpsertAgent");
+  auto call = start(context, "RoutingService.UpsertAgent");
   if (!call.admitted()) return call.reactor();
   if (!request->has_agent()) return call.finish(invalid_argument("agent", "required"));
   if (request->agent().id().empty()) return call.finish(invalid_argument("agent.id", "required"));
@@ -13,7 +13,7 @@ Unary* RoutingService::UpsertAgent(Ctx* context, const v1::UpsertAgentRequest* r
 }
 
 Unary* RoutingService::SetAgentStatus(Ctx* context, const v1::SetAgentStatusRequest* request, v1::Agent* response) {
-  UnaryCall call(context, auth_, "RoutingService.SetAgentStatus");
+  auto call = start(context, "RoutingService.SetAgentStatus");
   if (!call.admitted()) return call.reactor();
   if (request->agent_id().empty()) return call.finish(invalid_argument("agent_id", "required"));
   const auto status = from_proto(request->status());
@@ -23,7 +23,7 @@ Unary* RoutingService::SetAgentStatus(Ctx* context, const v1::SetAgentStatusRequ
 }
 
 Unary* RoutingService::ListAgents(Ctx* context, const v1::ListAgentsRequest*, v1::ListAgentsResponse* response) {
-  UnaryCall call(context, auth_, "RoutingService.ListAgents");
+  auto call = start(context, "RoutingService.ListAgents");
   if (!call.admitted()) return call.reactor();
   router_.list_agents(call.answer<std::vector<model::Agent>>(response, [](const auto& agents, auto& out) {
     for (const auto& agent : agents) to_proto(agent, *out.add_agents());
@@ -32,7 +32,7 @@ Unary* RoutingService::ListAgents(Ctx* context, const v1::ListAgentsRequest*, v1
 }
 
 Unary* RoutingService::UpsertQueue(Ctx* context, const v1::UpsertQueueRequest* request, v1::Queue* response) {
-  UnaryCall call(context, auth_, "RoutingService.UpsertQueue");
+  auto call = start(context, "RoutingService.UpsertQueue");
   if (!call.admitted()) return call.reactor();
   if (!request->has_queue()) return call.finish(invalid_argument("queue", "required"));
   if (request->queue().name().empty()) return call.finish(invalid_argument("queue.name", "required"));
@@ -41,7 +41,7 @@ Unary* RoutingService::UpsertQueue(Ctx* context, const v1::UpsertQueueRequest* r
 }
 
 Unary* RoutingService::ListQueues(Ctx* context, const v1::ListQueuesRequest*, v1::ListQueuesResponse* response) {
-  UnaryCall call(context, auth_, "RoutingService.ListQueues");
+  auto call = start(context, "RoutingService.ListQueues");
   if (!call.admitted()) return call.reactor();
   router_.list_queues(call.answer<std::vector<model::Queue>>(response, [](const auto& queues, auto& out) {
     for (const auto& queue : queues) to_proto(queue, *out.add_queues());
@@ -50,7 +50,7 @@ Unary* RoutingService::ListQueues(Ctx* context, const v1::ListQueuesRequest*, v1
 }
 
 Unary* RoutingService::GetQueueStats(Ctx* context, const v1::GetQueueStatsRequest* request, v1::QueueStats* response) {
-  UnaryCall call(context, auth_, "RoutingService.GetQueueStats");
+  auto call = start(context, "RoutingService.GetQueueStats");
   if (!call.admitted()) return call.reactor();
   if (request->queue().empty()) return call.finish(invalid_argument("queue", "required"));
   router_.queue_stats(request->queue(), call.answer<model::QueueStats>(response));

@@ -5,8 +5,11 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 
+#include <grpc/grpc.h>
+
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "config.h"
 
@@ -35,12 +38,12 @@ router::Result<std::shared_ptr<grpc::ServerCredentials>> credentials(const Serve
 }  // namespace
 
 Server::Server(router::Router& router, const Authenticator& auth, boost::asio::io_context& io)
-    : ingest_(router, auth),
-      conversations_(router, auth),
-      contacts_(router, auth),
-      routing_(router, auth),
-      events_(router, auth, io),
-      adapters_(router, auth) {}
+    : ingest_(router, auth, in_flight_),
+      conversations_(router, auth, in_flight_),
+      contacts_(router, auth, in_flight_),
+      routing_(router, auth, in_flight_),
+      events_(router, auth, in_flight_, io),
+      adapters_(router, auth, in_flight_) {}
 
 Server::~Server() = default;
 
@@ -76,7 +79,14 @@ router::Result<std::unique_ptr<Server>> Server::start(const ServerSettings& sett
 
 void Server::shutdown(std::chrono::milliseconds grace) {
   events_.close_all();
-  server_->Shutdown(std::chrono::system_clock::now() + grace);
+  const auto deadline = std::chrono::system_clock::now() + grace;
+  std::thread stopper([this, deadline] { server_->Shutdown(deadline); });
+  // gRPC's Shutdown also waits for every client to hang up, which an idle client never
+  // does before the deadline. Once no call is in flight nothing is left to drain, so
+  // disconnect them, as Shutdown itself does when the deadline passes.
+  in_flight_.wait_idle(deadline);
+  grpc_server_cancel_all_calls(server_->c_server());
+  stopper.join();
   server_->Wait();
 }
 

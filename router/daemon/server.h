@@ -12,6 +12,7 @@
 #include <switchboard/router/router.h>
 
 #include "auth.h"
+#include "in_flight.h"
 #include "services.h"
 
 namespace switchboard::daemon {
@@ -41,6 +42,7 @@ class Server {
  private:
   Server(router::Router& router, const Authenticator& auth, boost::asio::io_context& io);
 
+  InFlight in_flight_;  // before the services, which hold it
   IngestService ingest_;
   ConversationService conversations_;
   ContactService contacts_;

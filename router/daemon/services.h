@@ -14,12 +14,14 @@
 #include <switchboard/router/router.h>
 
 #include "auth.h"
+#include "in_flight.h"
 #include "switchboard/v1/adapter.grpc.pb.h"
 #include "switchboard/v1/contact.grpc.pb.h"
 #include "switchboard/v1/conversation.grpc.pb.h"
 #include "switchboard/v1/events.grpc.pb.h"
 #include "switchboard/v1/ingest.grpc.pb.h"
 #include "switchboard/v1/routing.grpc.pb.h"
+#include "unary_call.h"
 
 namespace switchboard::daemon {
 
@@ -27,16 +29,21 @@ namespace v1 = ::switchboard::v1;
 using Ctx = grpc::CallbackServerContext;
 using Unary = grpc::ServerUnaryReactor;
 
-// What every service holds: the router it drives and the key check. Both outlive the
-// gRPC server.
+// What every service holds: the router it drives, the key check and the count of calls
+// in flight. All outlive the gRPC server.
 template <typename Generated>
 class ServiceBase : public Generated::CallbackService {
  public:
-  ServiceBase(router::Router& router, const Authenticator& auth) : router_(router), auth_(auth) {}
+  ServiceBase(router::Router& router, const Authenticator& auth, InFlight& in_flight)
+      : router_(router), auth_(auth), in_flight_(in_flight) {}
 
  protected:
+  // Admits a unary call to `method` ("Service.Method") and counts it until it finishes.
+  UnaryCall start(Ctx* context, std::string_view method) { return UnaryCall(context, auth_, in_flight_, method); }
+
   router::Router& router_;
   const Authenticator& auth_;
+  InFlight& in_flight_;
 };
 
 class IngestService final : public ServiceBase<v1::IngestService> {
@@ -92,7 +99,7 @@ class SubscribeStream;
 
 class EventService final : public ServiceBase<v1::EventService> {
  public:
-  EventService(router::Router& router, const Authenticator& auth, boost::asio::io_context& io);
+  EventService(router::Router& router, const Authenticator& auth, InFlight& in_flight, boost::asio::io_context& io);
   grpc::ServerWriteReactor<v1::Event>* Subscribe(Ctx*, const v1::SubscribeRequest*) override;
 
   // Ends every open stream with UNAVAILABLE so that shutdown need not wait for

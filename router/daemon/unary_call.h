@@ -2,7 +2,7 @@
 
 // The shape every unary handler shares (gRPC callback API):
 //
-//   UnaryCall call(context, auth_, "ConversationService.Resolve");
+//   auto call = start(context, "ConversationService.Resolve");  // ServiceBase::start
 //   if (!call.admitted()) return call.reactor();
 //   if (request->conversation_id().empty()) return call.finish(invalid_argument("conversation_id", "required"));
 //   router_.resolve(request->conversation_id(), call.actor(), call.answer<model::ConversationUpdate>(response));
@@ -22,14 +22,17 @@
 
 #include "auth.h"
 #include "convert.h"
+#include "in_flight.h"
 
 namespace switchboard::daemon {
 
 class UnaryCall {
  public:
-  UnaryCall(grpc::CallbackServerContext* context, const Authenticator& auth, std::string_view method)
-      : reactor_(context->DefaultReactor()), admission_(auth.authorize(*context, method)) {
-    if (!admission_.ok()) reactor_->Finish(admission_.status);
+  UnaryCall(grpc::CallbackServerContext* context, const Authenticator& auth, InFlight& in_flight,
+            std::string_view method)
+      : reactor_(context->DefaultReactor()), in_flight_(&in_flight), admission_(auth.authorize(*context, method)) {
+    in_flight_->begin();
+    if (!admission_.ok()) finish(admission_.status);
   }
 
   // False when the key was refused; the call is already finished then.
@@ -39,7 +42,7 @@ class UnaryCall {
   grpc::ServerUnaryReactor* reactor() const { return reactor_; }
 
   grpc::ServerUnaryReactor* finish(const grpc::Status& status) const {
-    reactor_->Finish(status);
+    finish(reactor_, *in_flight_, status);
     return reactor_;
   }
 
@@ -47,13 +50,13 @@ class UnaryCall {
   // router's error as a status.
   template <typename T, typename Response, typename Fill>
   router::Callback<T> answer(Response* response, Fill fill) const {
-    return [reactor = reactor_, response, fill = std::move(fill)](router::Result<T> result) {
+    return [reactor = reactor_, in_flight = in_flight_, response, fill = std::move(fill)](router::Result<T> result) {
       if (!result.ok()) {
-        reactor->Finish(to_grpc(result.error()));
+        finish(reactor, *in_flight, to_grpc(result.error()));
         return;
       }
       fill(result.value(), *response);
-      reactor->Finish(grpc::Status::OK);
+      finish(reactor, *in_flight, grpc::Status::OK);
     };
   }
 
@@ -64,7 +67,14 @@ class UnaryCall {
   }
 
  private:
+  // Every call ends here, exactly once.
+  static void finish(grpc::ServerUnaryReactor* reactor, InFlight& in_flight, const grpc::Status& status) {
+    reactor->Finish(status);
+    in_flight.end();
+  }
+
   grpc::ServerUnaryReactor* reactor_;
+  InFlight* in_flight_;
   Admission admission_;
 };
 

@@ -99,11 +99,16 @@ std::string DaemonProcess::start(const std::string& binary, const std::vector<st
 
 std::optional<int> DaemonProcess::terminate(std::chrono::seconds timeout) {
   if (pid_ <= 0) return std::nullopt;
-  ::kill(pid_, SIGTERM);
+  send_sigterm();
   return wait_exit(timeout);
 }
 
+void DaemonProcess::send_sigterm() {
+  if (pid_ > 0) ::kill(pid_, SIGTERM);
+}
+
 std::optional<int> DaemonProcess::wait_exit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return std::nullopt;
   // A pidfd turns "wait for the exit, but not forever" into one poll(), no sleeping.
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid_, 0));
   if (pidfd >= 0) {

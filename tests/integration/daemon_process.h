@@ -27,14 +27,17 @@ class DaemonProcess {
                     const std::map<std::string, std::string>& env);
 
   const std::string& address() const { return address_; }
+  bool running() const { return pid_ > 0; }
 
   // Sends SIGTERM and waits (bounded) for the exit; the exit code, or nothing when the
   // daemon did not exit in time or died of a signal.
   std::optional<int> terminate(std::chrono::seconds timeout = std::chrono::seconds(20));
 
- private:
+  // The two halves of terminate(), for a test that acts while the daemon drains.
+  void send_sigterm();
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
+ private:
   pid_t pid_ = -1;
   int stdout_fd_ = -1;
   std::string address_;

@@ -99,6 +99,24 @@ TEST_F(EventsTest, BadCursorsAreInvalidArgument) {
   }
 }
 
+TEST_F(EventsTest, ShutdownEndsOpenStreamsInsteadOfWaitingForThem) {
+  ASSERT_OK(admin_->ingest("chat", "visitor-h", "hi"));
+  v1::SubscribeRequest everything;
+  everything.set_from_beginning(true);
+  auto stream = admin_->subscribe(everything, std::chrono::seconds(60));
+  ASSERT_TRUE(stream->next().has_value()) << describe(stream->finish());
+
+  // A subscriber keeps reading while the daemon drains, as a real one does.
+  const auto asked = std::chrono::steady_clock::now();
+  daemon_.send_sigterm();
+  while (stream->next()) {
+  }
+  EXPECT_EQ(stream->finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(daemon_.wait_exit(std::chrono::seconds(20)), std::optional<int>(0));
+  // The daemon grants unary calls 5 s to finish; an open stream must not use them up.
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(4));
+}
+
 // A subscriber allowed to fall behind by one event only.
 class TinySubscriberBufferTest : public SwitchboarddTest {
  protected:
