@@ -10,4 +10,7 @@ if [ -z "${SWITCHBOARD_ADMIN_KEY:-}" ]; then
   echo "SWITCHBOARD_ADMIN_KEY was not set; this run's admin key: $SWITCHBOARD_ADMIN_KEY" >&2
 fi
 export SWITCHBOARD_ADMIN_KEY
-exec build/router/daemon/switchboardd --grpc-listen "${SWITCHBOARD_LISTEN:-127.0.0.1:7400}" --store memory: "$@"
+# The embedded default: one SQLite file under var/ (git ignores it).
+mkdir -p var
+exec build/router/daemon/switchboardd --grpc-listen "${SWITCHBOARD_LISTEN:-127.0.0.1:7400}" \
+  --store "${SWITCHBOARD_STORE:-sqlite:var/switchboard.db}" "$@"

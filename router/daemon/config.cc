@@ -1,4 +1,5 @@
 #include "config.h"
+#include "store_uri.h"
 
 #include <google/protobuf/util/json_util.h>
 #include <yaml-cpp/yaml.h>
@@ -60,15 +61,6 @@ router::Result<std::string> yaml_to_json(const std::string& text) {
 bool is_lower_hex_sha256(const std::string& text) {
   return text.size() == 64 &&
          std::all_of(text.begin(), text.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
-router::Status validate_store(const std::string& store) {
-  if (store.empty() || store == kDefaultStore) return router::ok_status();
-  if (store.starts_with("sqlite:") || store.starts_with("postgresql://") || store.starts_with("postgres://")) {
-    return router::invalid_argument("store", "'" + store + "' is not supported yet; only memory: works for now");
-  }
-  return router::invalid_argument("store",
-                                  "'" + store + "' is not a store URI (memory:, sqlite:PATH, postgresql://...)");
 }
 
 router::Status validate_keys(const v1::ServerConfig& config) {
@@ -157,7 +149,7 @@ router::Status validate(const v1::ServerConfig& config) {
   if (!config.grpc_listen().empty() && !split_host_port(config.grpc_listen())) {
     return router::invalid_argument("grpc_listen", "'" + config.grpc_listen() + "' is not HOST:PORT");
   }
-  if (auto status = validate_store(config.store()); !status.ok()) return status;
+  if (auto status = validate_store_uri(config.store()); !status.ok()) return status;
   if (auto status = validate_keys(config); !status.ok()) return status;
   if (auto status = validate_queues(config); !status.ok()) return status;
   if (config.has_tls() && (config.tls().cert_file().empty() || config.tls().key_file().empty())) {

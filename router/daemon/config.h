@@ -17,7 +17,8 @@
 namespace switchboard::daemon {
 
 inline constexpr char kDefaultListen[] = "127.0.0.1:7400";
-inline constexpr char kDefaultStore[] = "memory:";
+// The embedded default: one SQLite file in the working directory.
+inline constexpr char kDefaultStore[] = "sqlite:switchboard.db";
 
 // Reads `path` (.json, .yaml or .yml). Unknown fields are an error that names them.
 router::Result<v1::ServerConfig> load_config(const std::string& path);

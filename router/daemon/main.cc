@@ -26,6 +26,7 @@
 #include "auth.h"
 #include "config.h"
 #include "server.h"
+#include "store_uri.h"
 
 namespace sd = switchboard::daemon;
 namespace sr = switchboard::router;
@@ -39,8 +40,8 @@ constexpr char kUsage[] = R"(usage: switchboardd [--grpc-listen HOST:PORT] [--st
 
   --grpc-listen HOST:PORT  where the gRPC API listens (default 127.0.0.1:7400); port 0 picks a
                            free port. The first line on stdout is "listening on HOST:PORT".
-  --store URI              memory: (default; lost on exit). sqlite:PATH and postgresql://...
-                           are not supported yet.
+  --store URI              sqlite:PATH[?synchronous=full|normal] (default sqlite:switchboard.db)
+                           or memory: (lost on exit). postgresql://... is not supported yet.
   --config FILE            a switchboard.v1.ServerConfig (proto/switchboard/v1/config.proto)
                            as .json, .yaml or .yml. Flags override it.
   --help                   this text.
@@ -154,6 +155,36 @@ class ShutdownSignal {
   boost::asio::signal_set signals_;
 };
 
+// Passes the router's health to grpc.health.v1 and the log, once the server exists.
+class HealthLink {
+ public:
+  void set(bool healthy) {
+    std::lock_guard lock(mutex_);
+    healthy_ = healthy;
+    if (healthy) {
+      spdlog::info("store recovered: accepting requests again");
+    } else {
+      spdlog::error("a commit failed: nothing is acknowledged until the store recovers");
+    }
+    if (server_) server_->set_serving(healthy);
+  }
+  void attach(sd::Server& server) {
+    std::lock_guard lock(mutex_);
+    server_ = &server;
+    server_->set_serving(healthy_);
+  }
+  // Before the server goes: the store may still report while it drains.
+  void detach() {
+    std::lock_guard lock(mutex_);
+    server_ = nullptr;
+  }
+
+ private:
+  std::mutex mutex_;
+  sd::Server* server_ = nullptr;
+  bool healthy_ = true;
+};
+
 int serve(const sd::v1::ServerConfig& config) {
   ShutdownSignal shutdown;
   const sd::Authenticator auth(all_keys(config));
@@ -167,7 +198,17 @@ int serve(const sd::v1::ServerConfig& config) {
     for (auto& worker : workers) worker.join();
   };
 
-  sr::Router router(io, sr::make_memory_store(), sd::router_options(config));
+  auto store = sd::open_store(config.store());
+  if (!store) {
+    spdlog::error("store {}: {}", config.store(), store.error().describe());
+    stop_workers();
+    return kUsageError;
+  }
+  // The router reports store trouble before the server exists; the link carries it.
+  auto health = std::make_shared<HealthLink>();
+  sr::RouterOptions options = sd::router_options(config);
+  options.on_health_change = [health](bool healthy) { health->set(healthy); };
+  sr::Router router(io, std::move(store.value()), std::move(options));
   if (auto status = prepare(router, config); !status.ok()) {
     spdlog::error("start-up: {}", status.error().describe());
     router.stop();
@@ -189,12 +230,14 @@ int serve(const sd::v1::ServerConfig& config) {
     stop_workers();
     return EXIT_FAILURE;
   }
+  health->attach(*server.value());
   std::cout << "listening on " << server.value()->address() << std::endl;  // endl: tests read it at once
   spdlog::info("serving switchboard.v1 on {} ({}), store {}", server.value()->address(),
                settings.tls_cert_file.empty() ? "plaintext" : "TLS", config.store());
 
   shutdown.wait();
   server.value()->shutdown(kShutdownGrace);
+  health->detach();
   router.stop();
   stop_workers();
   spdlog::info("stopped");

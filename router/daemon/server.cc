@@ -77,6 +77,10 @@ router::Result<std::unique_ptr<Server>> Server::start(const ServerSettings& sett
   return server;
 }
 
+void Server::set_serving(bool serving) {
+  if (auto* health = server_->GetHealthCheckService()) health->SetServingStatus(serving);
+}
+
 void Server::shutdown(std::chrono::milliseconds grace) {
   events_.close_all();
   const auto deadline = std::chrono::system_clock::now() + grace;

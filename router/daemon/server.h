@@ -34,6 +34,9 @@ class Server {
   // "HOST:PORT" with the port actually bound.
   const std::string& address() const { return address_; }
 
+  // What grpc.health.v1 answers: SERVING, or NOT_SERVING while the store is down.
+  void set_serving(bool serving);
+
   // Stops accepting, ends event streams, lets unary calls in flight finish for up to
   // `grace`, then cancels the rest. Blocks until every call is done; the router's
   // io_context must keep running meanwhile, since it answers those calls.

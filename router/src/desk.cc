@@ -94,9 +94,9 @@ Result<Attributes> apply_attributes(const Attributes& current, const Attributes&
   for (const auto& key : remove) next.erase(key);
   for (const auto& [k, v] : set) {
     if (k.empty() || k.size() > limits.max_attribute_bytes || v.size() > limits.max_attribute_bytes) {
-      return invalid_argument(field + "[" + k.substr(0, 64) + "]", "keys must be 1 to " +
-                                                                      std::to_string(limits.max_attribute_bytes) +
-                                                                      " bytes, values at most as long");
+      return invalid_argument(
+          field + "[" + k.substr(0, 64) + "]",
+          "keys must be 1 to " + std::to_string(limits.max_attribute_bytes) + " bytes, values at most as long");
     }
     next[k] = v;
   }
@@ -135,8 +135,7 @@ TriggerFacts Desk::State::facts_for(const Conversation& c) const {
   return facts;
 }
 
-const Event& Desk::State::append(Conversation& c, EventBody body, const std::string& actor, Timestamp at,
-                                 Commit& out) {
+const Event& Desk::State::append(Conversation& c, EventBody body, const std::string& actor, Timestamp at, Commit& out) {
   c.updated_at = at;
   Event& e = out.events.emplace_back();
   e.cursor = next_cursor++;
@@ -220,8 +219,8 @@ Status check_inbound(const InboundMessage& m, const Limits& limits) {
     return invalid_argument("message.external_id", too_long(limits.max_external_id_bytes));
   }
   if (m.display_name.size() > limits.max_display_name_bytes || !valid_utf8(m.display_name)) {
-    return invalid_argument("message.display_name", "longer than " + std::to_string(limits.max_display_name_bytes) +
-                                                        " bytes or not UTF-8");
+    return invalid_argument("message.display_name",
+                            "longer than " + std::to_string(limits.max_display_name_bytes) + " bytes or not UTF-8");
   }
   return check_map(m.metadata, limits.max_metadata_entries, limits, "message.metadata");
 }
@@ -301,9 +300,8 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   touch_leg(c, identity->channel, identity->address, at);
   c.last_inbound_at = at;
 
-  Message message{Direction::kInbound, identity->channel, identity->address, m.text,
-                  m.attachments,       m.external_id,     DeliveryStatus::kNone, "customer",
-                  m.metadata};
+  Message message{Direction::kInbound, identity->channel,     identity->address, m.text,    m.attachments,
+                  m.external_id,       DeliveryStatus::kNone, "customer",        m.metadata};
   const uint64_t seq = s.append(c, std::move(message), "customer", at, out).seq;
 
   TriggerFacts facts = s.facts_for(c);
@@ -434,21 +432,27 @@ Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, cons
   if (auto step = s.fire(**slot, trigger, s.facts_for(c), author, at, options_.limits.reopen_window, out); !step) {
     return step.error();
   }
-  Message message{Direction::kOutbound, target->channel, target->address, cmd.text,
-                  cmd.attachments,      {},              DeliveryStatus::kPending, author, {}};
+  Message message{Direction::kOutbound,
+                  target->channel,
+                  target->address,
+                  cmd.text,
+                  cmd.attachments,
+                  {},
+                  DeliveryStatus::kPending,
+                  author,
+                  {}};
   const uint64_t seq = s.append(c, std::move(message), author, at, out).seq;
   s.save(c, out);
 
-  OutboxEntry entry{s.ids.next("ob_", at), c.id, seq, target->channel, target->address,
-                    cmd.text,                          cmd.attachments};
+  OutboxEntry entry{s.ids.next("ob_", at), c.id, seq, target->channel, target->address, cmd.text, cmd.attachments};
   s.outbox[entry.outbound_id] = entry;
   out.outbox.push_back(entry);
 
   SendMessageResult result{seq, target->channel, target->address, entry.outbound_id, DeliveryStatus::kPending};
   result.adapter_running = target->adapter_running;
   if (!target->adapter_running) {
-    result.detail = "no adapter is running for channel '" + target->channel +
-                    "'; the message stays pending until one starts";
+    result.detail =
+        "no adapter is running for channel '" + target->channel + "'; the message stays pending until one starts";
   }
   if (!request_key.empty()) s.requests_seen.remember(std::move(request_key), result);
   return result;
@@ -468,8 +472,8 @@ Status Desk::report_delivery(const std::string& outbound_id, DeliveryStatus stat
   entry.status = status;
   ++entry.attempts;
   Conversation& c = (*slot)->data;
-  s.append(c, DeliveryUpdated{entry.seq, status, reason.substr(0, options_.limits.max_reason_bytes)}, "adapter",
-           now_(), out);
+  s.append(c, DeliveryUpdated{entry.seq, status, reason.substr(0, options_.limits.max_reason_bytes)}, "adapter", now_(),
+           out);
   s.save(c, out);
   out.outbox.push_back(entry);
   return ok_status();

@@ -47,8 +47,8 @@ Result<ConversationUpdate> Desk::add_note(const std::string& conversation_id, co
                                           const std::string& actor, Commit& out) {
   if (text.empty()) return invalid_argument("text", "required");
   if (text.size() > options_.limits.max_text_bytes || !valid_utf8(text)) {
-    return invalid_argument("text", "longer than " + std::to_string(options_.limits.max_text_bytes) +
-                                        " bytes or not UTF-8");
+    return invalid_argument("text",
+                            "longer than " + std::to_string(options_.limits.max_text_bytes) + " bytes or not UTF-8");
   }
   return run_command(*state_, conversation_id, out, [&](ConversationSlot& slot) -> Status {
     Message note{Direction::kNote, {}, {}, text, {}, {}, DeliveryStatus::kNone, actor, {}};
@@ -236,8 +236,7 @@ Result<Agent> Desk::set_agent_status(const std::string& agent_id, AgentStatus st
     // Nobody is left waiting on an agent who went home: back to the queue.
     for (auto& [id, slot] : s.conversations) {
       if (slot.data.assignee_id != agent_id || slot.data.state != ConversationState::kAssigned) continue;
-      s.fire(slot, Trigger::kUnassign, s.facts_for(slot.data), actor, at, options_.limits.reopen_window, out)
-          .value();
+      s.fire(slot, Trigger::kUnassign, s.facts_for(slot.data), actor, at, options_.limits.reopen_window, out).value();
       s.append(slot.data, Unassigned{agent_id, "agent went offline"}, actor, at, out);
       s.save(slot.data, out);
     }
@@ -255,8 +254,9 @@ std::vector<Agent> Desk::agents() const {
 Result<Queue> Desk::upsert_queue(const Queue& queue, Commit& out) {
   if (auto name = normalizer_.normalize_channel(queue.name, "queue.name"); !name) return name.error();
   if (!kStrategies.contains(queue.strategy)) {
-    return invalid_argument("queue.strategy",
-                            "'" + queue.strategy + "' is not one of round_robin, least_busy, longest_idle, skills, manual");
+    return invalid_argument(
+        "queue.strategy",
+        "'" + queue.strategy + "' is not one of round_robin, least_busy, longest_idle, skills, manual");
   }
   if (!queue.overflow_queue.empty() && !state_->queues.contains(queue.overflow_queue)) {
     return not_found("queue.overflow_queue", "no queue '" + queue.overflow_queue + "'");

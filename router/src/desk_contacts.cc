@@ -35,8 +35,8 @@ Result<Contact> Desk::update_contact(const std::string& contact_id, const Contac
   auto contact = s.find_contact(contact_id);
   if (!contact) return contact.error();
   if (update.display_name.size() > limits.max_display_name_bytes || !valid_utf8(update.display_name)) {
-    return invalid_argument("display_name", "longer than " + std::to_string(limits.max_display_name_bytes) +
-                                                " bytes or not UTF-8");
+    return invalid_argument("display_name",
+                            "longer than " + std::to_string(limits.max_display_name_bytes) + " bytes or not UTF-8");
   }
   auto next = apply_attributes((*contact)->attributes, update.set_attributes, update.remove_attributes, limits,
                                "set_attributes");
@@ -89,8 +89,8 @@ Result<Contact> Desk::link_identity(const std::string& contact_id, const Identit
   return c;
 }
 
-Result<Contact> Desk::unlink_identity(const std::string& contact_id, const Identity& identity,
-                                      const std::string& actor, Commit& out) {
+Result<Contact> Desk::unlink_identity(const std::string& contact_id, const Identity& identity, const std::string& actor,
+                                      Commit& out) {
   State& s = *state_;
   auto contact = s.find_contact(contact_id);
   if (!contact) return contact.error();
@@ -125,7 +125,8 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
                                s.current.at(src.id) + "); resolve and close one first, or transfer its work");
   }
   if (t.identities.size() + src.identities.size() > options_.limits.max_identities_per_contact) {
-    return Error{ErrorCode::kResourceExhausted, "source_contact_id", "the merged contact would have too many identities"};
+    return Error{ErrorCode::kResourceExhausted, "source_contact_id",
+                 "the merged contact would have too many identities"};
   }
 
   Merge record{s.ids.next("mg_", now_()), t.id, src.id, src.identities, {}, false, false};

@@ -79,8 +79,8 @@ struct Desk::State {
   IdSource ids;
 
   absl::flat_hash_map<std::string, Contact> contacts;
-  absl::flat_hash_map<std::string, std::string> identity_owner;  // Identity::key() -> contact id
-  std::map<std::string, ConversationSlot> conversations;       // ordered by id: stable paging
+  absl::flat_hash_map<std::string, std::string> identity_owner;                 // Identity::key() -> contact id
+  std::map<std::string, ConversationSlot> conversations;                        // ordered by id: stable paging
   absl::flat_hash_map<std::string, std::vector<std::string>> conversations_of;  // contact -> ids, oldest first
   absl::flat_hash_map<std::string, std::string> current;  // contact -> its conversation that is not Closed
   AnswerCache<IngestResult> inbound_seen;                 // channel '\0' external_id

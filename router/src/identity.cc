@@ -103,8 +103,7 @@ Result<std::string> IdentityNormalizer::normalize_phone(std::string_view address
   if (util.Parse(std::string(address), default_region_, &number) != PhoneNumberUtil::NO_PARSING_ERROR ||
       !util.IsPossibleNumber(number)) {
     return invalid_argument(std::string(field), "'" + std::string(address) +
-                                                    "' is not a phone number (default region " + default_region_ +
-                                                    ")");
+                                                    "' is not a phone number (default region " + default_region_ + ")");
   }
   std::string e164;
   util.Format(number, PhoneNumberUtil::E164, &e164);

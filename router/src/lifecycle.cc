@@ -225,18 +225,42 @@ Step Lifecycle::fire(Trigger trigger, const TriggerFacts& facts) {
   m.refused = false;
   const ConversationState from = m.state;
   switch (trigger) {
-    case Trigger::kInbound: process<Inbound>(m, facts); break;
-    case Trigger::kAgentReply: process<AgentReply>(m, facts); break;
-    case Trigger::kBotReply: process<BotReply>(m, facts); break;
-    case Trigger::kHandoff: process<Handoff>(m, facts); break;
-    case Trigger::kAssign: process<Assign>(m, facts); break;
-    case Trigger::kUnassign: process<Unassign>(m, facts); break;
-    case Trigger::kTransfer: process<Transfer>(m, facts); break;
-    case Trigger::kSnooze: process<Snooze>(m, facts); break;
-    case Trigger::kWake: process<Wake>(m, facts); break;
-    case Trigger::kResolve: process<Resolve>(m, facts); break;
-    case Trigger::kReopen: process<Reopen>(m, facts); break;
-    case Trigger::kReopenWindowExpired: process<ReopenWindowExpired>(m, facts); break;
+    case Trigger::kInbound:
+      process<Inbound>(m, facts);
+      break;
+    case Trigger::kAgentReply:
+      process<AgentReply>(m, facts);
+      break;
+    case Trigger::kBotReply:
+      process<BotReply>(m, facts);
+      break;
+    case Trigger::kHandoff:
+      process<Handoff>(m, facts);
+      break;
+    case Trigger::kAssign:
+      process<Assign>(m, facts);
+      break;
+    case Trigger::kUnassign:
+      process<Unassign>(m, facts);
+      break;
+    case Trigger::kTransfer:
+      process<Transfer>(m, facts);
+      break;
+    case Trigger::kSnooze:
+      process<Snooze>(m, facts);
+      break;
+    case Trigger::kWake:
+      process<Wake>(m, facts);
+      break;
+    case Trigger::kResolve:
+      process<Resolve>(m, facts);
+      break;
+    case Trigger::kReopen:
+      process<Reopen>(m, facts);
+      break;
+    case Trigger::kReopenWindowExpired:
+      process<ReopenWindowExpired>(m, facts);
+      break;
   }
   if (m.refused) return Step{false, from, from, kNoEffect};
   return Step{true, from, m.state, m.effects};
@@ -244,18 +268,30 @@ Step Lifecycle::fire(Trigger trigger, const TriggerFacts& facts) {
 
 const char* to_string(Trigger trigger) {
   switch (trigger) {
-    case Trigger::kInbound: return "Inbound";
-    case Trigger::kAgentReply: return "AgentReply";
-    case Trigger::kBotReply: return "BotReply";
-    case Trigger::kHandoff: return "Handoff";
-    case Trigger::kAssign: return "Assign";
-    case Trigger::kUnassign: return "Unassign";
-    case Trigger::kTransfer: return "Transfer";
-    case Trigger::kSnooze: return "Snooze";
-    case Trigger::kWake: return "Wake";
-    case Trigger::kResolve: return "Resolve";
-    case Trigger::kReopen: return "Reopen";
-    case Trigger::kReopenWindowExpired: return "ReopenWindowExpired";
+    case Trigger::kInbound:
+      return "Inbound";
+    case Trigger::kAgentReply:
+      return "AgentReply";
+    case Trigger::kBotReply:
+      return "BotReply";
+    case Trigger::kHandoff:
+      return "Handoff";
+    case Trigger::kAssign:
+      return "Assign";
+    case Trigger::kUnassign:
+      return "Unassign";
+    case Trigger::kTransfer:
+      return "Transfer";
+    case Trigger::kSnooze:
+      return "Snooze";
+    case Trigger::kWake:
+      return "Wake";
+    case Trigger::kResolve:
+      return "Resolve";
+    case Trigger::kReopen:
+      return "Reopen";
+    case Trigger::kReopenWindowExpired:
+      return "ReopenWindowExpired";
   }
   return "?";
 }

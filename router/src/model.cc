@@ -4,22 +4,32 @@ namespace switchboard::router {
 
 const char* to_string(ConversationState state) {
   switch (state) {
-    case ConversationState::kNew: return "New";
-    case ConversationState::kBot: return "Bot";
-    case ConversationState::kQueued: return "Queued";
-    case ConversationState::kAssigned: return "Assigned";
-    case ConversationState::kSnoozed: return "Snoozed";
-    case ConversationState::kResolved: return "Resolved";
-    case ConversationState::kClosed: return "Closed";
+    case ConversationState::kNew:
+      return "New";
+    case ConversationState::kBot:
+      return "Bot";
+    case ConversationState::kQueued:
+      return "Queued";
+    case ConversationState::kAssigned:
+      return "Assigned";
+    case ConversationState::kSnoozed:
+      return "Snoozed";
+    case ConversationState::kResolved:
+      return "Resolved";
+    case ConversationState::kClosed:
+      return "Closed";
   }
   return "?";
 }
 
 const char* to_string(AgentStatus status) {
   switch (status) {
-    case AgentStatus::kOnline: return "online";
-    case AgentStatus::kAway: return "away";
-    case AgentStatus::kOffline: return "offline";
+    case AgentStatus::kOnline:
+      return "online";
+    case AgentStatus::kAway:
+      return "away";
+    case AgentStatus::kOffline:
+      return "offline";
   }
   return "?";
 }

@@ -59,7 +59,7 @@ Status Router::reload() {
   auto desk = std::make_unique<Desk>(options_.desk, options_.now);
   desk->restore(std::move(stored.value()));
   desk_ = std::move(desk);
-  healthy_ = true;
+  if (!healthy_.exchange(true) && options_.on_health_change) options_.on_health_change(true);
   armed_for_.reset();
   arm_timer();
   for (const auto& entry : desk_->pending_deliveries()) deliver(entry);
@@ -119,8 +119,12 @@ void Router::run(Step step, Callback<T> done) {
       if (!stored || !healthy_) {
         // The Desk now holds changes the store does not: stop acknowledging anything,
         // including steps built on the lost one, until recover() reloads the Desk.
-        if (healthy_.exchange(false)) boost::asio::post(strand_, [this] { lose_store(); });
-        done(Error{ErrorCode::kUnavailable, {},
+        if (healthy_.exchange(false)) {
+          if (options_.on_health_change) options_.on_health_change(false);
+          boost::asio::post(strand_, [this] { lose_store(); });
+        }
+        done(Error{ErrorCode::kUnavailable,
+                   {},
                    stored ? "an earlier change was not stored; retry once the server recovers"
                           : "not stored: " + stored.error().describe()});
         return;
@@ -142,8 +146,8 @@ void Router::after_commit(const Commit& commit) {
 void Router::deliver(const OutboxEntry& entry) {
   Adapter* adapter = channels_->adapter_for(entry.channel);
   if (!adapter) return;  // stays pending in the outbox until an adapter carries the channel
-  adapter->deliver(OutboundDelivery{entry.outbound_id, entry.conversation_id, entry.seq, entry.channel,
-                                    entry.address, entry.text, entry.attachments});
+  adapter->deliver(OutboundDelivery{entry.outbound_id, entry.conversation_id, entry.seq, entry.channel, entry.address,
+                                    entry.text, entry.attachments});
 }
 
 // One timer, set to the Desk's earliest deadline: no polling.
@@ -155,10 +159,12 @@ void Router::arm_timer() {
   timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;  // operation_aborted: re-armed or stopping
     armed_for_.reset();
-    run<Done>([](Desk& desk, Commit& out) -> Result<Done> {
-      desk.run_due_timers(out);
-      return Done{};
-    }, [](Result<Done>) {});
+    run<Done>(
+        [](Desk& desk, Commit& out) -> Result<Done> {
+          desk.run_due_timers(out);
+          return Done{};
+        },
+        [](Result<Done>) {});
   });
 }
 
@@ -169,16 +175,13 @@ void Router::ingest(InboundMessage message, Callback<IngestResult> done) {
 }
 
 void Router::report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason) {
-  run<Done>([=](Desk& d, Commit& out) { return d.report_delivery(outbound_id, status, reason, out); },
-            [](Status) {});
+  run<Done>([=](Desk& d, Commit& out) { return d.report_delivery(outbound_id, status, reason, out); }, [](Status) {});
 }
 
 void Router::send_message(SendMessageCommand command, std::string actor, Callback<SendMessageResult> done) {
-  run<SendMessageResult>(
-      [this, c = std::move(command), actor = std::move(actor)](Desk& d, Commit& out) {
-        return d.send_message(c, *channels_, actor, out);
-      },
-      std::move(done));
+  run<SendMessageResult>([this, c = std::move(command), actor = std::move(actor)](
+                             Desk& d, Commit& out) { return d.send_message(c, *channels_, actor, out); },
+                         std::move(done));
 }
 
 void Router::add_note(std::string id, std::string text, std::string actor, Callback<ConversationUpdate> done) {
@@ -219,8 +222,7 @@ void Router::set_attributes(std::string id, Attributes set, std::vector<std::str
 
 void Router::set_labels(std::string id, std::vector<std::string> labels, std::string actor,
                         Callback<ConversationUpdate> done) {
-  run<ConversationUpdate>([=](Desk& d, Commit& out) { return d.set_labels(id, labels, actor, out); },
-                          std::move(done));
+  run<ConversationUpdate>([=](Desk& d, Commit& out) { return d.set_labels(id, labels, actor, out); }, std::move(done));
 }
 
 void Router::set_priority(std::string id, int32_t priority, std::string actor, Callback<ConversationUpdate> done) {

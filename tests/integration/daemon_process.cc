@@ -107,6 +107,14 @@ void DaemonProcess::send_sigterm() {
   if (pid_ > 0) ::kill(pid_, SIGTERM);
 }
 
+void DaemonProcess::kill_hard() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
 std::optional<int> DaemonProcess::wait_exit(std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return std::nullopt;
   // A pidfd turns "wait for the exit, but not forever" into one poll(), no sleeping.

@@ -35,6 +35,8 @@ class DaemonProcess {
 
   // The two halves of terminate(), for a test that acts while the daemon drains.
   void send_sigterm();
+  // kill -9, as a crash or a power cut would, and reaps the process.
+  void kill_hard();
   std::optional<int> wait_exit(std::chrono::milliseconds timeout);
 
  private:

@@ -56,15 +56,25 @@ void SwitchboarddTest::SetUp() {
   std::string pattern = (std::filesystem::temp_directory_path() / "switchboardd-test-XXXXXX").string();
   ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
   dir_ = pattern;
-  const auto config = dir_ / "switchboardd.yaml";
-  std::ofstream(config) << config_yaml(reopen_window_seconds(), subscriber_buffer());
+  std::ofstream(dir_ / "switchboardd.yaml") << config_yaml(reopen_window_seconds(), subscriber_buffer());
+  start_daemon();
+}
 
+void SwitchboarddTest::start_daemon() {
+  const auto config = dir_ / "switchboardd.yaml";
   const std::string error = daemon_.start(
-      SWITCHBOARDD_PATH, {"--grpc-listen", "127.0.0.1:0", "--store", "memory:", "--config", config.string()},
+      SWITCHBOARDD_PATH, {"--grpc-listen", "127.0.0.1:0", "--store", store_uri(), "--config", config.string()},
       {{"SWITCHBOARD_ADMIN_KEY", kAdminKey}});
   ASSERT_EQ(error, "");
   channel_ = grpc::CreateChannel(daemon_.address(), grpc::InsecureChannelCredentials());
   admin_ = std::make_unique<Client>(channel_, kAdminKey);
+}
+
+void SwitchboarddTest::restart_daemon() {
+  admin_.reset();
+  channel_.reset();
+  ASSERT_EQ(daemon_.terminate(), std::optional<int>(0));
+  start_daemon();
 }
 
 void SwitchboarddTest::TearDown() {

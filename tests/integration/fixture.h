@@ -33,6 +33,13 @@ class SwitchboarddTest : public ::testing::Test {
 
   // Overridden by fixtures that need another window.
   virtual int reopen_window_seconds() const { return 3600; }
+  // Overridden by fixtures that test a durable store.
+  virtual std::string store_uri() const { return "memory:"; }
+
+  // Starts the daemon (SetUp does) and connects the admin client to it.
+  void start_daemon();
+  // SIGTERM (checking the clean exit), then start_daemon() on the same store.
+  void restart_daemon();
   // Events a subscriber may fall behind by; 0 keeps the daemon's default.
   virtual int subscriber_buffer() const { return 0; }
 

@@ -33,7 +33,9 @@ class StartupTest : public ::testing::Test {
 
   // Starts with `args` and no admin key; the error text of start(), empty once serving.
   std::string start(const std::vector<std::string>& args) {
-    std::vector<std::string> all{"--grpc-listen", "127.0.0.1:0"};
+    // Its own store file: the default one would land in the working directory.
+    const std::string store = "sqlite:" + (dir_ / "switchboard.db").string();
+    std::vector<std::string> all{"--grpc-listen", "127.0.0.1:0", "--store", store};
     all.insert(all.end(), args.begin(), args.end());
     return daemon_.start(SWITCHBOARDD_PATH, all, {{"SWITCHBOARD_ADMIN_KEY", ""}});
   }
@@ -42,8 +44,10 @@ class StartupTest : public ::testing::Test {
   DaemonProcess daemon_;
 };
 
-TEST_F(StartupTest, StoresNotBuiltYetAreRefused) {
-  for (const std::string store : {"sqlite:/tmp/switchboard.db", "postgresql://localhost/switchboard", "redis://x"}) {
+TEST_F(StartupTest, BadOrUnbuiltStoresAreRefused) {
+  const std::string missing_dir = "sqlite:" + (dir_ / "no" / "such" / "dir" / "switchboard.db").string();
+  for (const std::string store : {missing_dir, std::string("sqlite:"), std::string("sqlite:x.db?synchronous=maybe"),
+                                  std::string("postgresql://localhost/switchboard"), std::string("redis://x")}) {
     DaemonProcess daemon;
     EXPECT_NE(daemon.start(SWITCHBOARDD_PATH, {"--grpc-listen", "127.0.0.1:0", "--store", store}, {}), "");
     EXPECT_EQ(daemon.wait_exit(std::chrono::seconds(20)), std::optional<int>(kUsageError)) << store;

@@ -52,9 +52,7 @@ class Adapter {
   // Sends one outbound message; reports the outcome with AdapterHost::report_delivery.
   virtual void deliver(OutboundDelivery delivery) = 0;
   // A synchronous channel can answer now only while the customer is there.
-  virtual bool has_live_session(const std::string& /*channel*/, const std::string& /*address*/) const {
-    return false;
-  }
+  virtual bool has_live_session(const std::string& /*channel*/, const std::string& /*address*/) const { return false; }
 };
 
 class AdapterFactory {

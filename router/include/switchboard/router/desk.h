@@ -140,8 +140,7 @@ class Desk {
   Result<SendMessageResult> send_message(const SendMessageCommand& command, const ChannelDirectory& channels,
                                          const std::string& actor, Commit& out);
   // The outcome of an outbound delivery, reported by its adapter.
-  Status report_delivery(const std::string& outbound_id, DeliveryStatus status, const std::string& reason,
-                         Commit& out);
+  Status report_delivery(const std::string& outbound_id, DeliveryStatus status, const std::string& reason, Commit& out);
 
   // --- conversation commands; each answers the conversation and the new events --
   Result<ConversationUpdate> add_note(const std::string& conversation_id, const std::string& text,
@@ -183,8 +182,8 @@ class Desk {
   Result<Contact> update_contact(const std::string& contact_id, const ContactUpdate& update, Commit& out);
   Result<Contact> link_identity(const std::string& contact_id, const Identity& identity, const std::string& actor,
                                 Commit& out);
-  Result<Contact> unlink_identity(const std::string& contact_id, const Identity& identity,
-                                  const std::string& actor, Commit& out);
+  Result<Contact> unlink_identity(const std::string& contact_id, const Identity& identity, const std::string& actor,
+                                  Commit& out);
   Result<MergeResult> merge_contacts(const std::string& target_id, const std::string& source_id,
                                      const std::string& actor, Commit& out);
   Result<UnmergeResult> unmerge_contact(const std::string& merge_id, const std::string& actor, Commit& out);

@@ -38,11 +38,11 @@ struct TriggerFacts {
 // What the actions asked for; the Desk carries them out. Bit flags.
 enum Effect : uint32_t {
   kNoEffect = 0,
-  kAskRouting = 1u << 0,        // the conversation now waits in a queue
-  kClearAssignee = 1u << 1,     // it left its agent
+  kAskRouting = 1u << 0,     // the conversation now waits in a queue
+  kClearAssignee = 1u << 1,  // it left its agent
   kCountTransfer = 1u << 2,
   kCountReopen = 1u << 3,
-  kStartReopenWindow = 1u << 4, // resolved: remember when, close after the window
+  kStartReopenWindow = 1u << 4,  // resolved: remember when, close after the window
   kRecordFirstOpen = 1u << 5,
 };
 

@@ -136,10 +136,9 @@ struct ContactChanged {
   std::string other_contact_id;
 };
 
-using EventBody = std::variant<Message, StateChanged, ChannelSwitched, Assigned, Unassigned, Transferred,
-                               HandedOff, Snoozed, Woke, Resolved, Reopened, Closed, ConversationOpened,
-                               AttributesChanged, LabelsChanged, PriorityChanged, DeliveryUpdated,
-                               ContactChanged>;
+using EventBody = std::variant<Message, StateChanged, ChannelSwitched, Assigned, Unassigned, Transferred, HandedOff,
+                               Snoozed, Woke, Resolved, Reopened, Closed, ConversationOpened, AttributesChanged,
+                               LabelsChanged, PriorityChanged, DeliveryUpdated, ContactChanged>;
 
 // One entry of a conversation's timeline.
 struct Event {
@@ -204,8 +203,8 @@ struct ChannelCapabilities {
   std::string channel;
   bool synchronous = false;  // the customer waits for the answer (chat, phone)
   bool rich_text = false;
-  uint32_t max_text_length = 0;                 // 0: no limit
-  std::chrono::seconds reply_window{0};         // 0: no window (Meta's is 24 h)
+  uint32_t max_text_length = 0;          // 0: no limit
+  std::chrono::seconds reply_window{0};  // 0: no window (Meta's is 24 h)
 };
 
 enum class AgentStatus : uint8_t { kOnline, kAway, kOffline };

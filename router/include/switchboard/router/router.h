@@ -40,6 +40,8 @@ struct RouterOptions {
   DeskOptions desk;
   // How often to try reloading from the store after a failed commit.
   std::chrono::milliseconds recovery_interval{1000};
+  // Told when healthy() changes (health checks, logs); from any router or store thread.
+  std::function<void(bool healthy)> on_health_change;
   std::function<Timestamp()> now = [] { return Clock::now(); };
 };
 
@@ -79,8 +81,8 @@ class Router final : public AdapterHost {
   void snooze(std::string conversation_id, Timestamp until, std::string actor, Callback<ConversationUpdate> done);
   void resolve(std::string conversation_id, std::string actor, Callback<ConversationUpdate> done);
   void reopen(std::string conversation_id, std::string actor, Callback<ConversationUpdate> done);
-  void set_attributes(std::string conversation_id, Attributes set, std::vector<std::string> remove,
-                      std::string actor, Callback<ConversationUpdate> done);
+  void set_attributes(std::string conversation_id, Attributes set, std::vector<std::string> remove, std::string actor,
+                      Callback<ConversationUpdate> done);
   void set_labels(std::string conversation_id, std::vector<std::string> labels, std::string actor,
                   Callback<ConversationUpdate> done);
   void set_priority(std::string conversation_id, int32_t priority, std::string actor,

@@ -29,21 +29,20 @@ struct Commit {
   // False when the store keeps only events (a memory store that is never reloaded):
   // the Desk then skips copying whole records into the commit.
   bool with_records = true;
-  std::vector<Event> events;  // cursors assigned, in order
-  std::vector<Contact> contacts;            // upserted, whole
-  std::vector<Conversation> conversations;  // upserted, whole
-  std::vector<OutboxEntry> outbox;          // upserted
-  std::vector<std::string> erased_contacts; // with all their conversations and events
+  std::vector<Event> events;                 // cursors assigned, in order
+  std::vector<Contact> contacts;             // upserted, whole
+  std::vector<Conversation> conversations;   // upserted, whole
+  std::vector<OutboxEntry> outbox;           // upserted
+  std::vector<std::string> erased_contacts;  // with all their conversations and events
   std::vector<std::string> erased_conversations;
-  std::vector<Agent> agents;                // upserted, whole
-  std::vector<Queue> queues;                // upserted, whole
-  std::vector<Merge> merges;                // upserted, whole
-  std::vector<SeenInbound> inbound_seen;    // new (channel, external_id) answers
+  std::vector<Agent> agents;              // upserted, whole
+  std::vector<Queue> queues;              // upserted, whole
+  std::vector<Merge> merges;              // upserted, whole
+  std::vector<SeenInbound> inbound_seen;  // new (channel, external_id) answers
 
   bool empty() const {
-    return events.empty() && contacts.empty() && conversations.empty() && outbox.empty() &&
-           erased_contacts.empty() && erased_conversations.empty() && agents.empty() && queues.empty() &&
-           merges.empty() && inbound_seen.empty();
+    return events.empty() && contacts.empty() && conversations.empty() && outbox.empty() && erased_contacts.empty() &&
+           erased_conversations.empty() && agents.empty() && queues.empty() && merges.empty() && inbound_seen.empty();
   }
 };
 
@@ -55,8 +54,8 @@ struct StoredState {
   std::vector<Agent> agents;
   std::vector<Queue> queues;
   std::vector<Merge> merges;
-  std::vector<SeenInbound> inbound_seen;    // the newest ones, oldest first
-  uint64_t head = 0;                        // the newest event's cursor
+  std::vector<SeenInbound> inbound_seen;  // the newest ones, oldest first
+  uint64_t head = 0;                      // the newest event's cursor
 };
 
 // Where acknowledged work lives. The router appends commits in order; `done` runs
