@@ -17,7 +17,7 @@ apt-get install -y -qq --no-install-recommends \
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-thread1.81-dev \
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler \
   libgtest-dev libgmock-dev libbenchmark-dev \
-  libsqlite3-dev libspdlog-dev libyaml-cpp-dev libssl-dev \
+  libsqlite3-dev libspdlog-dev libyaml-cpp-dev libssl-dev postgresql libpqxx-dev \
   python3 python3-grpcio python3-protobuf
 
 # libphonenumber-dev depends on libboost-thread-dev, which would pull the Boost 1.74

@@ -1,13 +1,16 @@
-// The Store contract (store.h), run against every store: memory and SQLite.
+// The Store contract (store.h), run against every store: memory, SQLite and a real
+// PostgreSQL 15 that the tests start themselves (postgres_server.h).
 
 #include <numeric>
 #include <stdexcept>
 
 #include <gtest/gtest.h>
 
+#include <switchboard/router/postgres_store.h>
 #include <switchboard/router/sqlite_store.h>
 #include <switchboard/router/store.h>
 
+#include "postgres_server.h"
 #include "record_codec.h"
 #include "record_equal.h"
 #include "samples.h"
@@ -27,6 +30,15 @@ std::unique_ptr<Store> open_memory(const TempDir&) { return make_memory_store();
 
 std::unique_ptr<Store> open_sqlite(const TempDir& dir) {
   auto store = open_sqlite_store({.path = dir.file("store.db")});
+  if (!store) throw std::runtime_error(store.error().describe());
+  return std::move(*store);
+}
+
+// A database of its own for each test; fails the test when there is no server.
+std::unique_ptr<Store> open_postgres(const TempDir&) {
+  auto uri = PostgresServer::get().create_database();
+  if (!uri) throw std::runtime_error(uri.error().describe());
+  auto store = open_postgres_store({.uri = *uri});
   if (!store) throw std::runtime_error(store.error().describe());
   return std::move(*store);
 }
@@ -236,7 +248,8 @@ TEST_P(StoreContract, InboundSeenLimitKeepsTheNewestOldestFirst) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContract,
-                         ::testing::Values(StoreKind{"memory", open_memory}, StoreKind{"sqlite", open_sqlite}),
+                         ::testing::Values(StoreKind{"memory", open_memory}, StoreKind{"sqlite", open_sqlite},
+                                           StoreKind{"postgres", open_postgres}),
                          [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -1,0 +1,76 @@
+#include "group_commit.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "record_codec.h"
+
+namespace switchboard::router::store {
+namespace {
+
+template <typename T>
+std::vector<std::string> encode_all(const std::vector<T>& records) {
+  std::vector<std::string> out;
+  out.reserve(records.size());
+  for (const auto& record : records) out.push_back(encode(record));
+  return out;
+}
+
+}  // namespace
+
+EncodedCommit EncodedCommit::encode(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) {
+  const Commit& c = *commit;
+  return EncodedCommit{.commit = std::move(commit),
+                       .done = std::move(done),
+                       .events = encode_all(c.events),
+                       .contacts = encode_all(c.contacts),
+                       .conversations = encode_all(c.conversations),
+                       .outbox = encode_all(c.outbox),
+                       .agents = encode_all(c.agents),
+                       .queues = encode_all(c.queues),
+                       .merges = encode_all(c.merges),
+                       .inbound_seen = encode_all(c.inbound_seen)};
+}
+
+std::size_t EncodedCommit::weight() const { return std::max<std::size_t>(1, commit->events.size()); }
+
+void CommitQueue::push(EncodedCommit commit) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(commit));
+  }
+  ready_.notify_one();
+}
+
+std::vector<EncodedCommit> CommitQueue::take() {
+  std::unique_lock lock(mutex_);
+  ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+  std::vector<EncodedCommit> batch;
+  std::size_t events = 0;
+  while (!queue_.empty() && (batch.empty() || events + queue_.front().weight() <= max_batch_events_)) {
+    events += queue_.front().weight();
+    batch.push_back(std::move(queue_.front()));
+    queue_.pop_front();
+  }
+  return batch;
+}
+
+void CommitQueue::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  ready_.notify_one();
+}
+
+void commit_in_group(std::span<EncodedCommit> batch,
+                     const std::function<Status(std::span<const EncodedCommit>)>& write) {
+  const Status status = write(batch);
+  if (!status && status.error().code == ErrorCode::kAlreadyExists && batch.size() > 1) {
+    for (auto& pending : batch) pending.done(write({&pending, 1}));
+    return;
+  }
+  for (auto& pending : batch) pending.done(status);
+}
+
+}  // namespace switchboard::router::store

@@ -1,0 +1,69 @@
+#pragma once
+
+// What a group-committing store does the same whatever its database: append() encodes
+// a commit on the caller's thread and queues it; one writer thread takes everything
+// queued (up to a number of events), writes it in one transaction, then runs the
+// `done` callbacks in append order.
+//
+// The PostgreSQL store uses it. The SQLite store still has its own copy of the same
+// logic (SqliteStore::Pending, take_batch, commit_batch) and can move onto this
+// without a change of behaviour.
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <switchboard/router/error.h>
+#include <switchboard/router/store.h>
+
+namespace switchboard::router::store {
+
+// A queued commit with its records already encoded (record_codec.h), so the writer
+// only sends text.
+struct EncodedCommit {
+  std::shared_ptr<const Commit> commit;
+  std::function<void(Status)> done;
+  std::vector<std::string> events, contacts, conversations, outbox, agents, queues, merges, inbound_seen;
+
+  static EncodedCommit encode(std::shared_ptr<const Commit> commit, std::function<void(Status)> done);
+
+  // What it counts for against a batch's event limit: an empty commit still counts.
+  std::size_t weight() const;
+};
+
+// The queue between the appending threads and the one writer.
+class CommitQueue {
+ public:
+  explicit CommitQueue(std::size_t max_batch_events) : max_batch_events_(max_batch_events) {}
+
+  void push(EncodedCommit commit);
+
+  // Waits for work, then takes the oldest commits up to max_batch_events (a commit is
+  // never split, so a large one goes alone). Empty once stopped and drained.
+  std::vector<EncodedCommit> take();
+
+  // take() returns what is left, then nothing.
+  void stop();
+
+ private:
+  const std::size_t max_batch_events_;
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<EncodedCommit> queue_;
+  bool stopping_ = false;
+};
+
+// Writes `batch` with `write` (one transaction for all of it), then calls every `done`
+// in order with its outcome. When the transaction broke a uniqueness constraint
+// (kAlreadyExists: a repeated (conversation, seq)), each commit is written alone so
+// that only the one at fault fails, not the strangers it was batched with.
+void commit_in_group(std::span<EncodedCommit> batch,
+                     const std::function<Status(std::span<const EncodedCommit>)>& write);
+
+}  // namespace switchboard::router::store

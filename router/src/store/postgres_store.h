@@ -1,0 +1,84 @@
+#pragma once
+
+// PostgresStore, behind open_postgres_store() (<switchboard/router/postgres_store.h>).
+//
+// Threads: append() encodes the commit on the caller's thread and queues it
+// (group_commit.h). One writer thread owns the write connection: it takes everything
+// queued (up to max_batch_events), writes it in one transaction with prepared
+// statements, sends one NOTIFY if the transaction stored events, commits, publishes
+// the new head, then runs the `done` callbacks in order. A failed transaction drops a
+// lost connection; the next batch connects again. Reads use a second connection under
+// read_mutex_, reconnecting once when it was lost.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include <pqxx/connection>
+#include <pqxx/transaction>
+
+#include <switchboard/router/postgres_store.h>
+
+#include "group_commit.h"
+
+namespace switchboard::router::store {
+
+// What the writer has done so far; for tests, benchmarks and health reporting.
+struct PostgresStats {
+  uint64_t transactions = 0;         // committed
+  uint64_t failed_transactions = 0;  // rolled back (or lost)
+  uint64_t commits = 0;              // Commits stored
+  uint64_t events = 0;               // events stored
+  uint64_t largest_batch = 0;        // Commits in one transaction, at most
+  uint64_t notifications = 0;        // NOTIFYs sent, at most one per transaction
+  uint64_t connects = 0;             // writer connections opened again after one was lost
+};
+
+class PostgresStore final : public Store {
+ public:
+  static Result<std::unique_ptr<PostgresStore>> open(const PostgresOptions& options);
+  ~PostgresStore() override;
+
+  void append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) override;
+  std::vector<Event> events_after(uint64_t after, std::size_t limit) const override;
+  std::vector<Event> timeline(const std::string& conversation_id, std::size_t limit) const override;
+  uint64_t head() const override { return head_.load(std::memory_order_acquire); }
+  Result<StoredState> load(std::size_t inbound_seen_limit) override;
+
+  PostgresStats stats() const;
+
+ private:
+  using Connection = std::unique_ptr<pqxx::connection>;
+
+  PostgresStore(PostgresOptions options, Connection writer, Connection reader, uint64_t head);
+
+  void write_loop();
+  Status write_transaction(std::span<const EncodedCommit> batch);
+  Status connect_writer();
+  void write_commit(pqxx::work& tx, const EncodedCommit& pending);
+  void count(std::span<const EncodedCommit> batch, bool notified);
+
+  // Runs `read` in a transaction on the reader, connecting again once if the
+  // connection was lost. Does not throw.
+  Status read(const std::function<void(pqxx::dbtransaction&)>& read) const;
+
+  const PostgresOptions options_;
+  Connection writer_;  // the writer thread's once it runs; null after it was lost
+
+  mutable std::mutex read_mutex_;
+  mutable Connection reader_;  // null after it was lost
+
+  CommitQueue queue_;
+  std::atomic<uint64_t> head_{0};
+  mutable std::mutex stats_mutex_;
+  PostgresStats stats_;
+
+  std::thread writer_thread_;  // last: starts once everything above exists
+};
+
+}  // namespace switchboard::router::store

@@ -1,0 +1,226 @@
+// What only the PostgreSQL store promises, against a real server started by the test
+// (postgres_server.h): it survives a reopen, refuses schemas it does not know, never
+// lets a tailing reader pass a row that is yet to commit, notifies once per
+// transaction, and reports a lost server instead of acknowledging, then reconnects.
+
+#include "postgres_store.h"
+
+#include <chrono>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include "postgres_server.h"
+#include "record_codec.h"
+#include "record_equal.h"
+#include "samples.h"
+#include "store_fixture.h"
+#include "store_test_helpers.h"
+
+namespace switchboard::router::testing {
+namespace {
+
+using store::PostgresStore;
+
+class PostgresStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto uri = server().create_database();
+    ASSERT_TRUE(uri.ok()) << uri.error().describe();
+    uri_ = *uri;
+  }
+
+  static PostgresServer& server() { return PostgresServer::get(); }
+
+  PostgresOptions options() const { return {.uri = uri_}; }
+
+  std::unique_ptr<PostgresStore> open(const PostgresOptions& options) {
+    auto store = PostgresStore::open(options);
+    EXPECT_TRUE(store.ok()) << store.error().describe();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+  std::unique_ptr<PostgresStore> open() { return open(options()); }
+
+  // Runs SQL with a connection of its own, as an operator (or another node) would.
+  void sql(const std::string& statement) {
+    pqxx::connection db(uri_);
+    pqxx::work tx(db);
+    tx.exec0(statement);
+    tx.commit();
+  }
+
+  std::string uri_;
+};
+
+// Counts NOTIFY switchboard_events on a connection of its own.
+class Listener : public pqxx::notification_receiver {
+ public:
+  explicit Listener(pqxx::connection& db) : pqxx::notification_receiver(db, "switchboard_events") {}
+  void operator()(const std::string&, int) override { ++received; }
+  int received = 0;
+};
+
+TEST_F(PostgresStoreTest, ReopeningLoadsTheSameState) {
+  StoredState before;
+  std::vector<Event> events_before;
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(append_and_wait(*store, two_customers()).ok());
+    ASSERT_TRUE(append_and_wait(*store, {.agents = {sample_agent("agent-7")}, .queues = {sample_queue("q")}}).ok());
+    before = std::move(*store->load(100));
+    events_before = store->events_after(0, 100);
+  }
+  auto store = open();
+  ASSERT_TRUE(store);
+  auto after = store->load(100);
+  ASSERT_TRUE(after.ok()) << after.error().describe();
+  EXPECT_TRUE(same(before, *after));
+  EXPECT_EQ(after->contacts.size(), 3u);
+  EXPECT_EQ(after->head, 3u);
+  EXPECT_EQ(store->head(), 3u);
+  EXPECT_EQ(events_before.size(), 3u);
+  EXPECT_TRUE(same(events_before, store->events_after(0, 100)));
+}
+
+TEST_F(PostgresStoreTest, DestroyingTheStoreCommitsWhatWasAppended) {
+  DoneLog log;
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    for (int i = 1; i <= 300; ++i) {
+      auto commit = std::make_shared<Commit>();
+      commit->events.push_back(message_event(i, "cv-1", i, "m"));
+      store->append(commit, log.expect(i));
+    }
+  }
+  EXPECT_EQ(log.tags().size(), 300u);
+  for (const auto& status : log.statuses()) EXPECT_TRUE(status.ok());
+  auto store = open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->head(), 300u);
+  EXPECT_EQ(store->events_after(0, 1000).size(), 300u);
+}
+
+TEST_F(PostgresStoreTest, QueuedCommitsShareATransactionUpToMaxBatchEvents) {
+  PostgresOptions small = options();
+  small.max_batch_events = 100;
+  auto store = open(small);
+  ASSERT_TRUE(store);
+  DoneLog log;
+  WriterGate gate;
+  gate.close(*store);
+  for (int i = 1; i <= 250; ++i) {
+    auto commit = std::make_shared<Commit>();
+    commit->events.push_back(message_event(i, "cv-1", i, "m"));
+    store->append(commit, log.expect(i));
+  }
+  gate.open();
+  ASSERT_TRUE(log.wait_for(250));
+  EXPECT_EQ(store->stats().transactions, 4u);  // the gate's, then 100 + 100 + 50
+  EXPECT_EQ(store->stats().largest_batch, 100u);
+}
+
+TEST_F(PostgresStoreTest, OneNotificationPerTransactionNotPerEvent) {
+  pqxx::connection listening(uri_);
+  Listener listener(listening);
+  auto store = open();
+  ASSERT_TRUE(store);
+  DoneLog log;
+  WriterGate gate;
+  gate.close(*store);  // an empty commit: no events, no NOTIFY
+  for (int i = 1; i <= 20; ++i) {
+    auto commit = std::make_shared<Commit>();
+    commit->events.push_back(message_event(i, "cv-1", i, "m"));
+    store->append(commit, log.expect(i));
+  }
+  gate.open();
+  ASSERT_TRUE(log.wait_for(20));
+  while (listening.await_notification(0, 300'000) != 0) {
+  }
+  EXPECT_EQ(listener.received, 1);
+  EXPECT_EQ(store->stats().notifications, 1u);
+}
+
+TEST_F(PostgresStoreTest, ARepeatedSequenceFailsOnlyItsOwnCommit) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  DoneLog log;
+  WriterGate gate;
+  gate.close(*store);
+  const Event events[] = {message_event(1, "cv-1", 1, "a"), message_event(2, "cv-1", 1, "same seq"),
+                          message_event(3, "cv-2", 1, "b")};
+  for (int i = 0; i < 3; ++i)
+    store->append(std::make_shared<const Commit>(Commit{.events = {events[i]}}), log.expect(i));
+  gate.open();
+  ASSERT_TRUE(log.wait_for(3));
+  const auto statuses = log.statuses();
+  EXPECT_TRUE(statuses[0].ok());
+  expect_error(statuses[1], ErrorCode::kAlreadyExists, "postgresql: ");
+  EXPECT_TRUE(statuses[2].ok());
+  const auto stored = store->events_after(0, 10);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].cursor, 1u);
+  EXPECT_EQ(stored[1].cursor, 3u);
+}
+
+// The tailing rule: a row committed after another transaction took a lower cursor
+// stays hidden from events_after until that transaction ends, so a reader moving its
+// cursor past what it got cannot skip the slower row.
+TEST_F(PostgresStoreTest, EventsAfterNeverPassesARowStillBeingCommitted) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  pqxx::connection other_node(uri_);
+  pqxx::work slow(other_node);
+  slow.exec_params0("INSERT INTO events(cursor, conversation_id, seq, body) VALUES($1, $2, $3, $4)", 1, "cv-1", 1,
+                    store::encode(message_event(1, "cv-1", 1, "slow")));
+
+  ASSERT_TRUE(append_and_wait(*store, {.events = {message_event(2, "cv-2", 1, "fast")}}).ok());
+  EXPECT_EQ(store->head(), 2u);
+  EXPECT_TRUE(store->events_after(0, 100).empty()) << "passed cursor 1 while it was still being committed";
+  EXPECT_EQ(store->timeline("cv-2", 10).size(), 1u);  // committed rows are there, only the tail waits
+
+  slow.commit();
+  const auto events = store->events_after(0, 100);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].cursor, 1u);
+  EXPECT_EQ(events[1].cursor, 2u);
+}
+
+TEST_F(PostgresStoreTest, ASchemaNewerThanTheBinaryIsRefused) {
+  open().reset();
+  sql("UPDATE schema_version SET version = 99");
+  expect_error(PostgresStore::open(options()), ErrorCode::kFailedPrecondition, "schema version 99 is newer");
+}
+
+TEST_F(PostgresStoreTest, AnUnreachableServerFailsToOpen) {
+  const std::string nobody = "postgresql://postgres@127.0.0.1:" + std::to_string(PostgresServer::free_port()) + "/x";
+  expect_error(PostgresStore::open({.uri = nobody}), ErrorCode::kUnavailable, "postgresql: cannot connect");
+}
+
+TEST_F(PostgresStoreTest, AStoppedServerFailsAppendsAndTheStoreReconnectsWhenItIsBack) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(append_and_wait(*store, {.events = {message_event(1, "cv-1", 1, "before")}}).ok());
+
+  ASSERT_TRUE(server().stop().ok());
+  expect_error(append_and_wait(*store, {.events = {message_event(2, "cv-1", 2, "lost")}}), ErrorCode::kUnavailable,
+               "postgresql: ");
+  // Still down: connecting again fails too, and is reported the same way.
+  expect_error(append_and_wait(*store, {.contacts = {sample_contact("ct-1")}}), ErrorCode::kUnavailable,
+               "postgresql: ");
+
+  const Status started = server().start();
+  ASSERT_TRUE(started.ok()) << started.error().describe();
+  const Status stored = append_and_wait(*store, {.events = {message_event(3, "cv-1", 2, "after")}});
+  ASSERT_TRUE(stored.ok()) << stored.error().describe();
+  EXPECT_GE(store->stats().connects, 1u);
+  const auto events = store->events_after(0, 10);  // the reader reconnects too
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].cursor, 1u);
+  EXPECT_EQ(events[1].cursor, 3u);
+  EXPECT_TRUE(store->load(10).ok());
+}
+
+}  // namespace
+}  // namespace switchboard::router::testing
