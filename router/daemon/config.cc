@@ -182,6 +182,10 @@ router::RouterOptions router_options(const v1::ServerConfig& config) {
   set_if_given(limits.max_context_events, given.max_context_events());
   set_if_given(limits.max_identities_per_contact, given.max_identities_per_contact());
   set_if_given(limits.max_request_id_bytes, given.max_request_id_bytes());
+  set_if_given(limits.max_delivery_attempts, given.max_delivery_attempts());
+  if (given.first_retry_delay_ms() != 0)
+    limits.first_retry_delay = std::chrono::milliseconds(given.first_retry_delay_ms());
+  if (given.max_retry_delay_ms() != 0) limits.max_retry_delay = std::chrono::milliseconds(given.max_retry_delay_ms());
   if (config.reopen_window_seconds() != 0) limits.reopen_window = std::chrono::seconds(config.reopen_window_seconds());
   return options;
 }

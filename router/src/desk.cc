@@ -447,6 +447,7 @@ Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, cons
   OutboxEntry entry{s.ids.next("ob_", at), c.id, seq, target->channel, target->address, cmd.text, cmd.attachments};
   s.outbox[entry.outbound_id] = entry;
   out.outbox.push_back(entry);
+  out.deliveries.push_back(entry);
 
   SendMessageResult result{seq, target->channel, target->address, entry.outbound_id, DeliveryStatus::kPending};
   result.adapter_running = target->adapter_running;
@@ -458,25 +459,64 @@ Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, cons
   return result;
 }
 
+namespace {
+
+bool final_status(DeliveryStatus status) {
+  return status != DeliveryStatus::kNone && status != DeliveryStatus::kPending;
+}
+
+// first, 2 first, 4 first, ... up to the cap.
+std::chrono::milliseconds retry_delay(uint32_t failed_attempts, const Limits& limits) {
+  auto delay = limits.first_retry_delay;
+  for (uint32_t i = 1; i < failed_attempts && delay < limits.max_retry_delay; ++i) delay *= 2;
+  return std::min(delay, limits.max_retry_delay);
+}
+
+}  // namespace
+
+// Writes the delivery's new status on the conversation's timeline and in the outbox.
+Status Desk::State::record_delivery(OutboxEntry& entry, DeliveryStatus status, std::string reason, Timestamp at,
+                                    std::size_t max_reason_bytes, Commit& out) {
+  auto slot = find_conversation(entry.conversation_id);
+  if (!slot) return slot.error();
+  if (reason.size() > max_reason_bytes) reason.resize(max_reason_bytes);
+  entry.status = status;
+  Conversation& c = (*slot)->data;
+  append(c, DeliveryUpdated{entry.seq, status, std::move(reason)}, "adapter", at, out);
+  save(c, out);
+  out.outbox.push_back(entry);
+  return ok_status();
+}
+
 Status Desk::report_delivery(const std::string& outbound_id, DeliveryStatus status, const std::string& reason,
                              Commit& out) {
   State& s = *state_;
   auto it = s.outbox.find(outbound_id);
   if (it == s.outbox.end()) return not_found("outbound_id", "no outbound message '" + outbound_id + "'");
-  if (status == DeliveryStatus::kNone || status == DeliveryStatus::kPending) {
-    return invalid_argument("status", "must be sent, delivered, read or failed");
-  }
+  if (!final_status(status)) return invalid_argument("status", "must be sent, delivered, read or failed");
+  return s.record_delivery(it->second, status, reason, now_(), options_.limits.max_reason_bytes, out);
+}
+
+Status Desk::report_retryable_failure(const std::string& outbound_id, const std::string& reason, Commit& out) {
+  State& s = *state_;
+  const Limits& limits = options_.limits;
+  auto it = s.outbox.find(outbound_id);
+  if (it == s.outbox.end()) return not_found("outbound_id", "no outbound message '" + outbound_id + "'");
   OutboxEntry& entry = it->second;
-  auto slot = s.find_conversation(entry.conversation_id);
-  if (!slot) return slot.error();
-  entry.status = status;
-  ++entry.attempts;
-  Conversation& c = (*slot)->data;
-  s.append(c, DeliveryUpdated{entry.seq, status, reason.substr(0, options_.limits.max_reason_bytes)}, "adapter", now_(),
-           out);
-  s.save(c, out);
-  out.outbox.push_back(entry);
-  return ok_status();
+  if (final_status(entry.status)) return failed_precondition("outbound message " + outbound_id + " is already final");
+  const Timestamp at = now_();
+  const uint32_t attempts = ++entry.attempts;
+  if (attempts >= limits.max_delivery_attempts) {
+    return s.record_delivery(entry, DeliveryStatus::kFailed,
+                             "gave up after " + std::to_string(attempts) + " attempts: " + reason, at,
+                             limits.max_reason_bytes, out);
+  }
+  const auto delay = retry_delay(attempts, limits);
+  s.deadlines.emplace(at + delay, Deadline{entry.conversation_id, DeadlineKind::kRetryDelivery, outbound_id});
+  return s.record_delivery(entry, DeliveryStatus::kPending,
+                           "attempt " + std::to_string(attempts) + " failed: " + reason + "; next in " +
+                               std::to_string(delay.count()) + " ms",
+                           at, limits.max_reason_bytes, out);
 }
 
 // --- timers --------------------------------------------------------------------------------
@@ -500,6 +540,11 @@ std::optional<Timestamp> Desk::run_due_timers(Commit& out) {
     } else if (d.kind == DeadlineKind::kClose && c.state == ConversationState::kResolved && c.resolved_at &&
                *c.resolved_at + options_.limits.reopen_window == due) {
       s.close(slot, at, out);
+    } else if (d.kind == DeadlineKind::kRetryDelivery) {
+      auto entry = s.outbox.find(d.outbound_id);
+      if (entry != s.outbox.end() && entry->second.status == DeliveryStatus::kPending) {
+        out.deliveries.push_back(entry->second);
+      }
     }
   }
   return next_deadline();

@@ -50,10 +50,11 @@ class AnswerCache {
   std::deque<std::string> order_;
 };
 
-enum class DeadlineKind : uint8_t { kWake, kClose };
+enum class DeadlineKind : uint8_t { kWake, kClose, kRetryDelivery };
 struct Deadline {
   std::string conversation_id;
   DeadlineKind kind;
+  std::string outbound_id;  // kRetryDelivery only
 };
 
 // Ids that sort by creation time and never repeat, across restarts and nodes, with
@@ -103,6 +104,8 @@ struct Desk::State {
   // (StateChanged, Reopened); a refusal is FAILED_PRECONDITION and changes nothing.
   Result<Step> fire(ConversationSlot& slot, Trigger trigger, const TriggerFacts& facts, const std::string& actor,
                     Timestamp at, std::chrono::seconds reopen_window, Commit& out);
+  Status record_delivery(OutboxEntry& entry, DeliveryStatus status, std::string reason, Timestamp at,
+                         std::size_t max_reason_bytes, Commit& out);
   // Resolved -> Closed once its reopen window ended; the contact's next message opens a new one.
   void close(ConversationSlot& slot, Timestamp at, Commit& out);
   // Records the conversation's new state in the commit.

@@ -138,9 +138,7 @@ void Router::run(Step step, Callback<T> done) {
 
 void Router::after_commit(const Commit& commit) {
   bus_.publish(commit.events);
-  for (const auto& entry : commit.outbox) {
-    if (entry.status == DeliveryStatus::kPending && entry.attempts == 0) deliver(entry);
-  }
+  for (const auto& entry : commit.deliveries) deliver(entry);
 }
 
 void Router::deliver(const OutboxEntry& entry) {
@@ -176,6 +174,10 @@ void Router::ingest(InboundMessage message, Callback<IngestResult> done) {
 
 void Router::report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason) {
   run<Done>([=](Desk& d, Commit& out) { return d.report_delivery(outbound_id, status, reason, out); }, [](Status) {});
+}
+
+void Router::report_retryable_failure(std::string outbound_id, std::string reason) {
+  run<Done>([=](Desk& d, Commit& out) { return d.report_retryable_failure(outbound_id, reason, out); }, [](Status) {});
 }
 
 void Router::send_message(SendMessageCommand command, std::string actor, Callback<SendMessageResult> done) {

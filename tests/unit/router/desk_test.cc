@@ -489,6 +489,39 @@ TEST_F(ReplyTest, DeliveryReportWritesDeliveryUpdated) {
   EXPECT_EQ(desk_.report_delivery("ob_unknown", DeliveryStatus::kSent, "", fresh()).error().code, ErrorCode::kNotFound);
 }
 
+TEST_F(ReplyTest, RetryableFailuresBackOffThenGiveUp) {
+  channels_.run(async_channel(kEmail));
+  const IngestResult r = say(kEmail, kAnaEmail);
+  const SendMessageResult sent = must(send(r.conversation_id));
+  const Limits limits = options().limits;
+
+  // Each failure schedules the next attempt, twice as far away as the last.
+  auto delay = limits.first_retry_delay;
+  for (uint32_t attempt = 1; attempt < limits.max_delivery_attempts; ++attempt) {
+    must(desk_.report_retryable_failure(sent.outbound_id, "connection refused", fresh()));
+    ASSERT_THAT(bodies<DeliveryUpdated>(commit_), SizeIs(1));
+    EXPECT_EQ(bodies<DeliveryUpdated>(commit_)[0].status, DeliveryStatus::kPending);
+
+    advance(delay - 1ms);
+    desk_.run_due_timers(fresh());
+    EXPECT_THAT(commit_.deliveries, IsEmpty()) << "retried early, attempt " << attempt;
+    advance(1ms);
+    desk_.run_due_timers(fresh());
+    ASSERT_THAT(commit_.deliveries, SizeIs(1)) << "no retry after attempt " << attempt;
+    EXPECT_EQ(commit_.deliveries[0].outbound_id, sent.outbound_id);
+    delay = std::min(delay * 2, limits.max_retry_delay);
+  }
+
+  must(desk_.report_retryable_failure(sent.outbound_id, "connection refused", fresh()));
+  const auto last = bodies<DeliveryUpdated>(commit_);
+  ASSERT_THAT(last, SizeIs(1));
+  EXPECT_EQ(last[0].status, DeliveryStatus::kFailed);
+  EXPECT_THAT(last[0].reason, HasSubstr("gave up after"));
+  EXPECT_EQ(desk_.report_retryable_failure(sent.outbound_id, "again", fresh()).error().code,
+            ErrorCode::kFailedPrecondition);
+  EXPECT_THAT(desk_.pending_deliveries(), IsEmpty());
+}
+
 // --- conversation commands -----------------------------------------------------------
 
 TEST_F(DeskTest, AssignMakesTheAgentTheOwner) {

@@ -94,6 +94,7 @@ class RouterTest : public ::testing::Test {
     RouterOptions o;
     o.now = [this] { return now_; };
     o.recovery_interval = 1ms;
+    o.desk.limits.first_retry_delay = 1ms;
     return o;
   }
 
@@ -325,6 +326,28 @@ TEST_F(RouterTest, NothingIsAcceptedWhileTheStoreIsDown) {
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().code, ErrorCode::kUnavailable);
   EXPECT_THAT(stored(), IsEmpty());
+}
+
+}  // namespace
+}  // namespace switchboard::router
+
+namespace switchboard::router {
+namespace {
+
+TEST_F(RouterTest, ARetryableFailureIsDeliveredAgainAfterTheBackoff) {
+  AdapterLog& log = add_adapter(kEmail);
+  auto in = ingest(email_from(kAnaEmail));
+  ASSERT_TRUE(in.ok());
+  auto sent = send(in->conversation_id, "your parcel is on its way");
+  ASSERT_TRUE(sent.ok());
+  run_until([&] { return log.delivered.size() == 1; });
+
+  router_.report_retryable_failure(log.delivered[0].outbound_id, "503 from the relay");
+  run_until([&] { return !bodies<DeliveryUpdated>(stored()).empty(); });
+  now_ += 1s;  // past the backoff on the router's clock
+  run_until([&] { return log.delivered.size() == 2; });
+  EXPECT_EQ(log.delivered[1].outbound_id, log.delivered[0].outbound_id);
+  EXPECT_EQ(log.delivered[1].text, "your parcel is on its way");
 }
 
 }  // namespace

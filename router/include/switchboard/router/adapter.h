@@ -37,8 +37,12 @@ class AdapterHost {
   // Hands a customer's message to the router. `done` runs once it is durable (tell
   // your upstream "accepted" only then) or with the error that refused it.
   virtual void ingest(InboundMessage message, std::function<void(Result<IngestResult>)> done) = 0;
-  // sent, delivered, read or failed (with the channel's reason).
+  // sent, delivered, read or failed (with the channel's reason). `failed` is final.
   virtual void report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason) = 0;
+  // The attempt failed but may work later (timeout, 5xx, connection refused): the
+  // router delivers it again with exponential backoff, and marks it failed after
+  // Limits::max_delivery_attempts.
+  virtual void report_retryable_failure(std::string outbound_id, std::string reason) = 0;
 };
 
 class Adapter {

@@ -141,6 +141,9 @@ class Desk {
                                          const std::string& actor, Commit& out);
   // The outcome of an outbound delivery, reported by its adapter.
   Status report_delivery(const std::string& outbound_id, DeliveryStatus status, const std::string& reason, Commit& out);
+  // A failed attempt worth repeating: schedules the next one with backoff, or gives up
+  // (status failed) after Limits::max_delivery_attempts.
+  Status report_retryable_failure(const std::string& outbound_id, const std::string& reason, Commit& out);
 
   // --- conversation commands; each answers the conversation and the new events --
   Result<ConversationUpdate> add_note(const std::string& conversation_id, const std::string& text,

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 namespace switchboard::router {
 
@@ -29,6 +30,11 @@ struct Limits {
   // dropping redeliveries; the oldest are forgotten first.
   std::size_t dedupe_entries = 1'000'000;
   std::chrono::seconds reopen_window = std::chrono::hours(24 * 7);
+  // Outbound delivery: attempts before giving up, and the backoff between them
+  // (doubling from the first delay up to the cap).
+  uint32_t max_delivery_attempts = 8;
+  std::chrono::milliseconds first_retry_delay{1000};
+  std::chrono::milliseconds max_retry_delay{300'000};
 };
 
 }  // namespace switchboard::router

@@ -71,6 +71,7 @@ class Router final : public AdapterHost {
   // AdapterHost
   void ingest(InboundMessage message, Callback<IngestResult> done) override;
   void report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason) override;
+  void report_retryable_failure(std::string outbound_id, std::string reason) override;
 
   void send_message(SendMessageCommand command, std::string actor, Callback<SendMessageResult> done);
   void add_note(std::string conversation_id, std::string text, std::string actor, Callback<ConversationUpdate> done);

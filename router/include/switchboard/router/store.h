@@ -21,7 +21,7 @@ struct OutboxEntry {
   std::string text;
   std::vector<AttachmentRef> attachments;
   DeliveryStatus status = DeliveryStatus::kPending;
-  uint32_t attempts = 0;
+  uint32_t attempts = 0;  // failed attempts so far
 };
 
 // Everything one router step changed, made durable together or not at all.
@@ -39,6 +39,8 @@ struct Commit {
   std::vector<Queue> queues;              // upserted, whole
   std::vector<Merge> merges;              // upserted, whole
   std::vector<SeenInbound> inbound_seen;  // new (channel, external_id) answers
+  // Not stored: outbound messages to hand to their adapters once this commit is durable.
+  std::vector<OutboxEntry> deliveries;
 
   bool empty() const {
     return events.empty() && contacts.empty() && conversations.empty() && outbox.empty() && erased_contacts.empty() &&
