@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Builds and runs every benchmark; figures go to BENCHMARKS.md by hand, with the date.
+# Pinned to one core so per-core figures are per core. Not part of the tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/build.sh router_bench store_bench
+echo "== $(date -u +%F) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
+taskset -c 0 build/bench/router_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+build/bench/store_bench
