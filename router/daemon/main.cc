@@ -40,8 +40,9 @@ constexpr char kUsage[] = R"(usage: switchboardd [--grpc-listen HOST:PORT] [--st
 
   --grpc-listen HOST:PORT  where the gRPC API listens (default 127.0.0.1:7400); port 0 picks a
                            free port. The first line on stdout is "listening on HOST:PORT".
-  --store URI              sqlite:PATH[?synchronous=full|normal] (default sqlite:switchboard.db)
-                           or memory: (lost on exit). postgresql://... is not supported yet.
+  --store URI              sqlite:PATH[?synchronous=full|normal] (default sqlite:switchboard.db),
+                           postgresql://... (one switchboardd per database for now) or
+                           memory: (lost on exit).
   --config FILE            a switchboard.v1.ServerConfig (proto/switchboard/v1/config.proto)
                            as .json, .yaml or .yml. Flags override it.
   --help                   this text.

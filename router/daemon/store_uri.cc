@@ -1,5 +1,6 @@
 #include "store_uri.h"
 
+#include <switchboard/router/postgres_store.h>
 #include <switchboard/router/sqlite_store.h>
 
 namespace switchboard::daemon {
@@ -30,6 +31,8 @@ router::Result<SqliteUri> parse_sqlite(const std::string& uri) {
   return parsed;
 }
 
+bool is_postgres(const std::string& uri) { return uri.starts_with("postgresql://") || uri.starts_with("postgres://"); }
+
 }  // namespace
 
 router::Status validate_store_uri(const std::string& uri) {
@@ -38,10 +41,8 @@ router::Status validate_store_uri(const std::string& uri) {
     auto parsed = parse_sqlite(uri);
     return parsed ? router::ok_status() : router::Status(parsed.error());
   }
-  if (uri.starts_with("postgresql://") || uri.starts_with("postgres://")) {
-    return router::invalid_argument("store", "'" + uri + "': PostgreSQL is not supported yet; use sqlite:PATH");
-  }
-  return router::invalid_argument("store", "'" + uri + "' is not a store URI (memory:, sqlite:PATH)");
+  if (is_postgres(uri)) return router::ok_status();
+  return router::invalid_argument("store", "'" + uri + "' is not a store URI (sqlite:PATH, postgresql://..., memory:)");
 }
 
 router::Result<std::unique_ptr<router::Store>> open_store(const std::string& uri) {
@@ -50,6 +51,8 @@ router::Result<std::unique_ptr<router::Store>> open_store(const std::string& uri
     // Nothing ever reloads a memory store, so it keeps only the event log.
     return router::make_memory_store({.keep_records = false});
   }
+  // One node per database for now: the store refuses a second switchboardd.
+  if (is_postgres(uri)) return router::open_postgres_store({.uri = uri});
   auto parsed = parse_sqlite(uri);
   return router::open_sqlite_store({.path = parsed->path, .synchronous = parsed->synchronous});
 }

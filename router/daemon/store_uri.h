@@ -3,7 +3,8 @@
 // Turns --store URIs into Stores:
 //   memory:                        everything in memory, lost on exit
 //   sqlite:PATH[?synchronous=full|normal]  one SQLite file (the embedded default)
-//   postgresql://...               not built yet: refused with a clear error
+//   postgresql://...               a PostgreSQL database (one switchboardd per database
+//                                  for now)
 
 #include <memory>
 #include <string>

@@ -1,5 +1,6 @@
-// Acknowledged means durable: switchboardd on its SQLite store, restarted cleanly and
-// killed with SIGKILL under load, keeps every message it acknowledged, exactly once.
+// Acknowledged means durable: switchboardd on SQLite and on PostgreSQL, restarted
+// cleanly and killed with SIGKILL under load, keeps every message it acknowledged,
+// exactly once.
 
 #include <atomic>
 #include <map>
@@ -8,13 +9,28 @@
 #include <thread>
 
 #include "fixture.h"
+#include "postgres_server.h"
 
 namespace switchboard::testing {
 namespace {
 
-class DurabilityTest : public SwitchboarddTest {
+// Runs on the embedded default (SQLite) and on a throwaway PostgreSQL 15 server.
+class DurabilityTest : public SwitchboarddTest, public ::testing::WithParamInterface<std::string> {
  protected:
-  std::string store_uri() const override { return "sqlite:" + (dir_ / "switchboard.db").string(); }
+  void SetUp() override {
+    if (GetParam() == "postgresql") {
+      auto& server = router::testing::PostgresServer::get();
+      ASSERT_TRUE(server.running()) << server.error();
+      auto database = server.create_database();
+      ASSERT_TRUE(database.ok()) << database.error().describe();
+      postgres_uri_ = database.value();
+    }
+    SwitchboarddTest::SetUp();
+  }
+
+  std::string store_uri() const override {
+    return GetParam() == "postgresql" ? postgres_uri_ : "sqlite:" + (dir_ / "switchboard.db").string();
+  }
 
   // Every message on the log, read from the beginning up to a marker message sent now:
   // external_id -> how many times it is there.
@@ -33,9 +49,14 @@ class DurabilityTest : public SwitchboarddTest {
     }
     return seen;
   }
+
+  std::string postgres_uri_;
 };
 
-TEST_F(DurabilityTest, ARestartKeepsConversationsStatesCursorsAndRedeliveryAnswers) {
+INSTANTIATE_TEST_SUITE_P(Stores, DurabilityTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(DurabilityTest, ARestartKeepsConversationsStatesCursorsAndRedeliveryAnswers) {
   auto chat = admin_->ingest("chat", "visitor-7", "hi, my order is late", "chat-1");
   ASSERT_OK(chat);
   ASSERT_OK(admin_->link_identity(chat->contact_id(), "email", "ana@example.org"));
@@ -83,7 +104,7 @@ TEST_F(DurabilityTest, ARestartKeepsConversationsStatesCursorsAndRedeliveryAnswe
   EXPECT_EQ(first_new->message().external_id(), "chat-2");
 }
 
-TEST_F(DurabilityTest, KillNineUnderLoadLosesNothingAcknowledged) {
+TEST_P(DurabilityTest, KillNineUnderLoadLosesNothingAcknowledged) {
   constexpr int kWriters = 4;
   constexpr int kCustomers = 40;
   constexpr int kKillAfterAcks = 400;

@@ -46,8 +46,9 @@ class StartupTest : public ::testing::Test {
 
 TEST_F(StartupTest, BadOrUnbuiltStoresAreRefused) {
   const std::string missing_dir = "sqlite:" + (dir_ / "no" / "such" / "dir" / "switchboard.db").string();
-  for (const std::string store : {missing_dir, std::string("sqlite:"), std::string("sqlite:x.db?synchronous=maybe"),
-                                  std::string("postgresql://localhost/switchboard"), std::string("redis://x")}) {
+  for (const std::string store :
+       {missing_dir, std::string("sqlite:"), std::string("sqlite:x.db?synchronous=maybe"),
+        std::string("postgresql://127.0.0.1:1/unreachable?connect_timeout=2"), std::string("redis://x")}) {
     DaemonProcess daemon;
     EXPECT_NE(daemon.start(SWITCHBOARDD_PATH, {"--grpc-listen", "127.0.0.1:0", "--store", store}, {}), "");
     EXPECT_EQ(daemon.wait_exit(std::chrono::seconds(20)), std::optional<int>(kUsageError)) << store;
