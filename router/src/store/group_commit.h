@@ -5,9 +5,8 @@
 // queued (up to a number of events), writes it in one transaction, then runs the
 // `done` callbacks in append order.
 //
-// The PostgreSQL store uses it. The SQLite store still has its own copy of the same
-// logic (SqliteStore::Pending, take_batch, commit_batch) and can move onto this
-// without a change of behaviour.
+// The SQLite and PostgreSQL stores both use it: what differs between them is only
+// how a batch is written (the `write` given to commit_in_group).
 
 #include <condition_variable>
 #include <cstddef>

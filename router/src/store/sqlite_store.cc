@@ -118,16 +118,6 @@ Status configure_writer(Connection& db, const SqliteOptions& options) {
 
 }  // namespace
 
-// A queued commit, encoded on the appending thread so the writer only binds text.
-struct SqliteStore::Pending {
-  std::shared_ptr<const Commit> commit;
-  std::function<void(Status)> done;
-  std::vector<std::string> events, contacts, conversations, outbox, agents, queues, merges, inbound_seen;
-
-  // What it counts for against max_batch_events.
-  std::size_t weight() const { return std::max<std::size_t>(1, commit->events.size()); }
-};
-
 struct SqliteStore::Writes {
   Statement begin, commit, insert_event, upsert_contact, upsert_conversation, upsert_outbox, upsert_agent, upsert_queue,
       upsert_merge, upsert_seen, raise_head;
@@ -139,14 +129,6 @@ struct SqliteStore::Reads {
 };
 
 namespace {
-
-template <typename T>
-std::vector<std::string> encode_all(const std::vector<T>& records) {
-  std::vector<std::string> out;
-  out.reserve(records.size());
-  for (const auto& record : records) out.push_back(encode(record));
-  return out;
-}
 
 // Prepares each SQL text into its statement, stopping at the first error.
 Status prepare_all(Connection& db, std::initializer_list<std::pair<Statement*, const char*>> statements) {
@@ -196,7 +178,8 @@ SqliteStore::SqliteStore(SqliteOptions options, Connection writer, Connection re
       writer_(std::move(writer)),
       writes_(std::make_unique<Writes>()),
       reader_(std::move(reader)),
-      reads_(std::make_unique<Reads>()) {}
+      reads_(std::make_unique<Reads>()),
+      queue_(options_.max_batch_events) {}
 
 Status SqliteStore::prepare() {
   Writes& w = *writes_;
@@ -237,67 +220,25 @@ Status SqliteStore::prepare() {
 }
 
 SqliteStore::~SqliteStore() {
-  {
-    std::lock_guard lock(queue_mutex_);
-    stopping_ = true;
-  }
-  queue_ready_.notify_one();
+  queue_.stop();
   if (writer_thread_.joinable()) writer_thread_.join();
 }
 
 void SqliteStore::append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) {
-  const Commit& c = *commit;
-  Pending pending{.commit = std::move(commit),
-                  .done = std::move(done),
-                  .events = encode_all(c.events),
-                  .contacts = encode_all(c.contacts),
-                  .conversations = encode_all(c.conversations),
-                  .outbox = encode_all(c.outbox),
-                  .agents = encode_all(c.agents),
-                  .queues = encode_all(c.queues),
-                  .merges = encode_all(c.merges),
-                  .inbound_seen = encode_all(c.inbound_seen)};
-  {
-    std::lock_guard lock(queue_mutex_);
-    queue_.push_back(std::move(pending));
-  }
-  queue_ready_.notify_one();
+  queue_.push(EncodedCommit::encode(std::move(commit), std::move(done)));
 }
 
 void SqliteStore::write_loop() {
+  const auto write = [this](std::span<const EncodedCommit> batch) { return write_transaction(batch); };
   for (;;) {
-    std::vector<Pending> batch = take_batch();
+    std::vector<EncodedCommit> batch = queue_.take();
     if (batch.empty()) return;  // stopping, and everything appended is done
-    commit_batch(batch);
+    commit_in_group(batch, write);
     checkpointer_->after_commit();  // after the `done` calls: they need not wait for it
   }
 }
 
-std::vector<SqliteStore::Pending> SqliteStore::take_batch() {
-  std::unique_lock lock(queue_mutex_);
-  queue_ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-  std::vector<Pending> batch;
-  std::size_t events = 0;
-  while (!queue_.empty() && (batch.empty() || events + queue_.front().weight() <= options_.max_batch_events)) {
-    events += queue_.front().weight();
-    batch.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-  }
-  return batch;
-}
-
-void SqliteStore::commit_batch(std::span<Pending> batch) {
-  const Status status = write_transaction(batch);
-  if (!status && status.error().code == ErrorCode::kAlreadyExists && batch.size() > 1) {
-    // One commit broke a constraint (a repeated (conversation, seq)): commit each
-    // alone so that only that one fails, not the strangers it was batched with.
-    for (auto& pending : batch) pending.done(write_transaction({&pending, 1}));
-    return;
-  }
-  for (auto& pending : batch) pending.done(status);
-}
-
-Status SqliteStore::write_transaction(std::span<const Pending> batch) {
+Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
   Writes& w = *writes_;
   int rc = w.begin.run();
   uint64_t head = 0;
@@ -328,7 +269,7 @@ Status SqliteStore::write_transaction(std::span<const Pending> batch) {
 
 // Records and events first, erasures last: nothing of an erased contact survives the
 // commit that erases it.
-void SqliteStore::write_commit(const Pending& p, int& rc) {
+void SqliteStore::write_commit(const EncodedCommit& p, int& rc) {
   Writes& w = *writes_;
   const Commit& c = *p.commit;
   for (std::size_t i = 0; i < c.events.size(); ++i) {

@@ -2,18 +2,17 @@
 
 // SqliteStore, behind open_sqlite_store() (<switchboard/router/sqlite_store.h>).
 //
-// Threads: append() encodes the commit on the caller's thread and queues it. One
-// writer thread owns the write connection: it takes everything queued (up to
-// max_batch_events), writes it in one transaction with prepared statements, commits
-// (one fsync at FULL), publishes the new head, then runs the `done` callbacks in
-// order. Reads use a second connection under read_mutex_; WAL lets them run while
-// the writer writes, and they see committed transactions only. A third connection
-// checkpoints the WAL on a thread of its own (sqlite_checkpointer.h).
+// Threads: append() encodes the commit on the caller's thread and queues it
+// (group_commit.h). One writer thread owns the write connection: it takes everything
+// queued (up to max_batch_events), writes it in one transaction with prepared
+// statements, commits (one fsync at FULL), publishes the new head, then runs the
+// `done` callbacks in order. Reads use a second connection under read_mutex_; WAL
+// lets them run while the writer writes, and they see committed transactions only. A
+// third connection checkpoints the WAL on a thread of its own (sqlite_checkpointer.h),
+// told after the `done` calls of each batch.
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <mutex>
 #include <span>
 #include <string>
@@ -22,6 +21,7 @@
 
 #include <switchboard/router/sqlite_store.h>
 
+#include "group_commit.h"
 #include "sqlite_checkpointer.h"
 #include "sqlite_connection.h"
 
@@ -51,7 +51,6 @@ class SqliteStore final : public Store {
   SqliteStats stats() const;
 
  private:
-  struct Pending;
   struct Writes;
   struct Reads;
 
@@ -59,10 +58,8 @@ class SqliteStore final : public Store {
   Status prepare();
 
   void write_loop();
-  std::vector<Pending> take_batch();
-  void commit_batch(std::span<Pending> batch);
-  Status write_transaction(std::span<const Pending> batch);
-  void write_commit(const Pending& pending, int& rc);
+  Status write_transaction(std::span<const EncodedCommit> batch);
+  void write_commit(const EncodedCommit& pending, int& rc);
 
   std::vector<Event> read_events(Statement& query) const;
 
@@ -76,10 +73,7 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<Checkpointer> checkpointer_;  // uses writer_: destroyed before it
 
-  std::mutex queue_mutex_;
-  std::condition_variable queue_ready_;
-  std::deque<Pending> queue_;
-  bool stopping_ = false;
+  CommitQueue queue_;
 
   std::atomic<uint64_t> head_{0};
   mutable std::mutex stats_mutex_;
