@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <limits>
 #include <string_view>
 #include <utility>
 
@@ -11,6 +10,7 @@
 #include "postgres_error.h"
 #include "postgres_schema.h"
 #include "record_codec.h"
+#include "sql_store_common.h"
 
 namespace switchboard::router {
 namespace store {
@@ -44,25 +44,6 @@ constexpr std::array<std::pair<const char*, const char*>, 10> kWrites = {{
     {"notify", "NOTIFY switchboard_events"},
 }};
 
-// Erasing a conversation, then a contact (whose conversations go first). GDPR: no row
-// that names them survives.
-constexpr std::array kEraseConversation = {
-    "DELETE FROM events WHERE conversation_id = $1",
-    "DELETE FROM outbox WHERE conversation_id = $1",
-    "DELETE FROM inbound_seen WHERE conversation_id = $1",
-    "DELETE FROM conversations WHERE id = $1",
-};
-constexpr std::array kEraseContact = {
-    "DELETE FROM events WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)",
-    "DELETE FROM outbox WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)",
-    "DELETE FROM inbound_seen WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)",
-    "DELETE FROM inbound_seen WHERE contact_id = $1",
-    "DELETE FROM conversations WHERE contact_id = $1",
-    "DELETE FROM merges WHERE target_id = $1",
-    "DELETE FROM merges WHERE source_id = $1",
-    "DELETE FROM contacts WHERE id = $1",
-};
-
 // Tailing without skipping. events.xid is the transaction that wrote each row. A
 // transaction id below the oldest one still in flight (the snapshot's xmin) belongs
 // to a transaction that has ended, so every row it wrote is visible now or never
@@ -81,8 +62,31 @@ constexpr const char* kTimeline =
     "ORDER BY seq";
 constexpr const char* kHead = "SELECT value FROM meta WHERE key = 'head'";
 
-int64_t sql_limit(std::size_t limit) {
-  return static_cast<int64_t>(std::min<std::size_t>(limit, std::numeric_limits<int64_t>::max()));
+// The name kWrites gives each row statement.
+const char* row_statement(RowWrite which) {
+  switch (which) {
+    case RowWrite::kInsertEvent:
+      return "insert_event";
+    case RowWrite::kUpsertContact:
+      return "upsert_contact";
+    case RowWrite::kUpsertConversation:
+      return "upsert_conversation";
+    case RowWrite::kUpsertOutbox:
+      return "upsert_outbox";
+    case RowWrite::kUpsertAgent:
+      return "upsert_agent";
+    case RowWrite::kUpsertQueue:
+      return "upsert_queue";
+    case RowWrite::kUpsertMerge:
+      return "upsert_merge";
+    case RowWrite::kUpsertSeen:
+      return "upsert_seen";
+  }
+  return "";  // not reached: every RowWrite is above
+}
+
+std::string erase_statement(Erasure which, std::size_t i) {
+  return (which == Erasure::kConversation ? "erase_conversation_" : "erase_contact_") + std::to_string(i);
 }
 
 std::string_view text(const pqxx::field& field) { return {field.c_str(), field.size()}; }
@@ -103,10 +107,10 @@ Status prepare_writes(pqxx::connection& db) {
   try {
     for (auto [name, sql] : kWrites) db.prepare(name, sql);
     for (std::size_t i = 0; i < kEraseConversation.size(); ++i) {
-      db.prepare("erase_conversation_" + std::to_string(i), kEraseConversation[i]);
+      db.prepare(erase_statement(Erasure::kConversation, i), kEraseConversation[i]);
     }
     for (std::size_t i = 0; i < kEraseContact.size(); ++i) {
-      db.prepare("erase_contact_" + std::to_string(i), kEraseContact[i]);
+      db.prepare(erase_statement(Erasure::kContact, i), kEraseContact[i]);
     }
     return ok_status();
   } catch (const std::exception& e) {
@@ -237,43 +241,15 @@ Status PostgresStore::write_transaction(std::span<const EncodedCommit> batch) {
   return ok_status();
 }
 
-// Records and events first, erasures last: nothing of an erased contact survives the
-// commit that erases it.
+// What it writes, and in what order, is every SQL store's (sql_store_common.h).
 void PostgresStore::write_commit(pqxx::work& tx, const EncodedCommit& p) {
-  const Commit& c = *p.commit;
-  for (std::size_t i = 0; i < c.events.size(); ++i) {
-    const Event& e = c.events[i];
-    tx.exec_prepared0("insert_event", e.cursor, e.conversation_id, e.seq, p.events[i]);
-  }
-  for (std::size_t i = 0; i < c.contacts.size(); ++i)
-    tx.exec_prepared0("upsert_contact", c.contacts[i].id, p.contacts[i]);
-  for (std::size_t i = 0; i < c.conversations.size(); ++i) {
-    tx.exec_prepared0("upsert_conversation", c.conversations[i].id, c.conversations[i].contact_id, p.conversations[i]);
-  }
-  for (std::size_t i = 0; i < c.outbox.size(); ++i) {
-    const OutboxEntry& e = c.outbox[i];
-    tx.exec_prepared0("upsert_outbox", e.outbound_id, e.conversation_id, std::string(status_name(e.status)),
-                      p.outbox[i]);
-  }
-  for (std::size_t i = 0; i < c.agents.size(); ++i) tx.exec_prepared0("upsert_agent", c.agents[i].id, p.agents[i]);
-  for (std::size_t i = 0; i < c.queues.size(); ++i) tx.exec_prepared0("upsert_queue", c.queues[i].name, p.queues[i]);
-  for (std::size_t i = 0; i < c.merges.size(); ++i) {
-    const Merge& m = c.merges[i];
-    tx.exec_prepared0("upsert_merge", m.id, m.target_id, m.source_id, p.merges[i]);
-  }
-  for (std::size_t i = 0; i < c.inbound_seen.size(); ++i) {
-    const SeenInbound& s = c.inbound_seen[i];
-    tx.exec_prepared0("upsert_seen", s.channel, s.external_id, s.result.contact_id, s.result.conversation_id,
-                      p.inbound_seen[i]);
-  }
-  for (const auto& id : c.erased_conversations) {
-    for (std::size_t i = 0; i < kEraseConversation.size(); ++i) {
-      tx.exec_prepared0("erase_conversation_" + std::to_string(i), id);
-    }
-  }
-  for (const auto& id : c.erased_contacts) {
-    for (std::size_t i = 0; i < kEraseContact.size(); ++i) tx.exec_prepared0("erase_contact_" + std::to_string(i), id);
-  }
+  for_each_write(
+      p, [&](RowWrite which, const auto&... args) { tx.exec_prepared0(row_statement(which), args...); },
+      [&](Erasure which, const std::string& id) {
+        const std::size_t statements =
+            which == Erasure::kConversation ? kEraseConversation.size() : kEraseContact.size();
+        for (std::size_t i = 0; i < statements; ++i) tx.exec_prepared0(erase_statement(which, i), id);
+      });
 }
 
 Status PostgresStore::read(const std::function<void(pqxx::dbtransaction&)>& read) const {
@@ -320,13 +296,7 @@ Result<StoredState> PostgresStore::load(std::size_t inbound_seen_limit) {
     const auto rows = [&](std::string_view table, const char* sql, auto& out) {
       if (decoded) decoded = decode_rows(table, tx.exec(sql), out);
     };
-    rows("contacts", "SELECT id, body FROM contacts ORDER BY id", state.contacts);
-    rows("conversations", "SELECT id, body FROM conversations ORDER BY id", state.conversations);
-    rows("outbox", "SELECT outbound_id, body FROM outbox WHERE status IN ('none', 'pending') ORDER BY outbound_id",
-         state.outbox);
-    rows("agents", "SELECT id, body FROM agents ORDER BY id", state.agents);
-    rows("queues", "SELECT id, body FROM queues ORDER BY id", state.queues);
-    rows("merges", "SELECT id, body FROM merges ORDER BY id", state.merges);
+    for_each_loaded_table(state, rows);
     if (decoded) {
       decoded = decode_rows("inbound_seen",
                             tx.exec_params("SELECT channel || ':' || external_id, body FROM "

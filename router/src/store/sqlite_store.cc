@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <limits>
 #include <utility>
 
 #include "record_codec.h"
+#include "sql_store_common.h"
 
 namespace switchboard::router {
 namespace store {
@@ -44,29 +44,6 @@ CREATE INDEX inbound_seen_by_contact ON inbound_seen(contact_id);
 };
 
 constexpr int kSchemaVersion = static_cast<int>(kMigrations.size());
-
-// Erasing a conversation, then a contact (whose conversations go first). GDPR: no row
-// that names them survives.
-constexpr std::array kEraseConversation = {
-    "DELETE FROM events WHERE conversation_id = ?1",
-    "DELETE FROM outbox WHERE conversation_id = ?1",
-    "DELETE FROM inbound_seen WHERE conversation_id = ?1",
-    "DELETE FROM conversations WHERE id = ?1",
-};
-constexpr std::array kEraseContact = {
-    "DELETE FROM events WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?1)",
-    "DELETE FROM outbox WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?1)",
-    "DELETE FROM inbound_seen WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = ?1)",
-    "DELETE FROM inbound_seen WHERE contact_id = ?1",
-    "DELETE FROM conversations WHERE contact_id = ?1",
-    "DELETE FROM merges WHERE target_id = ?1",
-    "DELETE FROM merges WHERE source_id = ?1",
-    "DELETE FROM contacts WHERE id = ?1",
-};
-
-int64_t sql_limit(std::size_t limit) {
-  return static_cast<int64_t>(std::min<std::size_t>(limit, std::numeric_limits<int64_t>::max()));
-}
 
 Status migrate(Connection& db) {
   if (auto begun = db.exec("BEGIN IMMEDIATE"); !begun) return begun;
@@ -122,6 +99,28 @@ struct SqliteStore::Writes {
   Statement begin, commit, insert_event, upsert_contact, upsert_conversation, upsert_outbox, upsert_agent, upsert_queue,
       upsert_merge, upsert_seen, raise_head;
   std::vector<Statement> erase_conversation, erase_contact;
+
+  Statement& row(RowWrite which) {
+    switch (which) {
+      case RowWrite::kInsertEvent:
+        return insert_event;
+      case RowWrite::kUpsertContact:
+        return upsert_contact;
+      case RowWrite::kUpsertConversation:
+        return upsert_conversation;
+      case RowWrite::kUpsertOutbox:
+        return upsert_outbox;
+      case RowWrite::kUpsertAgent:
+        return upsert_agent;
+      case RowWrite::kUpsertQueue:
+        return upsert_queue;
+      case RowWrite::kUpsertMerge:
+        return upsert_merge;
+      case RowWrite::kUpsertSeen:
+        return upsert_seen;
+    }
+    return insert_event;  // not reached: every RowWrite is above
+  }
 };
 
 struct SqliteStore::Reads {
@@ -267,38 +266,16 @@ Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
   return ok_status();
 }
 
-// Records and events first, erasures last: nothing of an erased contact survives the
-// commit that erases it.
+// What it writes, and in what order, is every SQL store's (sql_store_common.h).
 void SqliteStore::write_commit(const EncodedCommit& p, int& rc) {
   Writes& w = *writes_;
-  const Commit& c = *p.commit;
-  for (std::size_t i = 0; i < c.events.size(); ++i) {
-    run(rc, w.insert_event, c.events[i].cursor, c.events[i].conversation_id, c.events[i].seq, p.events[i]);
-  }
-  for (std::size_t i = 0; i < c.contacts.size(); ++i) run(rc, w.upsert_contact, c.contacts[i].id, p.contacts[i]);
-  for (std::size_t i = 0; i < c.conversations.size(); ++i) {
-    run(rc, w.upsert_conversation, c.conversations[i].id, c.conversations[i].contact_id, p.conversations[i]);
-  }
-  for (std::size_t i = 0; i < c.outbox.size(); ++i) {
-    const OutboxEntry& e = c.outbox[i];
-    run(rc, w.upsert_outbox, e.outbound_id, e.conversation_id, status_name(e.status), p.outbox[i]);
-  }
-  for (std::size_t i = 0; i < c.agents.size(); ++i) run(rc, w.upsert_agent, c.agents[i].id, p.agents[i]);
-  for (std::size_t i = 0; i < c.queues.size(); ++i) run(rc, w.upsert_queue, c.queues[i].name, p.queues[i]);
-  for (std::size_t i = 0; i < c.merges.size(); ++i) {
-    const Merge& m = c.merges[i];
-    run(rc, w.upsert_merge, m.id, m.target_id, m.source_id, p.merges[i]);
-  }
-  for (std::size_t i = 0; i < c.inbound_seen.size(); ++i) {
-    const SeenInbound& s = c.inbound_seen[i];
-    run(rc, w.upsert_seen, s.channel, s.external_id, s.result.contact_id, s.result.conversation_id, p.inbound_seen[i]);
-  }
-  for (const auto& id : c.erased_conversations) {
-    for (auto& statement : w.erase_conversation) run(rc, statement, id);
-  }
-  for (const auto& id : c.erased_contacts) {
-    for (auto& statement : w.erase_contact) run(rc, statement, id);
-  }
+  for_each_write(
+      p, [&](RowWrite which, const auto&... args) { run(rc, w.row(which), args...); },
+      [&](Erasure which, const std::string& id) {
+        for (auto& statement : which == Erasure::kConversation ? w.erase_conversation : w.erase_contact) {
+          run(rc, statement, id);
+        }
+      });
 }
 
 // Rows that do not decode are skipped rather than thrown: these reads have no error
@@ -333,14 +310,6 @@ SqliteStats SqliteStore::stats() const {
 
 namespace {
 
-// Runs each step until one fails: that one's error, or OK.
-template <typename... Steps>
-Status in_turn(const Steps&... steps) {
-  Status status = ok_status();
-  (void)((status = steps()).ok() && ...);
-  return status;
-}
-
 // Reads (key, body) rows into records; a body that does not decode names its row.
 template <typename T>
 Status load_rows(Connection& db, std::string_view table, const std::string& sql, std::vector<T>& out,
@@ -368,28 +337,25 @@ Result<StoredState> SqliteStore::load(std::size_t inbound_seen_limit) {
   StoredState state;
   // One read transaction: every table as of the same commit.
   if (auto begun = reader_.exec("BEGIN"); !begun) return begun.error();
-  const auto rows = [&](const char* table, const char* sql, auto& out, int64_t limit = -1) {
-    return [&, table, sql, limit] { return load_rows(reader_, table, sql, out, limit); };
-  };
-  const auto head = [&]() -> Status {
-    auto value = reader_.query_value("SELECT value FROM meta WHERE key = 'head'");
-    if (!value) return value.error();
-    state.head = std::stoull(*value);
-    return ok_status();
-  };
-  const Status loaded = in_turn(
-      rows("contacts", "SELECT id, body FROM contacts ORDER BY id", state.contacts),
-      rows("conversations", "SELECT id, body FROM conversations ORDER BY id", state.conversations),
-      rows("outbox", "SELECT outbound_id, body FROM outbox WHERE status IN ('none', 'pending') ORDER BY outbound_id",
-           state.outbox),
-      rows("agents", "SELECT id, body FROM agents ORDER BY id", state.agents),
-      rows("queues", "SELECT id, body FROM queues ORDER BY id", state.queues),
-      rows("merges", "SELECT id, body FROM merges ORDER BY id", state.merges),
-      rows("inbound_seen",
-           "SELECT channel || ':' || external_id, body FROM "
-           "(SELECT rowid, channel, external_id, body FROM inbound_seen ORDER BY rowid DESC LIMIT ?1) ORDER BY rowid",
-           state.inbound_seen, sql_limit(inbound_seen_limit)),
-      head);
+  Status loaded = ok_status();
+  for_each_loaded_table(state, [&](std::string_view table, const char* sql, auto& out) {
+    if (loaded) loaded = load_rows(reader_, table, sql, out);
+  });
+  if (loaded) {
+    loaded = load_rows(reader_, "inbound_seen",
+                       "SELECT channel || ':' || external_id, body FROM "
+                       "(SELECT rowid, channel, external_id, body FROM inbound_seen ORDER BY rowid DESC LIMIT ?1) "
+                       "ORDER BY rowid",
+                       state.inbound_seen, sql_limit(inbound_seen_limit));
+  }
+  if (loaded) {
+    auto head = reader_.query_value("SELECT value FROM meta WHERE key = 'head'");
+    if (head) {
+      state.head = std::stoull(*head);
+    } else {
+      loaded = head.error();
+    }
+  }
   reader_.exec("COMMIT");
   if (!loaded) return loaded.error();
   return state;

@@ -61,45 +61,11 @@ class Listener : public pqxx::notification_receiver {
 };
 
 TEST_F(PostgresStoreTest, ReopeningLoadsTheSameState) {
-  StoredState before;
-  std::vector<Event> events_before;
-  {
-    auto store = open();
-    ASSERT_TRUE(store);
-    ASSERT_TRUE(append_and_wait(*store, two_customers()).ok());
-    ASSERT_TRUE(append_and_wait(*store, {.agents = {sample_agent("agent-7")}, .queues = {sample_queue("q")}}).ok());
-    before = std::move(*store->load(100));
-    events_before = store->events_after(0, 100);
-  }
-  auto store = open();
-  ASSERT_TRUE(store);
-  auto after = store->load(100);
-  ASSERT_TRUE(after.ok()) << after.error().describe();
-  EXPECT_TRUE(same(before, *after));
-  EXPECT_EQ(after->contacts.size(), 3u);
-  EXPECT_EQ(after->head, 3u);
-  EXPECT_EQ(store->head(), 3u);
-  EXPECT_EQ(events_before.size(), 3u);
-  EXPECT_TRUE(same(events_before, store->events_after(0, 100)));
+  expect_reopening_loads_the_same_state([this] { return std::unique_ptr<Store>(open()); });
 }
 
 TEST_F(PostgresStoreTest, DestroyingTheStoreCommitsWhatWasAppended) {
-  DoneLog log;
-  {
-    auto store = open();
-    ASSERT_TRUE(store);
-    for (int i = 1; i <= 300; ++i) {
-      auto commit = std::make_shared<Commit>();
-      commit->events.push_back(message_event(i, "cv-1", i, "m"));
-      store->append(commit, log.expect(i));
-    }
-  }
-  EXPECT_EQ(log.tags().size(), 300u);
-  for (const auto& status : log.statuses()) EXPECT_TRUE(status.ok());
-  auto store = open();
-  ASSERT_TRUE(store);
-  EXPECT_EQ(store->head(), 300u);
-  EXPECT_EQ(store->events_after(0, 1000).size(), 300u);
+  expect_destroying_the_store_commits_what_was_appended([this] { return std::unique_ptr<Store>(open()); }, 300);
 }
 
 TEST_F(PostgresStoreTest, QueuedCommitsShareATransactionUpToMaxBatchEvents) {
@@ -107,18 +73,7 @@ TEST_F(PostgresStoreTest, QueuedCommitsShareATransactionUpToMaxBatchEvents) {
   small.max_batch_events = 100;
   auto store = open(small);
   ASSERT_TRUE(store);
-  DoneLog log;
-  WriterGate gate;
-  gate.close(*store);
-  for (int i = 1; i <= 250; ++i) {
-    auto commit = std::make_shared<Commit>();
-    commit->events.push_back(message_event(i, "cv-1", i, "m"));
-    store->append(commit, log.expect(i));
-  }
-  gate.open();
-  ASSERT_TRUE(log.wait_for(250));
-  EXPECT_EQ(store->stats().transactions, 4u);  // the gate's, then 100 + 100 + 50
-  EXPECT_EQ(store->stats().largest_batch, 100u);
+  expect_transactions_stop_at_100_events(*store, 250);  // the gate's, then 100 + 100 + 50
 }
 
 TEST_F(PostgresStoreTest, OneNotificationPerTransactionNotPerEvent) {
@@ -145,23 +100,7 @@ TEST_F(PostgresStoreTest, OneNotificationPerTransactionNotPerEvent) {
 TEST_F(PostgresStoreTest, ARepeatedSequenceFailsOnlyItsOwnCommit) {
   auto store = open();
   ASSERT_TRUE(store);
-  DoneLog log;
-  WriterGate gate;
-  gate.close(*store);
-  const Event events[] = {message_event(1, "cv-1", 1, "a"), message_event(2, "cv-1", 1, "same seq"),
-                          message_event(3, "cv-2", 1, "b")};
-  for (int i = 0; i < 3; ++i)
-    store->append(std::make_shared<const Commit>(Commit{.events = {events[i]}}), log.expect(i));
-  gate.open();
-  ASSERT_TRUE(log.wait_for(3));
-  const auto statuses = log.statuses();
-  EXPECT_TRUE(statuses[0].ok());
-  expect_error(statuses[1], ErrorCode::kAlreadyExists, "postgresql: ");
-  EXPECT_TRUE(statuses[2].ok());
-  const auto stored = store->events_after(0, 10);
-  ASSERT_EQ(stored.size(), 2u);
-  EXPECT_EQ(stored[0].cursor, 1u);
-  EXPECT_EQ(stored[1].cursor, 3u);
+  expect_a_repeated_sequence_fails_only_its_own_commit(*store, "postgresql: ");
 }
 
 // The tailing rule: a row committed after another transaction took a lower cursor

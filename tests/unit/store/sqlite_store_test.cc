@@ -22,30 +22,12 @@
 #include "record_equal.h"
 #include "samples.h"
 #include "store_fixture.h"
+#include "store_test_helpers.h"
 
 namespace switchboard::router::testing {
 namespace {
 
 using store::SqliteStore;
-
-// Holds the writer thread inside one `done` until released, so that whatever is
-// appended meanwhile is queued, deterministically, for the next transaction.
-class WriterGate {
- public:
-  // Appends an empty commit whose `done` waits; returns once the writer is inside it.
-  void close(Store& store) {
-    store.append(std::make_shared<const Commit>(), [this](Status) {
-      entered_.set_value();
-      released_.get_future().wait();
-    });
-    entered_.get_future().wait();
-  }
-  void open() { released_.set_value(); }
-
- private:
-  std::promise<void> entered_;
-  std::promise<void> released_;
-};
 
 // chattr +i: an immutable file cannot be written even by root (the tests run as root,
 // for whom chmod 0444 changes nothing), including through descriptors already open.
@@ -106,54 +88,12 @@ class SqliteStoreTest : public ::testing::Test {
   TempDir dir_;
 };
 
-void expect_error(const Status& status, ErrorCode code, const std::string& says) {
-  ASSERT_FALSE(status.ok()) << "acknowledged although it should have failed";
-  EXPECT_EQ(status.error().code, code) << status.error().describe();
-  EXPECT_NE(status.error().message.find(says), std::string::npos) << status.error().describe();
-}
-
-template <typename T>
-void expect_error(const Result<T>& result, ErrorCode code, const std::string& says) {
-  ASSERT_FALSE(result.ok()) << "opened although it should have failed";
-  EXPECT_EQ(result.error().code, code) << result.error().describe();
-  EXPECT_NE(result.error().message.find(says), std::string::npos) << result.error().describe();
-}
-
 TEST_F(SqliteStoreTest, ReopeningLoadsTheSameState) {
-  StoredState before;
-  std::vector<Event> events_before;
-  {
-    auto store = open();
-    ASSERT_TRUE(append_and_wait(*store, two_customers()).ok());
-    ASSERT_TRUE(append_and_wait(*store, {.agents = {sample_agent("agent-7")}, .queues = {sample_queue("q")}}).ok());
-    before = std::move(*store->load(100));
-    events_before = store->events_after(0, 100);
-  }
-  auto store = open();
-  auto after = store->load(100);
-  ASSERT_TRUE(after.ok()) << after.error().describe();
-  EXPECT_TRUE(same(before, *after));
-  EXPECT_EQ(after->contacts.size(), 3u);
-  EXPECT_EQ(after->head, 3u);
-  EXPECT_EQ(store->head(), 3u);
-  EXPECT_TRUE(same(events_before, store->events_after(0, 100)));
+  expect_reopening_loads_the_same_state([this] { return std::unique_ptr<Store>(open()); });
 }
 
 TEST_F(SqliteStoreTest, DestroyingTheStoreCommitsWhatWasAppended) {
-  DoneLog log;
-  {
-    auto store = open();
-    for (int i = 1; i <= 500; ++i) {
-      auto commit = std::make_shared<Commit>();
-      commit->events.push_back(message_event(i, "cv-1", i, "m"));
-      store->append(commit, log.expect(i));
-    }
-  }
-  EXPECT_EQ(log.tags().size(), 500u);
-  for (const auto& status : log.statuses()) EXPECT_TRUE(status.ok());
-  auto store = open();
-  EXPECT_EQ(store->head(), 500u);
-  EXPECT_EQ(store->events_after(0, 1000).size(), 500u);
+  expect_destroying_the_store_commits_what_was_appended([this] { return std::unique_ptr<Store>(open()); }, 500);
 }
 
 TEST_F(SqliteStoreTest, ConcurrentAppendsShareTransactions) {
@@ -194,39 +134,12 @@ TEST_F(SqliteStoreTest, TransactionsStopAtMaxBatchEvents) {
   SqliteOptions small = options();
   small.max_batch_events = 100;
   auto store = open(small);
-  DoneLog log;
-  WriterGate gate;
-  gate.close(*store);
-  for (int i = 1; i <= 1000; ++i) {
-    auto commit = std::make_shared<Commit>();
-    commit->events.push_back(message_event(i, "cv-1", i, "m"));
-    store->append(commit, log.expect(i));
-  }
-  gate.open();
-  ASSERT_TRUE(log.wait_for(1000));
-  EXPECT_EQ(store->stats().transactions, 11u);
-  EXPECT_EQ(store->stats().largest_batch, 100u);
+  expect_transactions_stop_at_100_events(*store, 1000);
 }
 
 TEST_F(SqliteStoreTest, ARepeatedSequenceFailsOnlyItsOwnCommit) {
   auto store = open();
-  DoneLog log;
-  WriterGate gate;
-  gate.close(*store);
-  const Event events[] = {message_event(1, "cv-1", 1, "a"), message_event(2, "cv-1", 1, "same seq"),
-                          message_event(3, "cv-2", 1, "b")};
-  for (int i = 0; i < 3; ++i)
-    store->append(std::make_shared<const Commit>(Commit{.events = {events[i]}}), log.expect(i));
-  gate.open();
-  ASSERT_TRUE(log.wait_for(3));
-  const auto statuses = log.statuses();
-  EXPECT_TRUE(statuses[0].ok());
-  expect_error(statuses[1], ErrorCode::kAlreadyExists, "UNIQUE constraint failed");
-  EXPECT_TRUE(statuses[2].ok());
-  const auto stored = store->events_after(0, 10);
-  ASSERT_EQ(stored.size(), 2u);
-  EXPECT_EQ(stored[0].cursor, 1u);
-  EXPECT_EQ(stored[1].cursor, 3u);
+  expect_a_repeated_sequence_fails_only_its_own_commit(*store, "UNIQUE constraint failed");
 }
 
 TEST_F(SqliteStoreTest, ASchemaNewerThanTheBinaryIsRefused) {
