@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include <pqxx/pqxx>
@@ -102,6 +104,45 @@ Result<std::unique_ptr<pqxx::connection>> connect(const std::string& uri) {
   }
 }
 
+// The exclusive store's lock (PostgresOptions::exclusive). Session-level: it outlives
+// the statement's transaction and goes with the connection, so a writer that lost its
+// connection must take it again on the next one.
+constexpr const char* kTakeLock = "SELECT pg_try_advisory_lock($1)";
+constexpr const char* kReleaseLock = "SELECT pg_advisory_unlock($1)";
+constexpr const char* kLockHeld =
+    "postgresql: another switchboardd is using this database; several nodes on one database come later";
+
+// OK once `db` holds the lock; kFailedPrecondition kLockHeld while another session
+// holds it.
+Status take_exclusive_lock(pqxx::connection& db) {
+  try {
+    pqxx::nontransaction tx(db);
+    if (tx.exec_params1(kTakeLock, kPostgresExclusiveLockKey)[0].as<bool>()) return ok_status();
+    return failed_precondition(kLockHeld);
+  } catch (const std::exception& e) {
+    return postgres_error(e);
+  }
+}
+
+// A predecessor killed a moment ago (a restart after kill -9) still holds the lock
+// until its server process notices the closed socket and exits, which takes a moment:
+// open waits that long before calling the database taken. Reconnects do not wait: the
+// batch fails and the next one tries again.
+constexpr auto kLockGrace = std::chrono::seconds(2);
+constexpr auto kLockRetry = std::chrono::milliseconds(100);
+
+Status take_exclusive_lock_at_open(pqxx::connection& db) {
+  const auto give_up = std::chrono::steady_clock::now() + kLockGrace;
+  for (;;) {
+    Status locked = take_exclusive_lock(db);
+    if (locked || locked.error().code != ErrorCode::kFailedPrecondition ||
+        std::chrono::steady_clock::now() >= give_up) {
+      return locked;
+    }
+    std::this_thread::sleep_for(kLockRetry);
+  }
+}
+
 // Prepared statements belong to their connection: each new one prepares them.
 Status prepare_writes(pqxx::connection& db) {
   try {
@@ -149,6 +190,10 @@ Status decode_rows(std::string_view table, const pqxx::result& rows, std::vector
 Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const PostgresOptions& options) {
   auto writer = connect(options.uri);
   if (!writer) return writer.error();
+  // Before the schema: a second process must not migrate under the first either.
+  if (options.exclusive) {
+    if (auto locked = take_exclusive_lock_at_open(**writer); !locked) return locked.error();
+  }
   if (auto migrated = migrate_postgres(**writer); !migrated) return migrated.error();
   auto reader = connect(options.uri);
   if (!reader) return reader.error();
@@ -176,6 +221,17 @@ PostgresStore::PostgresStore(PostgresOptions options, Connection writer, Connect
 PostgresStore::~PostgresStore() {
   queue_.stop();
   if (writer_thread_.joinable()) writer_thread_.join();
+  // Closing the connection would release the lock too, but only once the server has
+  // ended the session, after this returns: unlocking first lets a store opened right
+  // after this one (a restart in the same process) take it.
+  if (options_.exclusive && writer_ && writer_->is_open()) {
+    try {
+      pqxx::nontransaction tx(*writer_);
+      tx.exec_params(kReleaseLock, kPostgresExclusiveLockKey);
+    } catch (const std::exception&) {
+      // The connection closes below, and the session's locks go with it.
+    }
+  }
 }
 
 void PostgresStore::append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) {
@@ -197,6 +253,16 @@ Status PostgresStore::connect_writer() {
   if (writer_ && writer_->is_open()) return ok_status();
   auto connected = connect(options_.uri);
   if (!connected) return connected.error();
+  if (options_.exclusive) {
+    // Without the lock this store could write beside another switchboardd: the batch
+    // fails instead, and the next one tries again on a new connection. The old
+    // session's lock may still be held until the server notices it is gone.
+    if (auto locked = take_exclusive_lock(**connected); !locked) {
+      Error error = locked.error();
+      error.code = ErrorCode::kUnavailable;
+      return error;
+    }
+  }
   if (auto prepared = prepare_writes(**connected); !prepared) return prepared;
   writer_ = std::move(*connected);
   std::lock_guard lock(stats_mutex_);

@@ -7,7 +7,8 @@
 // queued (up to max_batch_events), writes it in one transaction with prepared
 // statements, sends one NOTIFY if the transaction stored events, commits, publishes
 // the new head, then runs the `done` callbacks in order. A failed transaction drops a
-// lost connection; the next batch connects again. Reads use a second connection under
+// lost connection; the next batch connects again (and, when exclusive, takes the
+// advisory lock again on the new connection before writing). Reads use a second connection under
 // read_mutex_, reconnecting once when it was lost.
 
 #include <atomic>

@@ -1,7 +1,8 @@
 // What only the PostgreSQL store promises, against a real server started by the test
 // (postgres_server.h): it survives a reopen, refuses schemas it does not know, never
 // lets a tailing reader pass a row that is yet to commit, notifies once per
-// transaction, and reports a lost server instead of acknowledging, then reconnects.
+// transaction, reports a lost server instead of acknowledging, then reconnects, and
+// lets only one store at a time use a database.
 
 #include "postgres_store.h"
 
@@ -135,6 +136,64 @@ TEST_F(PostgresStoreTest, ASchemaNewerThanTheBinaryIsRefused) {
 TEST_F(PostgresStoreTest, AnUnreachableServerFailsToOpen) {
   const std::string nobody = "postgresql://postgres@127.0.0.1:" + std::to_string(PostgresServer::free_port()) + "/x";
   expect_error(PostgresStore::open({.uri = nobody}), ErrorCode::kUnavailable, "postgresql: cannot connect");
+}
+
+// One switchboardd per database until several nodes can share one: the second store
+// is refused while the first holds the advisory lock, and opens once it is gone.
+TEST_F(PostgresStoreTest, ASecondStoreOnTheSameDatabaseIsRefusedWhileTheFirstIsOpen) {
+  auto first = open();
+  ASSERT_TRUE(first);
+  expect_error(PostgresStore::open(options()), ErrorCode::kFailedPrecondition,
+               "another switchboardd is using this database; several nodes on one database come later");
+  // Refused before it wrote anything: the first store carries on alone.
+  ASSERT_TRUE(append_and_wait(*first, {.events = {message_event(1, "cv-1", 1, "first")}}).ok());
+
+  first.reset();
+  auto second = open();
+  ASSERT_TRUE(second);
+  ASSERT_TRUE(append_and_wait(*second, {.events = {message_event(2, "cv-1", 2, "second")}}).ok());
+  EXPECT_EQ(second->events_after(0, 10).size(), 2u);
+}
+
+TEST_F(PostgresStoreTest, ANonExclusiveStoreDoesNotTakeTheLock) {
+  PostgresOptions shared = options();
+  shared.exclusive = false;
+  auto first = open(shared);
+  ASSERT_TRUE(first);
+  auto exclusive = open();  // the non-exclusive one holds nothing
+  ASSERT_TRUE(exclusive);
+  auto also_shared = open(shared);  // and does not ask
+  ASSERT_TRUE(also_shared);
+  expect_error(PostgresStore::open(options()), ErrorCode::kFailedPrecondition, "another switchboardd");
+}
+
+// After a reconnect the writer takes the lock again before it writes: while another
+// session holds it, every batch fails with kUnavailable and nothing is written.
+TEST_F(PostgresStoreTest, AWriterThatCannotTakeTheLockAgainFailsItsBatches) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(append_and_wait(*store, {.events = {message_event(1, "cv-1", 1, "before")}}).ok());
+  ASSERT_TRUE(server().stop().ok());
+  const Status started = server().start();
+  ASSERT_TRUE(started.ok()) << started.error().describe();
+
+  pqxx::connection other(uri_);
+  pqxx::nontransaction holding(other);
+  ASSERT_TRUE(holding.exec_params1("SELECT pg_try_advisory_lock($1)", kPostgresExclusiveLockKey)[0].as<bool>());
+  // The first append may only find the old connection gone; the next one reconnects.
+  expect_error(append_and_wait(*store, {.events = {message_event(2, "cv-1", 2, "lost")}}), ErrorCode::kUnavailable,
+               "postgresql: ");
+  expect_error(append_and_wait(*store, {.events = {message_event(3, "cv-1", 3, "lost")}}), ErrorCode::kUnavailable,
+               "another switchboardd is using this database");
+
+  ASSERT_TRUE(holding.exec_params1("SELECT pg_advisory_unlock($1)", kPostgresExclusiveLockKey)[0].as<bool>());
+  const Status stored = append_and_wait(*store, {.events = {message_event(4, "cv-1", 2, "after")}});
+  ASSERT_TRUE(stored.ok()) << stored.error().describe();
+  const auto events = store->events_after(0, 10);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].cursor, 4u);
+  // The store holds the lock again: another one is refused.
+  expect_error(PostgresStore::open(options()), ErrorCode::kFailedPrecondition, "another switchboardd");
 }
 
 TEST_F(PostgresStoreTest, AStoppedServerFailsAppendsAndTheStoreReconnectsWhenItIsBack) {

@@ -5,6 +5,7 @@
 // Link switchboard::store_postgres.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -20,23 +21,44 @@ struct PostgresOptions {
 
   // Upper bound of events written in one transaction; a commit is never split.
   std::size_t max_batch_events = 4096;
+
+  // One switchboardd per database. Each process keeps the conversation state in
+  // memory, so two writing to one database would hand out the same cursors and
+  // sequence numbers; several nodes on one database come later. While set, the store
+  // holds the session-level advisory lock kPostgresExclusiveLockKey on its writer
+  // connection for its whole life (taken again after a reconnect) and open fails
+  // while another session holds it, after waiting up to 2 s for it (the time a killed
+  // predecessor's session takes to end). Turn off only for tools that know no other
+  // writer runs.
+  bool exclusive = true;
 };
+
+// The advisory lock an exclusive store holds, in the database it uses (advisory locks
+// are per database): "SwitchBd" in ASCII. Operators can see the holder with
+// SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = 1667777124
+// AND classid = 1400334708 (the key's low and high 32 bits).
+inline constexpr int64_t kPostgresExclusiveLockKey = 0x5377697463684264;
 
 // Connects, migrates the schema, then starts the writer.
 //
 // Errors: kUnavailable "postgresql: ..." when the server cannot be reached or the
 // schema cannot be written; kFailedPrecondition when the database's schema is newer
-// than this binary knows.
+// than this binary knows; kFailedPrecondition "postgresql: another switchboardd is
+// using this database; several nodes on one database come later" when `exclusive`
+// and another session holds kPostgresExclusiveLockKey.
 //
 // The Store's contract (store.h) holds; in addition, `done` runs on the store's writer
 // thread (keep it short: the next transaction waits for it); a failed transaction
 // (connection lost, server stopped) rolls back and reports kUnavailable
 // "postgresql: <reason>" to every commit in it, and the writer reconnects for the next
-// one; a repeated (conversation, seq) fails only its own commit, with kAlreadyExists;
+// one; when `exclusive`, a reconnected writer takes the lock again before it writes,
+// and while another session holds it each batch fails with kUnavailable (the lock of
+// a session the server has not yet seen end, say after a network failure, is released
+// when the server notices); a repeated (conversation, seq) fails only its own commit, with kAlreadyExists;
 // events_after never passes an event whose transaction may still commit below it
 // (see PostgresStore); every transaction that stores events sends one
 // `NOTIFY switchboard_events`; destroying the store commits what was appended, calls
-// every `done`, then disconnects.
+// every `done`, releases the lock, then disconnects.
 Result<std::unique_ptr<Store>> open_postgres_store(const PostgresOptions& options);
 
 }  // namespace switchboard::router
