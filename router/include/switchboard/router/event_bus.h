@@ -35,6 +35,7 @@ class Subscription {
   using Wakeup = std::function<void()>;
 
   // The next event, or nothing for now. Reads stored events while catching up.
+  // Not thread-safe: one reader per subscription (the catch-up state is unguarded).
   std::optional<Event> next();
   bool overflowed() const;
   void cancel();
@@ -65,7 +66,9 @@ class EventBus {
  public:
   EventBus(const Store& store, std::size_t buffer_per_subscriber);
 
-  // `after` = 0 with from_now: only events committed from now on.
+  // `after`: resume after that cursor (0: from the oldest stored event); nothing: only
+  // events committed from now on. A cursor beyond the log's head counts as now; the
+  // API refuses one before it gets here.
   std::shared_ptr<Subscription> subscribe(EventFilter filter, std::optional<uint64_t> after,
                                           Subscription::Wakeup wakeup);
   void publish(const std::vector<Event>& events);
