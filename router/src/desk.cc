@@ -13,13 +13,6 @@ namespace {
 
 std::string too_long(std::size_t limit) { return "longer than " + std::to_string(limit) + " bytes"; }
 
-Status check_text(const std::string& text, bool required, const Limits& limits, const std::string& field) {
-  if (required && text.empty()) return invalid_argument(field, "required");
-  if (text.size() > limits.max_text_bytes) return invalid_argument(field, too_long(limits.max_text_bytes));
-  if (!valid_utf8(text)) return invalid_argument(field, "not valid UTF-8");
-  return ok_status();
-}
-
 Status check_map(const std::map<std::string, std::string>& map, std::size_t max_entries, const Limits& limits,
                  const std::string& field) {
   if (map.size() > max_entries) return invalid_argument(field, "more than " + std::to_string(max_entries) + " entries");
@@ -104,6 +97,13 @@ Result<Attributes> apply_attributes(const Attributes& current, const Attributes&
     return invalid_argument(field, "at most " + std::to_string(limits.max_attribute_entries) + " attributes");
   }
   return next;
+}
+
+Status check_text(const std::string& text, bool required, const Limits& limits, const std::string& field) {
+  if (required && text.empty()) return invalid_argument(field, "required");
+  if (text.size() > limits.max_text_bytes) return invalid_argument(field, too_long(limits.max_text_bytes));
+  if (!valid_utf8(text)) return invalid_argument(field, "not valid UTF-8");
+  return ok_status();
 }
 
 // --- State helpers --------------------------------------------------------------------

@@ -45,11 +45,7 @@ Result<ConversationUpdate> run_command(Desk::State& s, const std::string& conver
 
 Result<ConversationUpdate> Desk::add_note(const std::string& conversation_id, const std::string& text,
                                           const std::string& actor, Commit& out) {
-  if (text.empty()) return invalid_argument("text", "required");
-  if (text.size() > options_.limits.max_text_bytes || !valid_utf8(text)) {
-    return invalid_argument("text",
-                            "longer than " + std::to_string(options_.limits.max_text_bytes) + " bytes or not UTF-8");
-  }
+  if (auto ok = check_text(text, true, options_.limits, "text"); !ok) return ok.error();
   return run_command(*state_, conversation_id, out, [&](ConversationSlot& slot) -> Status {
     Message note{Direction::kNote, {}, {}, text, {}, {}, DeliveryStatus::kNone, actor, {}};
     state_->append(slot.data, std::move(note), actor, now_(), out);

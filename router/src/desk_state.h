@@ -121,6 +121,8 @@ struct Desk::State {
 };
 
 bool valid_utf8(std::string_view text);
+// A message or note body: present when `required`, within max_text_bytes, UTF-8.
+Status check_text(const std::string& text, bool required, const Limits& limits, const std::string& field);
 // `current` with `remove` taken out and `set` put in, within the limits on attributes;
 // INVALID_ARGUMENT naming `field` otherwise.
 Result<Attributes> apply_attributes(const Attributes& current, const Attributes& set,
