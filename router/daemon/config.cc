@@ -98,6 +98,18 @@ void set_if_given(T& target, uint32_t value) {
   if (value != 0) target = value;
 }
 
+router::Status validate_adapters(const v1::ServerConfig& config) {
+  for (int i = 0; i < config.adapters_size(); ++i) {
+    const auto& adapter = config.adapters(i);
+    const std::string where = "adapters[" + std::to_string(i) + "]";
+    if (adapter.name().empty()) return router::invalid_argument(where + ".name", "is required");
+    if (!adapter.settings_json().empty() && adapter.has_settings()) {
+      return router::invalid_argument(where + ".settings", "give settings or settings_json, not both");
+    }
+  }
+  return router::ok_status();
+}
+
 }  // namespace
 
 std::optional<std::pair<std::string, int>> split_host_port(const std::string& address) {
@@ -152,11 +164,9 @@ router::Status validate(const v1::ServerConfig& config) {
   if (auto status = validate_store_uri(config.store()); !status.ok()) return status;
   if (auto status = validate_keys(config); !status.ok()) return status;
   if (auto status = validate_queues(config); !status.ok()) return status;
+  if (auto status = validate_adapters(config); !status.ok()) return status;
   if (config.has_tls() && (config.tls().cert_file().empty() || config.tls().key_file().empty())) {
     return router::invalid_argument("tls", "cert_file and key_file are both required");
-  }
-  if (!config.adapters().empty()) {
-    return router::invalid_argument("adapters", "no channel adapters are built in yet; leave the list empty");
   }
   return router::ok_status();
 }

@@ -23,6 +23,7 @@
 #include <switchboard/router/router.h>
 #include <switchboard/router/store.h>
 
+#include "adapters.h"
 #include "auth.h"
 #include "config.h"
 #include "server.h"
@@ -123,8 +124,11 @@ sr::Status await(Start start) {
   return done.get_future().get();
 }
 
-// Loads what the store kept, then creates the configured queues.
+// Creates the configured adapters, loads what the store kept, creates the configured
+// queues, then starts the adapters (which hands them what is pending).
 sr::Status prepare(sr::Router& router, const sd::v1::ServerConfig& config) {
+  auto registry = sd::builtin_adapters();
+  if (auto status = sd::add_configured_adapters(config, registry, router); !status.ok()) return status;
   if (auto status = await<sr::Done>([&](auto done) { router.recover(std::move(done)); }); !status.ok()) {
     return status;
   }
@@ -132,7 +136,7 @@ sr::Status prepare(sr::Router& router, const sd::v1::ServerConfig& config) {
     auto status = await<sr::Queue>([&](auto done) { router.upsert_queue(std::move(queue), std::move(done)); });
     if (!status.ok()) return status;
   }
-  return sr::ok_status();
+  return router.start_adapters();
 }
 
 unsigned worker_count(const sd::v1::ServerConfig& config) {

@@ -62,8 +62,12 @@ Status Router::reload() {
   if (!healthy_.exchange(true) && options_.on_health_change) options_.on_health_change(true);
   armed_for_.reset();
   arm_timer();
-  for (const auto& entry : desk_->pending_deliveries()) deliver(entry);
+  if (adapters_started_) deliver_pending();
   return ok_status();
+}
+
+void Router::deliver_pending() {
+  for (const auto& entry : desk_->pending_deliveries()) deliver(entry);
 }
 
 // A commit failed. After a pause, wait until every commit already handed to the store
@@ -91,6 +95,11 @@ Status Router::start_adapters() {
   for (auto& adapter : adapters_) {
     if (auto ok = adapter->start(); !ok) return ok;
   }
+  // What was pending when the store was loaded goes out now that someone carries it.
+  boost::asio::post(strand_, [this] {
+    adapters_started_ = true;
+    deliver_pending();
+  });
   return ok_status();
 }
 
@@ -142,6 +151,7 @@ void Router::after_commit(const Commit& commit) {
 }
 
 void Router::deliver(const OutboxEntry& entry) {
+  if (!adapters_started_) return;  // start_adapters() hands over what is pending
   Adapter* adapter = channels_->adapter_for(entry.channel);
   if (!adapter) return;  // stays pending in the outbox until an adapter carries the channel
   adapter->deliver(OutboundDelivery{entry.outbound_id, entry.conversation_id, entry.seq, entry.channel, entry.address,

@@ -66,6 +66,19 @@ TEST_F(StartupTest, MalformedKeyHashIsRefused) {
   EXPECT_EQ(daemon_.wait_exit(std::chrono::seconds(20)), std::optional<int>(kUsageError));
 }
 
+TEST_F(StartupTest, UnknownAdaptersAndDoubleSettingsAreRefused) {
+  for (const std::string config :
+       {std::string("adapters:\n  - name: fax\n"),
+        std::string("adapters:\n  - name: fax\n    settings_json: '{}'\n    settings: {a: 1}\n")}) {
+    DaemonProcess daemon;
+    const std::string store = "sqlite:" + (dir_ / "switchboard.db").string();
+    EXPECT_NE(daemon.start(SWITCHBOARDD_PATH,
+                           {"--grpc-listen", "127.0.0.1:0", "--store", store, "--config", write("a.yaml", config)}, {}),
+              "");
+    EXPECT_EQ(daemon.wait_exit(std::chrono::seconds(20)), std::optional<int>(kUsageError)) << config;
+  }
+}
+
 TEST_F(StartupTest, JsonConfigKeysWork) {
   // lowerCamelCase names are accepted too; the hash is `printf json-key | sha256sum`.
   const std::string config = R"({"apiKeys": [{"name": "ops", "role": "admin",

@@ -279,6 +279,19 @@ TEST_F(RouterTest, ReplyOnAChannelWithoutAdapterStaysPending) {
   EXPECT_THAT(log.delivered, IsEmpty());
 }
 
+TEST_F(RouterTest, NothingIsDeliveredBeforeStartAndWhatWaitedGoesOutOnStart) {
+  AdapterLog& log = add_adapter(kEmail);
+  const IngestResult in = ingest(email_from(kAnaEmail)).value();
+  ASSERT_TRUE(send(in.conversation_id, "written before the adapters started").ok());
+  drain();
+  EXPECT_THAT(log.delivered, IsEmpty());
+
+  ASSERT_TRUE(router_.start_adapters().ok());
+  drain();
+  ASSERT_THAT(log.delivered, SizeIs(1));
+  EXPECT_EQ(log.delivered[0].text, "written before the adapters started");
+}
+
 TEST_F(RouterTest, StopStopsEveryAdapterOnce) {
   AdapterLog& log = add_adapter(kEmail);
   ASSERT_TRUE(router_.start_adapters().ok());
@@ -336,6 +349,7 @@ namespace {
 
 TEST_F(RouterTest, ARetryableFailureIsDeliveredAgainAfterTheBackoff) {
   AdapterLog& log = add_adapter(kEmail);
+  ASSERT_TRUE(router_.start_adapters().ok());
   auto in = ingest(email_from(kAnaEmail));
   ASSERT_TRUE(in.ok());
   auto sent = send(in->conversation_id, "your parcel is on its way");

@@ -57,7 +57,8 @@ class Router final : public AdapterHost {
   // (handed to their adapters again). Call once, before serving; reads the store on
   // the router's strand, which nothing else uses yet.
   void recover(Callback<Done> done);
-  // Starts the adapters that were added (each start() must not block).
+  // Starts the adapters that were added (each start() must not block), then hands
+  // them the outbound messages still pending. Until then nothing is delivered.
   Status start_adapters();
   // False once a commit failed: from then on nothing is acknowledged (every request
   // answers UNAVAILABLE) until the Desk is reloaded from what the store holds. The
@@ -124,6 +125,7 @@ class Router final : public AdapterHost {
   void run(Step step, Callback<T> done);
   void after_commit(const Commit& commit);
   void deliver(const OutboxEntry& entry);
+  void deliver_pending();  // on the strand: every pending outbox entry to its adapter
   void arm_timer();
   void lose_store();  // a commit failed: keep trying to reload from the store
   Status reload();
@@ -141,6 +143,7 @@ class Router final : public AdapterHost {
   std::optional<Timestamp> armed_for_;  // the deadline timer_ waits for
   std::atomic<bool> healthy_{true};
   bool stopped_ = false;
+  bool adapters_started_ = false;  // on the strand
 };
 
 }  // namespace switchboard::router
