@@ -39,6 +39,8 @@ grpc::StatusCode code_of(model::ErrorCode code) {
       return grpc::StatusCode::PERMISSION_DENIED;
     case model::ErrorCode::kUnavailable:
       return grpc::StatusCode::UNAVAILABLE;
+    case model::ErrorCode::kAborted:
+      return grpc::StatusCode::ABORTED;
   }
   return grpc::StatusCode::INTERNAL;
 }

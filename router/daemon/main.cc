@@ -9,9 +9,12 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+
+#include <array>
 #include <cstdlib>
 #include <future>
 #include <iostream>
@@ -42,7 +45,8 @@ constexpr char kUsage[] = R"(usage: switchboardd [--grpc-listen HOST:PORT] [--st
   --grpc-listen HOST:PORT  where the gRPC API listens (default 127.0.0.1:7400); port 0 picks a
                            free port. The first line on stdout is "listening on HOST:PORT".
   --store URI              sqlite:PATH[?synchronous=full|normal] (default sqlite:switchboard.db),
-                           postgresql://... (one switchboardd per database for now) or
+                           postgresql://... (any number of switchboardd share one; give
+                           each its own node_id in the config) or
                            memory: (lost on exit).
   --config FILE            a switchboard.v1.ServerConfig (proto/switchboard/v1/config.proto)
                            as .json, .yaml or .yml. Flags override it.
@@ -139,6 +143,12 @@ sr::Status prepare(sr::Router& router, const sd::v1::ServerConfig& config) {
   return router.start_adapters();
 }
 
+std::string node_id(const sd::v1::ServerConfig& config) {
+  if (!config.node_id().empty()) return config.node_id();
+  std::array<char, 256> host{};
+  return ::gethostname(host.data(), host.size() - 1) == 0 ? std::string(host.data()) : std::string("switchboardd");
+}
+
 unsigned worker_count(const sd::v1::ServerConfig& config) {
   if (config.worker_threads() != 0) return config.worker_threads();
   return std::max(1u, std::thread::hardware_concurrency());
@@ -203,7 +213,7 @@ int serve(const sd::v1::ServerConfig& config) {
     for (auto& worker : workers) worker.join();
   };
 
-  auto store = sd::open_store(config.store());
+  auto store = sd::open_store(config.store(), node_id(config));
   if (!store) {
     spdlog::error("store {}: {}", config.store(), store.error().describe());
     stop_workers();

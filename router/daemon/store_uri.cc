@@ -45,14 +45,14 @@ router::Status validate_store_uri(const std::string& uri) {
   return router::invalid_argument("store", "'" + uri + "' is not a store URI (sqlite:PATH, postgresql://..., memory:)");
 }
 
-router::Result<std::unique_ptr<router::Store>> open_store(const std::string& uri) {
+router::Result<std::unique_ptr<router::Store>> open_store(const std::string& uri, const std::string& node_id) {
   if (auto ok = validate_store_uri(uri); !ok) return ok.error();
   if (uri == "memory:") {
     // Nothing ever reloads a memory store, so it keeps only the event log.
     return router::make_memory_store({.keep_records = false});
   }
-  // One node per database for now: the store refuses a second switchboardd.
-  if (is_postgres(uri)) return router::open_postgres_store({.uri = uri});
+  // Any number of switchboardd share one database, each under its own node id.
+  if (is_postgres(uri)) return router::open_postgres_store({.uri = uri, .exclusive = false, .node_id = node_id});
   auto parsed = parse_sqlite(uri);
   return router::open_sqlite_store({.path = parsed->path, .synchronous = parsed->synchronous});
 }

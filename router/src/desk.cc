@@ -252,17 +252,20 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
 
   // Whose message is it? A new identity is a new contact; linking is explicit or verified.
   Contact* contact = nullptr;
+  bool contact_saved = false;
   if (auto owner = s.identity_owner.find(identity->key()); owner != s.identity_owner.end()) {
     contact = &s.contacts.at(owner->second);
     if (contact->display_name.empty() && !m.display_name.empty()) {
       contact->display_name = m.display_name;
       s.save(*contact, out);
+      contact_saved = true;
     }
   } else {
     const std::string id = s.ids.next("ct_", at);
     contact = &s.contacts.emplace(id, Contact{id, m.display_name, {*identity}, {}, at, {}}).first->second;
     s.identity_owner.emplace(identity->key(), id);
     s.save(*contact, out);
+    contact_saved = true;
   }
 
   // Which conversation? The contact's current one, unless its reopen window ended.
@@ -290,6 +293,9 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
     s.current[contact->id] = id;
     s.append(slot->data, ConversationOpened{contact->id, queue, slot->data.previous_conversation_id}, "customer", at,
              out);
+    // Written with its new conversation even when unchanged: nodes sharing a store
+    // then conflict on the contact, and never open two conversations for one.
+    if (!contact_saved) s.save(*contact, out);
   }
   Conversation& c = slot->data;
 
@@ -445,6 +451,7 @@ Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, cons
   s.save(c, out);
 
   OutboxEntry entry{s.ids.next("ob_", at), c.id, seq, target->channel, target->address, cmd.text, cmd.attachments};
+  entry.claimed_by = options_.node_id;
   s.outbox[entry.outbound_id] = entry;
   out.outbox.push_back(entry);
   out.deliveries.push_back(entry);

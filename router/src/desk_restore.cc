@@ -1,5 +1,6 @@
-// Start-up: rebuilds the Desk's indexes, lifecycle machines and deadlines from what
-// the Store loaded, so a restart carries on as if nothing happened.
+// Start-up and other nodes: rebuilds the Desk's indexes, lifecycle machines and
+// deadlines from records as the Store holds them, so a restart carries on as if
+// nothing happened, and a node sharing its store with others sees what they did.
 
 #include <algorithm>
 
@@ -9,29 +10,89 @@
 
 namespace switchboard::router {
 
+void Desk::State::put(Contact contact) {
+  if (auto old = contacts.find(contact.id); old != contacts.end()) {
+    for (const auto& identity : old->second.identities) {
+      if (auto owner = identity_owner.find(identity.key());
+          owner != identity_owner.end() && owner->second == contact.id) {
+        identity_owner.erase(owner);
+      }
+    }
+  }
+  for (const auto& identity : contact.identities) identity_owner[identity.key()] = contact.id;
+  std::string id = contact.id;
+  contacts[id] = std::move(contact);
+}
+
+void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
+  // Deadlines are checked when due (run_due_timers skips stale ones), so adding the
+  // ones this state needs is enough; old ones fall away by themselves.
+  if (c.state == ConversationState::kSnoozed && c.snoozed_until) {
+    deadlines.emplace(*c.snoozed_until, Deadline{c.id, DeadlineKind::kWake});
+  }
+  if (c.state == ConversationState::kResolved && c.resolved_at) {
+    deadlines.emplace(*c.resolved_at + reopen_window, Deadline{c.id, DeadlineKind::kClose});
+  }
+  if (auto old = conversations.find(c.id); old != conversations.end() && old->second.data.contact_id != c.contact_id) {
+    const std::string previous_contact = old->second.data.contact_id;
+    std::erase(conversations_of[previous_contact], c.id);
+    recompute_current(previous_contact);
+  }
+  // Ids sort by creation time: keep each contact's list oldest first.
+  auto& ids = conversations_of[c.contact_id];
+  if (auto at = std::lower_bound(ids.begin(), ids.end(), c.id); at == ids.end() || *at != c.id) ids.insert(at, c.id);
+  const std::string id = c.id;
+  const std::string contact_id = c.contact_id;
+  Lifecycle lifecycle(c.state);
+  conversations.insert_or_assign(id, ConversationSlot{std::move(c), std::move(lifecycle)});
+  recompute_current(contact_id);
+}
+
+void Desk::State::drop_conversation(const std::string& id) {
+  auto it = conversations.find(id);
+  if (it == conversations.end()) return;
+  const std::string contact_id = it->second.data.contact_id;
+  conversations.erase(it);
+  std::erase(conversations_of[contact_id], id);
+  recompute_current(contact_id);
+}
+
+void Desk::State::drop_contact(const std::string& id) {
+  auto it = contacts.find(id);
+  if (it == contacts.end()) return;
+  if (auto owned = conversations_of.find(id); owned != conversations_of.end()) {
+    for (const auto& conversation_id : std::vector<std::string>(owned->second)) drop_conversation(conversation_id);
+    conversations_of.erase(id);
+  }
+  for (const auto& identity : it->second.identities) {
+    if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == id) {
+      identity_owner.erase(owner);
+    }
+  }
+  current.erase(id);
+  contacts.erase(it);
+}
+
 void Desk::restore(StoredState stored) {
   State& s = *state_;
   s.next_cursor = stored.head + 1;
-  for (auto& contact : stored.contacts) {
-    for (const auto& identity : contact.identities) s.identity_owner[identity.key()] = contact.id;
-    std::string id = contact.id;
-    s.contacts[id] = std::move(contact);
-  }
+  absorb(std::move(stored), {});
+}
+
+void Desk::absorb(StoredState stored, const RecordKeys& gone) {
+  State& s = *state_;
+  for (const auto& id : gone.conversations) s.drop_conversation(id);
+  for (const auto& id : gone.contacts) s.drop_contact(id);
+  for (const auto& id : gone.outbox) s.outbox.erase(id);
+  for (const auto& id : gone.agents) s.agents.erase(id);
+  for (const auto& name : gone.queues) s.queues.erase(name);
+  for (const auto& id : gone.merges) s.merges.erase(id);
+  for (const auto& key : gone.inbound_seen) s.inbound_seen.forget(key);
+
+  for (auto& contact : stored.contacts) s.put(std::move(contact));
   std::sort(stored.conversations.begin(), stored.conversations.end(),
             [](const Conversation& a, const Conversation& b) { return a.id < b.id; });
-  for (auto& c : stored.conversations) {
-    if (c.state == ConversationState::kSnoozed && c.snoozed_until) {
-      s.deadlines.emplace(*c.snoozed_until, Deadline{c.id, DeadlineKind::kWake});
-    }
-    if (c.state == ConversationState::kResolved && c.resolved_at) {
-      s.deadlines.emplace(*c.resolved_at + options_.limits.reopen_window, Deadline{c.id, DeadlineKind::kClose});
-    }
-    s.conversations_of[c.contact_id].push_back(c.id);
-    if (c.state != ConversationState::kClosed) s.current[c.contact_id] = c.id;  // ids sort by time: last wins
-    std::string id = c.id;
-    Lifecycle lifecycle(c.state);
-    s.conversations.emplace(std::move(id), ConversationSlot{std::move(c), std::move(lifecycle)});
-  }
+  for (auto& c : stored.conversations) s.put(std::move(c), options_.limits.reopen_window);
   for (auto& entry : stored.outbox) {
     std::string id = entry.outbound_id;
     s.outbox[id] = std::move(entry);
@@ -56,7 +117,8 @@ void Desk::restore(StoredState stored) {
 std::vector<OutboxEntry> Desk::pending_deliveries() const {
   std::vector<OutboxEntry> out;
   for (const auto& [_, entry] : state_->outbox) {
-    if (entry.status == DeliveryStatus::kPending) out.push_back(entry);
+    const bool ours = entry.claimed_by.empty() || entry.claimed_by == options_.node_id;
+    if (entry.status == DeliveryStatus::kPending && ours) out.push_back(entry);
   }
   return out;
 }

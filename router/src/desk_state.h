@@ -34,8 +34,13 @@ class AnswerCache {
     auto it = answers_.find(key);
     return it == answers_.end() ? nullptr : &it->second;
   }
+  void forget(const std::string& key) { answers_.erase(key); }  // its place in order_ ages out
   void remember(std::string key, Value value) {
     if (capacity_ == 0) return;
+    if (auto it = answers_.find(key); it != answers_.end()) {
+      it->second = std::move(value);
+      return;
+    }
     if (answers_.size() >= capacity_) {
       answers_.erase(order_.front());
       order_.pop_front();
@@ -115,6 +120,13 @@ struct Desk::State {
   void save(const Contact& c, Commit& out) const {
     if (out.with_records) out.contacts.push_back(c);
   }
+  // Records as a store holds them, replacing what is here, with every index and
+  // deadline that follows from them (restore and absorb).
+  void put(Contact contact);
+  void put(Conversation conversation, std::chrono::seconds reopen_window);
+  void drop_contact(const std::string& id);
+  void drop_conversation(const std::string& id);
+
   // The contact's latest conversation, open or not (nullptr when none).
   ConversationSlot* latest_of(const std::string& contact_id);
   void recompute_current(const std::string& contact_id);

@@ -1,5 +1,7 @@
 #include <switchboard/router/router.h>
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 
 namespace switchboard::router {
@@ -32,22 +34,40 @@ class Router::Channels final : public ChannelDirectory {
   std::map<std::string, Entry> by_channel_;
 };
 
+namespace {
+
+// The Desk writes outbound messages as this node's (OutboxEntry::claimed_by).
+RouterOptions for_node(RouterOptions options, const Store& store) {
+  options.desk.node_id = store.node_id();
+  return options;
+}
+
+}  // namespace
+
 Router::Router(boost::asio::io_context& io, std::unique_ptr<Store> store, RouterOptions options)
     : io_(io),
       strand_(boost::asio::make_strand(io)),
       timer_(strand_),
       recovery_timer_(strand_),
       store_(std::move(store)),
-      options_(std::move(options)),
+      options_(for_node(std::move(options), *store_)),
       desk_(std::make_unique<Desk>(options_.desk, options_.now)),
       bus_(*store_, options_.desk.limits.subscriber_buffer),
       channels_(std::make_unique<Channels>()) {}
 
-Router::~Router() = default;
+Router::~Router() {
+  {
+    std::lock_guard lock(tail_mutex_);
+    tail_stopping_ = true;
+  }
+  tail_wakeup_.notify_all();
+  if (tailer_.joinable()) tailer_.join();
+}
 
 void Router::recover(Callback<Done> done) {
   boost::asio::post(strand_, [this, done = std::move(done)] {
     auto reloaded = reload();
+    if (reloaded && store_->shared()) start_tailing();
     done(reloaded ? Result<Done>(Done{}) : Result<Done>(reloaded.error()));
   });
 }
@@ -57,8 +77,10 @@ Status Router::reload() {
   auto stored = store_->load(options_.desk.limits.dedupe_entries);
   if (!stored) return stored.error();
   auto desk = std::make_unique<Desk>(options_.desk, options_.now);
+  const uint64_t position = stored->position;
   desk->restore(std::move(stored.value()));
   desk_ = std::move(desk);
+  synced_ = position;
   if (!healthy_.exchange(true) && options_.on_health_change) options_.on_health_change(true);
   armed_for_.reset();
   arm_timer();
@@ -104,6 +126,11 @@ Status Router::start_adapters() {
 }
 
 void Router::stop() {
+  {
+    std::lock_guard lock(tail_mutex_);
+    tail_stopping_ = true;
+  }
+  tail_wakeup_.notify_all();
   for (auto& adapter : adapters_) adapter->stop();
   boost::asio::post(strand_, [this] {
     stopped_ = true;
@@ -113,40 +140,150 @@ void Router::stop() {
 }
 
 template <typename T, typename Step>
-void Router::run(Step step, Callback<T> done) {
-  boost::asio::post(strand_, [this, step = std::move(step), done = std::move(done)]() mutable {
+void Router::run(Step step, Callback<T> done, int attempt) {
+  boost::asio::post(strand_, [this, step = std::move(step), done = std::move(done), attempt]() mutable {
     if (!healthy_) {
       done(Error{ErrorCode::kUnavailable, {}, "the store failed; nothing is accepted until it recovers"});
       return;
     }
     auto commit = std::make_shared<Commit>();
     commit->with_records = store_->keeps_records();
+    commit->based_on = synced_.load();
     commit->events.reserve(4);  // an ingest writes one to three; spares the regrowth
     auto result = std::make_shared<Result<T>>(step(*desk_, *commit));
     // Answer only once the store holds what the step wrote (acknowledged = durable).
-    store_->append(commit, [this, commit, result, done = std::move(done)](Status stored) {
-      if (!stored || !healthy_) {
-        // The Desk now holds changes the store does not: stop acknowledging anything,
-        // including steps built on the lost one, until recover() reloads the Desk.
-        if (healthy_.exchange(false)) {
-          if (options_.on_health_change) options_.on_health_change(false);
-          boost::asio::post(strand_, [this] { lose_store(); });
-        }
-        done(Error{ErrorCode::kUnavailable,
-                   {},
-                   stored ? "an earlier change was not stored; retry once the server recovers"
-                          : "not stored: " + stored.error().describe()});
-        return;
-      }
-      after_commit(*commit);
-      done(std::move(*result));
-    });
+    store_->append(
+        commit, [this, commit, result, step = std::move(step), done = std::move(done), attempt](Status stored) mutable {
+          if (!stored && stored.error().code == ErrorCode::kAborted && healthy_) {
+            // Another node changed what the step read: nothing was stored. Catch up, then
+            // run the step again on what the store holds now.
+            boost::asio::post(strand_, [this, commit, step = std::move(step), done = std::move(done), attempt,
+                                        lost = stored.error()]() mutable {
+              if (stopped_) return done(lost);
+              if (auto caught = recover_from_conflict(*commit); !caught) return done(caught.error());
+              if (attempt + 1 >= options_.max_attempts) return done(lost);
+              run<T>(std::move(step), std::move(done), attempt + 1);
+            });
+            return;
+          }
+          if (!stored || !healthy_) {
+            // The Desk now holds changes the store does not: stop acknowledging anything,
+            // including steps built on the lost one, until recover() reloads the Desk.
+            if (healthy_.exchange(false)) {
+              if (options_.on_health_change) options_.on_health_change(false);
+              boost::asio::post(strand_, [this] { lose_store(); });
+            }
+            done(Error{ErrorCode::kUnavailable,
+                       {},
+                       stored ? "an earlier change was not stored; retry once the server recovers"
+                              : "not stored: " + stored.error().describe()});
+            return;
+          }
+          after_commit(*commit);
+          done(std::move(*result));
+        });
     arm_timer();
   });
 }
 
+// --- several nodes on one store ---------------------------------------------------------
+
+void Router::take_in(Changes changes) {
+  if (changes.position <= synced_) return;  // an older read than one already taken in
+  RecordKeys gone;
+  gone.contacts = std::move(changes.erased_contacts);
+  gone.conversations = std::move(changes.erased_conversations);
+  desk_->absorb(std::move(changes.records), gone);
+  synced_ = changes.position;
+  arm_timer();
+}
+
+Status Router::catch_up() {
+  auto changes = store_->changes_since(synced_);
+  if (!changes) return changes.error();
+  take_in(std::move(*changes));
+  return ok_status();
+}
+
+namespace {
+
+// The keys of `asked` that `found` does not have. Queues stay: they come from the
+// config, and a queue is never erased.
+RecordKeys missing(const RecordKeys& asked, const StoredState& found) {
+  RecordKeys gone;
+  const auto absent = [](const std::vector<std::string>& keys, const auto& records, auto key_of,
+                         std::vector<std::string>& out) {
+    for (const auto& key : keys) {
+      if (std::none_of(records.begin(), records.end(), [&](const auto& r) { return key_of(r) == key; })) {
+        out.push_back(key);
+      }
+    }
+  };
+  absent(
+      asked.contacts, found.contacts, [](const Contact& c) { return c.id; }, gone.contacts);
+  absent(
+      asked.conversations, found.conversations, [](const Conversation& c) { return c.id; }, gone.conversations);
+  absent(
+      asked.outbox, found.outbox, [](const OutboxEntry& e) { return e.outbound_id; }, gone.outbox);
+  absent(
+      asked.agents, found.agents, [](const Agent& a) { return a.id; }, gone.agents);
+  absent(
+      asked.merges, found.merges, [](const Merge& m) { return m.id; }, gone.merges);
+  absent(
+      asked.inbound_seen, found.inbound_seen, [](const SeenInbound& s) { return s.channel + '\0' + s.external_id; },
+      gone.inbound_seen);
+  return gone;
+}
+
+}  // namespace
+
+// On the strand, after `failed` lost a race: the Desk takes in what the other nodes
+// did and drops what the failed step changed, as far as the store does not have it;
+// then the store may take those records again (Commit::reloaded).
+Status Router::recover_from_conflict(const Commit& failed) {
+  if (auto caught = catch_up(); !caught) return caught;
+  RecordKeys keys = keys_of(failed);
+  auto stored = store_->load_records(keys);
+  if (!stored) return stored.error();
+  RecordKeys gone = missing(keys, *stored);
+  desk_->absorb(std::move(*stored), gone);
+  auto reloaded = std::make_shared<Commit>();
+  reloaded->reloaded = std::move(keys);
+  store_->append(std::move(reloaded), [](Status) {});
+  arm_timer();
+  return ok_status();
+}
+
+void Router::start_tailing() {
+  if (tailer_.joinable()) return;
+  tailer_ = std::thread([this] { tail_loop(); });
+}
+
+void Router::tail_loop() {
+  constexpr std::size_t kPage = 1000;
+  uint64_t published = store_->head();  // what subscribers were given; they read older events from the store
+  std::unique_lock lock(tail_mutex_);
+  while (!tail_stopping_) {
+    lock.unlock();
+    for (;;) {
+      auto events = store_->events_after(published, kPage);
+      if (events.empty()) break;
+      published = events.back().cursor;
+      bus_.publish(events);
+      if (events.size() < kPage) break;
+    }
+    if (auto changes = store_->changes_since(synced_); changes && changes->position > synced_) {
+      boost::asio::post(strand_, [this, changes = std::move(*changes)]() mutable { take_in(std::move(changes)); });
+    }
+    lock.lock();
+    tail_wakeup_.wait_for(lock, options_.tail_interval, [this] { return tail_stopping_; });
+  }
+}
+
 void Router::after_commit(const Commit& commit) {
-  bus_.publish(commit.events);
+  // A shared store hands out cursors as it commits: subscribers get events from the
+  // tail, in the store's order, this node's with everyone else's.
+  if (!store_->shared()) bus_.publish(commit.events);
   for (const auto& entry : commit.deliveries) deliver(entry);
 }
 

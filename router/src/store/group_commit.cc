@@ -66,7 +66,9 @@ void CommitQueue::stop() {
 void commit_in_group(std::span<EncodedCommit> batch,
                      const std::function<Status(std::span<const EncodedCommit>)>& write) {
   const Status status = write(batch);
-  if (!status && status.error().code == ErrorCode::kAlreadyExists && batch.size() > 1) {
+  const bool one_at_fault =
+      !status && (status.error().code == ErrorCode::kAlreadyExists || status.error().code == ErrorCode::kAborted);
+  if (one_at_fault && batch.size() > 1) {
     for (auto& pending : batch) pending.done(write({&pending, 1}));
     return;
   }

@@ -60,8 +60,9 @@ class CommitQueue {
 
 // Writes `batch` with `write` (one transaction for all of it), then calls every `done`
 // in order with its outcome. When the transaction broke a uniqueness constraint
-// (kAlreadyExists: a repeated (conversation, seq)), each commit is written alone so
-// that only the one at fault fails, not the strangers it was batched with.
+// (kAlreadyExists: a repeated (conversation, seq)) or lost a race with another node
+// (kAborted), each commit is written alone so that only the one at fault fails, not
+// the strangers it was batched with.
 void commit_in_group(std::span<EncodedCommit> batch,
                      const std::function<Status(std::span<const EncodedCommit>)>& write);
 

@@ -13,7 +13,7 @@ namespace {
 // Schema migrations, oldest first; schema_version holds how many the database has.
 // Append new ones, never edit one that has shipped. The tables mirror the SQLite
 // store's (sqlite_store.cc); bodies are record_codec.h's JSON text.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: records as JSON bodies, keyed by what the reads and the erasures look them up
     // by. events.xid is the writing transaction, for the tailing rule (events_after).
     R"sql(
@@ -42,6 +42,39 @@ CREATE TABLE inbound_seen(
 CREATE INDEX inbound_seen_by_arrival ON inbound_seen(arrival);
 CREATE INDEX inbound_seen_by_conversation ON inbound_seen(conversation_id);
 CREATE INDEX inbound_seen_by_contact ON inbound_seen(contact_id);
+)sql",
+    // 2: several nodes on one database (postgres_store.cc, "Shared"). meta.position
+    // counts write transactions; each record row says which one wrote it last and for
+    // which node, so a node can read what the others changed since it last looked and
+    // check a commit against it. identities makes "one contact per identity" a
+    // constraint all nodes meet; erasures tells the other nodes what went.
+    R"sql(
+INSERT INTO meta VALUES('position', 0);
+ALTER TABLE events ADD COLUMN written_at BIGINT NOT NULL DEFAULT 0, ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE contacts ADD COLUMN written_at BIGINT NOT NULL DEFAULT 0, ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE conversations ADD COLUMN written_at BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE outbox ADD COLUMN written_at BIGINT NOT NULL DEFAULT 0, ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE agents ADD COLUMN written_at BIGINT NOT NULL DEFAULT 0, ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE queues ADD COLUMN written_at BIGINT NOT NULL DEFAULT 0, ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE merges ADD COLUMN written_at BIGINT NOT NULL DEFAULT 0, ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE inbound_seen ADD COLUMN written_at BIGINT NOT NULL DEFAULT 0,
+  ADD COLUMN written_by TEXT NOT NULL DEFAULT '';
+CREATE INDEX contacts_by_write ON contacts(written_at);
+CREATE INDEX conversations_by_write ON conversations(written_at);
+CREATE INDEX outbox_by_write ON outbox(written_at);
+CREATE INDEX agents_by_write ON agents(written_at);
+CREATE INDEX queues_by_write ON queues(written_at);
+CREATE INDEX merges_by_write ON merges(written_at);
+CREATE INDEX inbound_seen_by_write ON inbound_seen(written_at);
+CREATE TABLE identities(key TEXT PRIMARY KEY, contact_id TEXT NOT NULL);
+CREATE INDEX identities_by_contact ON identities(contact_id);
+INSERT INTO identities
+  SELECT (i->>'channel') || ':' || (i->>'address'), c.id
+  FROM contacts c, jsonb_array_elements(c.body::jsonb->'identities') i
+  ON CONFLICT DO NOTHING;
+CREATE TABLE erasures(written_at BIGINT NOT NULL, written_by TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL);
+CREATE INDEX erasures_by_write ON erasures(written_at);
 )sql",
 };
 

@@ -23,27 +23,73 @@ namespace {
 using ReadTransaction = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
 // The writer's prepared statements, (name, SQL); prepared again on every connection.
-constexpr std::array<std::pair<const char*, const char*>, 10> kWrites = {{
-    {"insert_event", "INSERT INTO events(cursor, conversation_id, seq, body) VALUES($1, $2, $3, $4)"},
-    {"upsert_contact", "INSERT INTO contacts(id, body) VALUES($1, $2) ON CONFLICT(id) DO UPDATE SET body = $2"},
+// Every row statement ends with (written_at, written_by): the write transaction's
+// position and the node (migration 2), which the nodes sharing a database read
+// each other's changes by.
+constexpr std::array<std::pair<const char*, const char*>, 15> kWrites = {{
+    {"insert_event",
+     "INSERT INTO events(cursor, conversation_id, seq, body, written_at, written_by) VALUES($1, $2, $3, $4, $5, $6)"},
+    {"upsert_contact",
+     "INSERT INTO contacts(id, body, written_at, written_by) VALUES($1, $2, $3, $4) "
+     "ON CONFLICT(id) DO UPDATE SET body = $2, written_at = $3, written_by = $4"},
     {"upsert_conversation",
-     "INSERT INTO conversations(id, contact_id, body) VALUES($1, $2, $3) "
-     "ON CONFLICT(id) DO UPDATE SET contact_id = $2, body = $3"},
+     "INSERT INTO conversations(id, contact_id, body, written_at, written_by) VALUES($1, $2, $3, $4, $5) "
+     "ON CONFLICT(id) DO UPDATE SET contact_id = $2, body = $3, written_at = $4, written_by = $5"},
     {"upsert_outbox",
-     "INSERT INTO outbox(outbound_id, conversation_id, status, body) VALUES($1, $2, $3, $4) "
-     "ON CONFLICT(outbound_id) DO UPDATE SET conversation_id = $2, status = $3, body = $4"},
-    {"upsert_agent", "INSERT INTO agents(id, body) VALUES($1, $2) ON CONFLICT(id) DO UPDATE SET body = $2"},
-    {"upsert_queue", "INSERT INTO queues(id, body) VALUES($1, $2) ON CONFLICT(id) DO UPDATE SET body = $2"},
+     "INSERT INTO outbox(outbound_id, conversation_id, status, body, written_at, written_by) "
+     "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT(outbound_id) DO UPDATE SET conversation_id = $2, status = $3, "
+     "body = $4, written_at = $5, written_by = $6"},
+    {"upsert_agent",
+     "INSERT INTO agents(id, body, written_at, written_by) VALUES($1, $2, $3, $4) "
+     "ON CONFLICT(id) DO UPDATE SET body = $2, written_at = $3, written_by = $4"},
+    {"upsert_queue",
+     "INSERT INTO queues(id, body, written_at, written_by) VALUES($1, $2, $3, $4) "
+     "ON CONFLICT(id) DO UPDATE SET body = $2, written_at = $3, written_by = $4"},
     {"upsert_merge",
-     "INSERT INTO merges(id, target_id, source_id, body) VALUES($1, $2, $3, $4) "
-     "ON CONFLICT(id) DO UPDATE SET target_id = $2, source_id = $3, body = $4"},
+     "INSERT INTO merges(id, target_id, source_id, body, written_at, written_by) VALUES($1, $2, $3, $4, $5, $6) "
+     "ON CONFLICT(id) DO UPDATE SET target_id = $2, source_id = $3, body = $4, written_at = $5, written_by = $6"},
     // EXCLUDED.arrival is the proposed row's default: a re-answered key counts as new.
     {"upsert_seen",
-     "INSERT INTO inbound_seen(channel, external_id, contact_id, conversation_id, body) VALUES($1, $2, $3, $4, $5) "
-     "ON CONFLICT(channel, external_id) DO UPDATE SET contact_id = $3, conversation_id = $4, body = $5, "
-     "arrival = EXCLUDED.arrival"},
-    {"raise_head", "UPDATE meta SET value = GREATEST(value, $1) WHERE key = 'head'"},
+     "INSERT INTO inbound_seen(channel, external_id, contact_id, conversation_id, body, written_at, written_by) "
+     "VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(channel, external_id) DO UPDATE SET contact_id = $3, "
+     "conversation_id = $4, body = $5, arrival = EXCLUDED.arrival, written_at = $6, written_by = $7"},
+    // Taken first by every write transaction, and held to its commit: write
+    // transactions commit one after another, so cursors and positions grow in commit
+    // order and a reader never passes one still to come.
+    {"lock_position", "SELECT key, value FROM meta WHERE key IN ('head', 'position') FOR UPDATE"},
+    {"set_position",
+     "UPDATE meta SET value = CASE key WHEN 'head' THEN GREATEST(value, $1) ELSE $2 END "
+     "WHERE key IN ('head', 'position')"},
+    // A contact's identities, rewritten whole with the contact (the primary key keeps
+    // an identity to one contact across nodes).
+    {"forget_identities", "DELETE FROM identities WHERE contact_id = $1"},
+    {"claim_identity", "INSERT INTO identities(key, contact_id) VALUES($1, $2)"},
+    {"log_erasure", "INSERT INTO erasures(written_at, written_by, kind, id) VALUES($1, $2, $3, $4)"},
     {"notify", "NOTIFY switchboard_events"},
+    // What another node wrote, after the position a commit was based on, that the
+    // commit would overwrite or contradict; at most one row, naming it. Arrays come as
+    // PostgreSQL array literals (libpqxx 6 binds no arrays): $1 node, $2 based_on,
+    // $3 contacts, $4 conversations, $5 outbox, $6 agents, $7 queues, $8 merges,
+    // $9/$10 redelivery (channel, external_id) pairs, $11 identity keys.
+    {"find_conflict",
+     "SELECT what FROM ("
+     " SELECT 'contact ' || id AS what FROM contacts"
+     "  WHERE id = ANY($3::text[]) AND written_by <> $1 AND written_at > $2"
+     " UNION ALL SELECT 'conversation ' || id FROM conversations"
+     "  WHERE id = ANY($4::text[]) AND written_by <> $1 AND written_at > $2"
+     " UNION ALL SELECT 'outbound message ' || outbound_id FROM outbox"
+     "  WHERE outbound_id = ANY($5::text[]) AND written_by <> $1 AND written_at > $2"
+     " UNION ALL SELECT 'agent ' || id FROM agents WHERE id = ANY($6::text[]) AND written_by <> $1 AND written_at > $2"
+     " UNION ALL SELECT 'queue ' || id FROM queues WHERE id = ANY($7::text[]) AND written_by <> $1 AND written_at > $2"
+     " UNION ALL SELECT 'merge ' || id FROM merges WHERE id = ANY($8::text[]) AND written_by <> $1 AND written_at > $2"
+     " UNION ALL SELECT 'redelivered message ' || s.channel || ':' || s.external_id FROM inbound_seen s"
+     "  JOIN unnest($9::text[], $10::text[]) AS k(channel, external_id) USING (channel, external_id)"
+     "  WHERE s.written_by <> $1 AND s.written_at > $2"
+     " UNION ALL SELECT 'identity ' || key || ' of contact ' || contact_id FROM identities"
+     "  WHERE key = ANY($11::text[]) AND NOT (contact_id = ANY($3::text[]))"
+     " UNION ALL SELECT kind || ' ' || id || ' erased' FROM erasures"
+     "  WHERE written_by <> $1 AND written_at > $2 AND (id = ANY($3::text[]) OR id = ANY($4::text[]))"
+     ") found LIMIT 1"},
 }};
 
 // Tailing without skipping. events.xid is the transaction that wrote each row. A
@@ -57,12 +103,17 @@ constexpr std::array<std::pair<const char*, const char*>, 10> kWrites = {{
 // per database gives (it commits its batches in cursor order); nodes sharing a
 // database must keep that (take cursors in transaction order) or tail by (xid, cursor).
 constexpr const char* kEventsAfter =
-    "SELECT body FROM events WHERE cursor > $1 AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
+    "SELECT cursor, body FROM events WHERE cursor > $1 AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
     "ORDER BY cursor LIMIT $2";
+// Several nodes: write transactions take the meta rows first and hold them to their
+// commit (lock_position), so cursors are handed out in commit order and a snapshot
+// holds every event up to its newest: no row can commit below one already seen.
+constexpr const char* kEventsAfterShared = "SELECT cursor, body FROM events WHERE cursor > $1 ORDER BY cursor LIMIT $2";
 constexpr const char* kTimeline =
-    "SELECT body FROM (SELECT seq, body FROM events WHERE conversation_id = $1 ORDER BY seq DESC LIMIT $2) last "
-    "ORDER BY seq";
+    "SELECT cursor, body FROM (SELECT seq, cursor, body FROM events WHERE conversation_id = $1 "
+    "ORDER BY seq DESC LIMIT $2) last ORDER BY seq";
 constexpr const char* kHead = "SELECT value FROM meta WHERE key = 'head'";
+constexpr const char* kPosition = "SELECT value FROM meta WHERE key = 'position'";
 
 // The name kWrites gives each row statement.
 const char* row_statement(RowWrite which) {
@@ -110,7 +161,7 @@ Result<std::unique_ptr<pqxx::connection>> connect(const std::string& uri) {
 constexpr const char* kTakeLock = "SELECT pg_try_advisory_lock($1)";
 constexpr const char* kReleaseLock = "SELECT pg_advisory_unlock($1)";
 constexpr const char* kLockHeld =
-    "postgresql: another switchboardd is using this database; several nodes on one database come later";
+    "postgresql: another switchboardd is using this database (exclusive store)";
 
 // OK once `db` holds the lock; kFailedPrecondition kLockHeld while another session
 // holds it.
@@ -161,11 +212,16 @@ Status prepare_writes(pqxx::connection& db) {
 
 // Rows that do not decode are skipped rather than thrown: these reads have no error
 // channel, and only a damaged table (or a bug) holds such rows; load() reports them.
+// (cursor, body) rows: a shared store gives events their cursors as it writes them,
+// so the column, not the body, has the cursor.
 std::vector<Event> decode_events(const pqxx::result& rows) {
   std::vector<Event> out;
   out.reserve(rows.size());
   for (const auto& row : rows) {
-    if (auto event = decode<Event>(text(row[0]))) out.push_back(std::move(*event));
+    if (auto event = decode<Event>(text(row[1]))) {
+      event->cursor = row[0].as<uint64_t>();
+      out.push_back(std::move(*event));
+    }
   }
   return out;
 }
@@ -183,6 +239,37 @@ Status decode_rows(std::string_view table, const pqxx::result& rows, std::vector
     out.push_back(std::move(*record));
   }
   return ok_status();
+}
+
+// "kind/key" for every key: one set holds every kind of record.
+template <typename Each>
+void for_each_record_key(const RecordKeys& keys, Each&& each) {
+  const auto all = [&](const char* kind, const std::vector<std::string>& of) {
+    for (const auto& key : of) each(std::string(kind) + '/' + key);
+  };
+  all("contact", keys.contacts);
+  all("conversation", keys.conversations);
+  all("outbox", keys.outbox);
+  all("agent", keys.agents);
+  all("queue", keys.queues);
+  all("merge", keys.merges);
+  all("identity", keys.identities);
+  all("seen", keys.inbound_seen);
+}
+
+// A PostgreSQL array literal of text, {"a","b\"c"}: libpqxx 6 binds no arrays.
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (const auto& item : items) {
+    if (out.size() > 1) out += ',';
+    out += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + '}';
 }
 
 }  // namespace
@@ -272,27 +359,44 @@ Status PostgresStore::connect_writer() {
 
 Status PostgresStore::write_transaction(std::span<const EncodedCommit> batch) {
   Status connected = connect_writer();
-  uint64_t head = 0;
   std::size_t events = 0;
-  for (const auto& pending : batch) {
-    for (const auto& event : pending.commit->events) head = std::max(head, event.cursor);
-    events += pending.commit->events.size();
-  }
+  for (const auto& pending : batch) events += pending.commit->events.size();
+  uint64_t head = 0;
   if (connected) {
     try {
       pqxx::work tx(*writer_);
-      for (const auto& pending : batch) write_commit(tx, pending);
-      if (head != 0) tx.exec_prepared0("raise_head", head);
+      const Position was = lock_position(tx);
+      const uint64_t position = was.position + 1;
+      uint64_t next_cursor = was.head + 1;
+      head = was.head;
+      for (const auto& pending : batch) {
+        if (shared()) check_conflicts(tx, pending);
+        write_commit(tx, pending, position, shared() ? next_cursor : 0);
+        next_cursor += pending.commit->events.size();
+        for (const auto& event : pending.commit->events) head = std::max(head, event.cursor);
+      }
+      if (shared()) head = next_cursor - 1;
+      tx.exec_prepared0("set_position", head, position);
       // A wake-up for other nodes, once per transaction: NOTIFY takes a database-wide
       // lock at commit, which per event would serialise every writer.
       if (events != 0) tx.exec_prepared0("notify");
       tx.commit();
+    } catch (const Conflict& e) {
+      connected = Error{ErrorCode::kAborted, {}, e.what()};
     } catch (const std::exception& e) {
       if (connection_lost(e) || !writer_->is_open()) writer_.reset();
       connected = postgres_error(e);
+      // Another node took the (conversation, seq) or the identity: a race this node
+      // lost, not a bug.
+      if (shared() && connected.error().code == ErrorCode::kAlreadyExists) {
+        connected = Error{ErrorCode::kAborted, {}, "conflict: " + connected.error().message};
+      }
     }
   }
   if (!connected) {
+    // Alone in its transaction, a commit that lost a race is final: what comes after it
+    // and writes the same records was built on it, so that is refused too (taint).
+    if (batch.size() == 1 && connected.error().code == ErrorCode::kAborted) taint(*batch.front().commit);
     std::lock_guard lock(stats_mutex_);
     ++stats_.failed_transactions;
     return connected;
@@ -307,15 +411,67 @@ Status PostgresStore::write_transaction(std::span<const EncodedCommit> batch) {
   return ok_status();
 }
 
-// What it writes, and in what order, is every SQL store's (sql_store_common.h).
-void PostgresStore::write_commit(pqxx::work& tx, const EncodedCommit& p) {
+PostgresStore::Position PostgresStore::lock_position(pqxx::work& tx) {
+  Position at;
+  for (const auto& row : tx.exec_prepared("lock_position")) {
+    (std::string_view(row[0].c_str()) == "head" ? at.head : at.position) = row[1].as<uint64_t>();
+  }
+  return at;
+}
+
+void PostgresStore::taint(const Commit& commit) {
+  for_each_record_key(keys_of(commit), [this](std::string key) { tainted_.insert(std::move(key)); });
+}
+
+// Throws Conflict naming what another node changed under the commit, or the earlier
+// failed commit of this node that it builds on.
+void PostgresStore::check_conflicts(pqxx::work& tx, const EncodedCommit& pending) {
+  const Commit& commit = *pending.commit;
+  for_each_record_key(commit.reloaded, [this](const std::string& key) { tainted_.erase(key); });
+  const RecordKeys keys = keys_of(commit);
+  if (keys.empty()) return;
+  for_each_record_key(keys, [this](const std::string& key) {
+    if (tainted_.contains(key)) throw Conflict("conflict: " + key + " was written by a step that failed; retry");
+  });
+  std::vector<std::string> seen_channels, seen_ids;
+  for (const auto& seen : commit.inbound_seen) {
+    seen_channels.push_back(seen.channel);
+    seen_ids.push_back(seen.external_id);
+  }
+  const pqxx::result found = tx.exec_prepared(
+      "find_conflict", options_.node_id, commit.based_on, text_array(keys.contacts), text_array(keys.conversations),
+      text_array(keys.outbox), text_array(keys.agents), text_array(keys.queues), text_array(keys.merges),
+      text_array(seen_channels), text_array(seen_ids), text_array(keys.identities));
+  if (!found.empty()) throw Conflict(std::string("conflict: another node changed ") + found[0][0].c_str());
+}
+
+// What it writes, and in what order, is every SQL store's (sql_store_common.h), plus
+// what only several nodes need: identities claimed, erasures logged.
+void PostgresStore::write_commit(pqxx::work& tx, const EncodedCommit& p, uint64_t position, uint64_t first_cursor) {
+  const Commit& commit = *p.commit;
+  // Only nodes sharing the database need the identities table to agree with them.
+  const bool claims = shared();
+  if (claims) {
+    for (const auto& contact : commit.contacts) tx.exec_prepared0("forget_identities", contact.id);
+  }
   for_each_write(
-      p, [&](RowWrite which, const auto&... args) { tx.exec_prepared0(row_statement(which), args...); },
+      p,
+      [&](RowWrite which, const auto&... args) {
+        tx.exec_prepared0(row_statement(which), args..., position, options_.node_id);
+      },
       [&](Erasure which, const std::string& id) {
         const std::size_t statements =
             which == Erasure::kConversation ? kEraseConversation.size() : kEraseContact.size();
         for (std::size_t i = 0; i < statements; ++i) tx.exec_prepared0(erase_statement(which, i), id);
-      });
+        if (which == Erasure::kContact) tx.exec_prepared0("forget_identities", id);
+        tx.exec_prepared0("log_erasure", position, options_.node_id,
+                          which == Erasure::kContact ? "contact" : "conversation", id);
+      },
+      first_cursor);
+  if (!claims) return;
+  for (const auto& contact : commit.contacts) {
+    for (const auto& identity : contact.identities) tx.exec_prepared0("claim_identity", identity.key(), contact.id);
+  }
 }
 
 Status PostgresStore::read(const std::function<void(pqxx::dbtransaction&)>& read) const {
@@ -337,8 +493,9 @@ Status PostgresStore::read(const std::function<void(pqxx::dbtransaction&)>& read
 
 std::vector<Event> PostgresStore::events_after(uint64_t after, std::size_t limit) const {
   std::vector<Event> events;
-  (void)read(
-      [&](pqxx::dbtransaction& tx) { events = decode_events(tx.exec_params(kEventsAfter, after, sql_limit(limit))); });
+  (void)read([&](pqxx::dbtransaction& tx) {
+    events = decode_events(tx.exec_params(shared() ? kEventsAfterShared : kEventsAfter, after, sql_limit(limit)));
+  });
   return events;
 }
 
@@ -372,6 +529,80 @@ Result<StoredState> PostgresStore::load(std::size_t inbound_seen_limit) {
                             state.inbound_seen);
     }
     state.head = tx.exec1(kHead)[0].as<uint64_t>();
+    state.position = tx.exec1(kPosition)[0].as<uint64_t>();
+  });
+  if (!read_all) return read_all.error();
+  if (!decoded) return decoded.error();
+  return state;
+}
+
+Result<Changes> PostgresStore::changes_since(uint64_t position) const {
+  Changes changes;
+  Status decoded = ok_status();
+  const Status read_all = read([&](pqxx::dbtransaction& tx) {
+    changes.position = tx.exec1(kPosition)[0].as<uint64_t>();
+    if (changes.position <= position) return;
+    const auto rows = [&](std::string_view table, const char* sql, auto& out) {
+      if (decoded) decoded = decode_rows(table, tx.exec_params(sql, position, options_.node_id), out);
+    };
+    auto& r = changes.records;
+    rows("contacts", "SELECT id, body FROM contacts WHERE written_at > $1 AND written_by <> $2", r.contacts);
+    rows("conversations", "SELECT id, body FROM conversations WHERE written_at > $1 AND written_by <> $2 ORDER BY id",
+         r.conversations);
+    rows("outbox", "SELECT outbound_id, body FROM outbox WHERE written_at > $1 AND written_by <> $2", r.outbox);
+    rows("agents", "SELECT id, body FROM agents WHERE written_at > $1 AND written_by <> $2", r.agents);
+    rows("queues", "SELECT id, body FROM queues WHERE written_at > $1 AND written_by <> $2", r.queues);
+    rows("merges", "SELECT id, body FROM merges WHERE written_at > $1 AND written_by <> $2", r.merges);
+    rows("inbound_seen",
+         "SELECT channel || ':' || external_id, body FROM inbound_seen WHERE written_at > $1 AND written_by <> $2 "
+         "ORDER BY arrival",
+         r.inbound_seen);
+    for (const auto& row : tx.exec_params("SELECT kind, id FROM erasures WHERE written_at > $1 AND written_by <> $2",
+                                          position, options_.node_id)) {
+      (std::string_view(row[0].c_str()) == "contact" ? changes.erased_contacts : changes.erased_conversations)
+          .push_back(row[1].c_str());
+    }
+  });
+  if (!read_all) return read_all.error();
+  if (!decoded) return decoded.error();
+  return changes;
+}
+
+Result<StoredState> PostgresStore::load_records(const RecordKeys& keys) const {
+  StoredState state;
+  Status decoded = ok_status();
+  std::vector<std::string> seen_channels, seen_ids;
+  for (const auto& key : keys.inbound_seen) {
+    const auto split = key.find('\0');
+    seen_channels.push_back(key.substr(0, split));
+    seen_ids.push_back(split == std::string::npos ? std::string() : key.substr(split + 1));
+  }
+  const Status read_all = read([&](pqxx::dbtransaction& tx) {
+    const auto rows = [&](std::string_view table, const char* sql, auto& out, const auto&... args) {
+      if (decoded) decoded = decode_rows(table, tx.exec_params(sql, args...), out);
+    };
+    rows("contacts",
+         "SELECT id, body FROM contacts WHERE id = ANY($1::text[]) "
+         "OR id IN (SELECT contact_id FROM identities WHERE key = ANY($2::text[]))",
+         state.contacts, text_array(keys.contacts), text_array(keys.identities));
+    std::vector<std::string> contact_ids;
+    for (const auto& contact : state.contacts) contact_ids.push_back(contact.id);
+    rows("conversations",
+         "SELECT id, body FROM conversations WHERE id = ANY($1::text[]) OR contact_id = ANY($2::text[]) ORDER BY id",
+         state.conversations, text_array(keys.conversations), text_array(contact_ids));
+    std::vector<std::string> conversation_ids;
+    for (const auto& conversation : state.conversations) conversation_ids.push_back(conversation.id);
+    rows("outbox",
+         "SELECT outbound_id, body FROM outbox WHERE outbound_id = ANY($1::text[]) "
+         "OR conversation_id = ANY($2::text[])",
+         state.outbox, text_array(keys.outbox), text_array(conversation_ids));
+    rows("agents", "SELECT id, body FROM agents WHERE id = ANY($1::text[])", state.agents, text_array(keys.agents));
+    rows("queues", "SELECT id, body FROM queues WHERE id = ANY($1::text[])", state.queues, text_array(keys.queues));
+    rows("merges", "SELECT id, body FROM merges WHERE id = ANY($1::text[])", state.merges, text_array(keys.merges));
+    rows("inbound_seen",
+         "SELECT s.channel || ':' || s.external_id, s.body FROM inbound_seen s "
+         "JOIN unnest($1::text[], $2::text[]) AS k(channel, external_id) USING (channel, external_id)",
+         state.inbound_seen, text_array(seen_channels), text_array(seen_ids));
   });
   if (!read_all) return read_all.error();
   if (!decoded) return decoded.error();

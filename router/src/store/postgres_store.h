@@ -16,7 +16,10 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <span>
+#include <stdexcept>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -50,6 +53,10 @@ class PostgresStore final : public Store {
   std::vector<Event> timeline(const std::string& conversation_id, std::size_t limit) const override;
   uint64_t head() const override { return head_.load(std::memory_order_acquire); }
   Result<StoredState> load(std::size_t inbound_seen_limit) override;
+  bool shared() const override { return !options_.exclusive; }
+  std::string node_id() const override { return options_.node_id; }
+  Result<Changes> changes_since(uint64_t position) const override;
+  Result<StoredState> load_records(const RecordKeys& keys) const override;
 
   PostgresStats stats() const;
 
@@ -59,9 +66,21 @@ class PostgresStore final : public Store {
   PostgresStore(PostgresOptions options, Connection writer, Connection reader, uint64_t head);
 
   void write_loop();
+  // Lost a race with another node (shared stores): the commit fails with kAborted.
+  struct Conflict : std::runtime_error {
+    using std::runtime_error::runtime_error;
+  };
+  struct Position {
+    uint64_t head = 0;      // the newest event's cursor
+    uint64_t position = 0;  // write transactions committed
+  };
+
   Status write_transaction(std::span<const EncodedCommit> batch);
   Status connect_writer();
-  void write_commit(pqxx::work& tx, const EncodedCommit& pending);
+  Position lock_position(pqxx::work& tx);
+  void check_conflicts(pqxx::work& tx, const EncodedCommit& pending);
+  void taint(const Commit& commit);
+  void write_commit(pqxx::work& tx, const EncodedCommit& pending, uint64_t position, uint64_t first_cursor);
   void count(std::span<const EncodedCommit> batch, bool notified);
 
   // Runs `read` in a transaction on the reader, connecting again once if the
@@ -73,6 +92,10 @@ class PostgresStore final : public Store {
 
   mutable std::mutex read_mutex_;
   mutable Connection reader_;  // null after it was lost
+
+  // Records ("kind/key") written by a commit of this node that lost a race, refused
+  // until a commit says they were reloaded (Commit::reloaded). Writer thread only.
+  std::set<std::string> tainted_;
 
   CommitQueue queue_;
   std::atomic<uint64_t> head_{0};

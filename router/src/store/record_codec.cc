@@ -275,6 +275,7 @@ void fields(auto& io, Is<OutboxEntry> auto& x) {
   io("attachments", x.attachments);
   io("status", x.status);
   io("attempts", x.attempts);
+  io("claimed_by", x.claimed_by);
 }
 void fields(auto& io, Is<Agent> auto& x) {
   io("id", x.id);

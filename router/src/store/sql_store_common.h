@@ -59,13 +59,15 @@ enum class Erasure { kConversation, kContact };
 
 // Calls row(RowWrite, arguments...) for every record of `p`, then erase(Erasure, id)
 // for every erasure. Records and events first, erasures last: nothing of an erased
-// contact survives the commit that erases it.
+// contact survives the commit that erases it. With a `first_cursor`, the events get
+// cursors from it on instead of their own (a store shared by several nodes hands out
+// cursors in commit order).
 template <typename Row, typename Erase>
-void for_each_write(const EncodedCommit& p, Row&& row, Erase&& erase) {
+void for_each_write(const EncodedCommit& p, Row&& row, Erase&& erase, uint64_t first_cursor = 0) {
   const Commit& c = *p.commit;
   for (std::size_t i = 0; i < c.events.size(); ++i) {
     const Event& e = c.events[i];
-    row(RowWrite::kInsertEvent, e.cursor, e.conversation_id, e.seq, p.events[i]);
+    row(RowWrite::kInsertEvent, first_cursor != 0 ? first_cursor + i : e.cursor, e.conversation_id, e.seq, p.events[i]);
   }
   for (std::size_t i = 0; i < c.contacts.size(); ++i) row(RowWrite::kUpsertContact, c.contacts[i].id, p.contacts[i]);
   for (std::size_t i = 0; i < c.conversations.size(); ++i) {

@@ -138,13 +138,13 @@ TEST_F(PostgresStoreTest, AnUnreachableServerFailsToOpen) {
   expect_error(PostgresStore::open({.uri = nobody}), ErrorCode::kUnavailable, "postgresql: cannot connect");
 }
 
-// One switchboardd per database until several nodes can share one: the second store
+// An exclusive store (tools, tests) is the only writer of its database: the second store
 // is refused while the first holds the advisory lock, and opens once it is gone.
 TEST_F(PostgresStoreTest, ASecondStoreOnTheSameDatabaseIsRefusedWhileTheFirstIsOpen) {
   auto first = open();
   ASSERT_TRUE(first);
   expect_error(PostgresStore::open(options()), ErrorCode::kFailedPrecondition,
-               "another switchboardd is using this database; several nodes on one database come later");
+               "another switchboardd is using this database");
   // Refused before it wrote anything: the first store carries on alone.
   ASSERT_TRUE(append_and_wait(*first, {.events = {message_event(1, "cv-1", 1, "first")}}).ok());
 
@@ -218,6 +218,95 @@ TEST_F(PostgresStoreTest, AStoppedServerFailsAppendsAndTheStoreReconnectsWhenItI
   EXPECT_EQ(events[0].cursor, 1u);
   EXPECT_EQ(events[1].cursor, 3u);
   EXPECT_TRUE(store->load(10).ok());
+}
+
+}  // namespace
+}  // namespace switchboard::router::testing
+
+namespace switchboard::router::testing {
+namespace {
+
+// Several nodes on one database (PostgresOptions::exclusive off): what each commit is
+// checked against, and what a node reads of the others.
+class SharedPostgresStoreTest : public PostgresStoreTest {
+ protected:
+  std::unique_ptr<PostgresStore> node(const std::string& id) {
+    return open({.uri = uri_, .exclusive = false, .node_id = id});
+  }
+};
+
+TEST_F(SharedPostgresStoreTest, ACommitBuiltOnWhatAnotherNodeChangedIsRefusedUntilTheNodeHasReloaded) {
+  auto a = node("a");
+  auto b = node("b");
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(append_and_wait(*a, {.events = {message_event(7, "cv-1", 1, "to a")},
+                                   .contacts = {sample_contact("ct-1")},
+                                   .conversations = {sample_conversation("cv-1", "ct-1")}})
+                  .ok());
+
+  // Node b had not seen that: its write to the same conversation loses, stores nothing.
+  Commit stale{.events = {message_event(1, "cv-1", 2, "to b")}, .conversations = {sample_conversation("cv-1", "ct-1")}};
+  expect_error(append_and_wait(*b, stale), ErrorCode::kAborted, "another node changed conversation cv-1");
+  // It reads what a changed, and from where it may write again.
+  auto changes = b->changes_since(0);
+  ASSERT_TRUE(changes.ok()) << changes.error().describe();
+  ASSERT_EQ(changes->records.contacts.size(), 1u);
+  ASSERT_EQ(changes->records.conversations.size(), 1u);
+  EXPECT_GT(changes->position, 0u);
+  EXPECT_TRUE(b->changes_since(changes->position)->records.conversations.empty());
+  EXPECT_TRUE(a->changes_since(0)->records.conversations.empty()) << "a node's own writes are not its changes";
+
+  // Even up to date, the records the lost step wrote stay refused until b says it
+  // reloaded them: a step built on the lost one must not slip through.
+  Commit retry{.events = {message_event(1, "cv-1", 2, "to b")},
+               .conversations = {sample_conversation("cv-1", "ct-1")},
+               .based_on = changes->position};
+  expect_error(append_and_wait(*b, retry), ErrorCode::kAborted, "written by a step that failed");
+  ASSERT_TRUE(append_and_wait(*b, {.reloaded = keys_of(stale)}).ok());
+  ASSERT_TRUE(append_and_wait(*b, retry).ok());
+
+  // Cursors follow commit order across nodes, whatever the Desk numbered.
+  const auto events = a->events_after(0, 10);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].cursor, 1u);
+  EXPECT_EQ(events[1].cursor, 2u);
+  EXPECT_EQ(events[1].seq, 2u);
+}
+
+TEST_F(SharedPostgresStoreTest, AnIdentityBelongsToOneContactAcrossNodes) {
+  auto a = node("a");
+  auto b = node("b");
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(append_and_wait(*a, {.contacts = {sample_contact("ct-a")}}).ok());
+  Contact twin = sample_contact("ct-b");
+  twin.identities = {{.channel = "sms", .address = "+4915112345678"}};  // ct-a's number
+  expect_error(append_and_wait(*b, {.contacts = {twin}}), ErrorCode::kAborted,
+               "identity sms:+4915112345678 of contact ct-a");
+  // What b reloads to recover: the contact holding the identity, and its conversations.
+  RecordKeys keys;
+  keys.identities = {"sms:+4915112345678"};
+  auto records = b->load_records(keys);
+  ASSERT_TRUE(records.ok()) << records.error().describe();
+  ASSERT_EQ(records->contacts.size(), 1u);
+  EXPECT_EQ(records->contacts[0].id, "ct-a");
+}
+
+TEST_F(SharedPostgresStoreTest, OtherNodesLearnWhatWasErased) {
+  auto a = node("a");
+  auto b = node("b");
+  ASSERT_TRUE(a && b);
+  ASSERT_TRUE(append_and_wait(*a, {.events = {message_event(1, "cv-1", 1, "hi")},
+                                   .contacts = {sample_contact("ct-1")},
+                                   .conversations = {sample_conversation("cv-1", "ct-1")}})
+                  .ok());
+  const uint64_t seen = b->changes_since(0)->position;
+  ASSERT_TRUE(append_and_wait(*a, {.erased_contacts = {"ct-1"}}).ok());
+  auto changes = b->changes_since(seen);
+  ASSERT_TRUE(changes.ok());
+  EXPECT_EQ(changes->erased_contacts, std::vector<std::string>{"ct-1"});
+  // Writing the erased contact again from a stale view is refused.
+  expect_error(append_and_wait(*b, {.contacts = {sample_contact("ct-1")}, .based_on = seen}), ErrorCode::kAborted,
+               "contact ct-1 erased");
 }
 
 }  // namespace

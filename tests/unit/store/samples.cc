@@ -114,7 +114,8 @@ OutboxEntry sample_outbox(const std::string& outbound_id, const std::string& con
           .text = "Hello",
           .attachments = {sample_attachment()},
           .status = status,
-          .attempts = 2};
+          .attempts = 2,
+          .claimed_by = "node-a"};
 }
 
 Agent sample_agent(const std::string& id) {

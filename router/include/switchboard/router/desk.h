@@ -114,6 +114,9 @@ struct DeskOptions {
   std::string default_phone_region = "US";
   // Seeds the random part of ids; 0 takes one from std::random_device. Tests fix it.
   uint64_t random_seed = 0;
+  // This node's name in a shared store (Store::node_id()): outbound messages it
+  // writes are its own to deliver (OutboxEntry::claimed_by).
+  std::string node_id;
 };
 
 class Desk {
@@ -127,7 +130,13 @@ class Desk {
   // pending deadlines (snooze wake-ups, reopen windows) and the id counters. Call
   // once, before the first request.
   void restore(StoredState state);
-  // Outbound messages no adapter has taken yet, to hand out again after a restart.
+  // Takes in records as the store has them now, each replacing this Desk's copy
+  // whole: what other nodes sharing the store changed (Store::changes_since), or what
+  // a step that lost a race to one of them had changed here (Store::load_records).
+  // `gone` names records the store does not have (erased, or never stored).
+  void absorb(StoredState records, const RecordKeys& gone);
+  // Outbound messages of this node (DeskOptions::node_id) no adapter has taken yet,
+  // to hand out again after a restart.
   std::vector<OutboxEntry> pending_deliveries() const;
   Desk(const Desk&) = delete;
   Desk& operator=(const Desk&) = delete;

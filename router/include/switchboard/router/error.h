@@ -15,6 +15,8 @@ enum class ErrorCode {
   kResourceExhausted,
   kPermissionDenied,
   kUnavailable,
+  // Lost a race with another node sharing the store; running it again may work.
+  kAborted,
 };
 
 struct Error {

@@ -22,15 +22,22 @@ struct PostgresOptions {
   // Upper bound of events written in one transaction; a commit is never split.
   std::size_t max_batch_events = 4096;
 
-  // One switchboardd per database. Each process keeps the conversation state in
-  // memory, so two writing to one database would hand out the same cursors and
-  // sequence numbers; several nodes on one database come later. While set, the store
-  // holds the session-level advisory lock kPostgresExclusiveLockKey on its writer
-  // connection for its whole life (taken again after a reconnect) and open fails
-  // while another session holds it, after waiting up to 2 s for it (the time a killed
-  // predecessor's session takes to end). Turn off only for tools that know no other
-  // writer runs.
+  // One writer per database, with the commits' own cursors and no conflict checks
+  // (tools, tests). While set, the store holds the session-level advisory lock
+  // kPostgresExclusiveLockKey on its writer connection for its whole life (taken
+  // again after a reconnect) and open fails while another session holds it, after
+  // waiting up to 2 s for it (the time a killed predecessor's session takes to end).
+  //
+  // Off, the store is shared (Store::shared(); switchboardd's way): any number of
+  // nodes write the database, each under its own node_id; the store hands out
+  // cursors in commit order and checks each commit against what the others wrote
+  // (docs/storage.md, "Several nodes").
   bool exclusive = true;
+
+  // This node's name among those sharing the database: stable across restarts (a
+  // node restarted under its id delivers the outbound messages it had taken on) and
+  // unique among them.
+  std::string node_id = "node";
 };
 
 // The advisory lock an exclusive store holds, in the database it uses (advisory locks
@@ -44,8 +51,8 @@ inline constexpr int64_t kPostgresExclusiveLockKey = 0x5377697463684264;
 // Errors: kUnavailable "postgresql: ..." when the server cannot be reached or the
 // schema cannot be written; kFailedPrecondition when the database's schema is newer
 // than this binary knows; kFailedPrecondition "postgresql: another switchboardd is
-// using this database; several nodes on one database come later" when `exclusive`
-// and another session holds kPostgresExclusiveLockKey.
+// using this database" when `exclusive` and another session holds
+// kPostgresExclusiveLockKey.
 //
 // The Store's contract (store.h) holds; in addition, `done` runs on the store's writer
 // thread (keep it short: the next transaction waits for it); a failed transaction
@@ -54,7 +61,8 @@ inline constexpr int64_t kPostgresExclusiveLockKey = 0x5377697463684264;
 // one; when `exclusive`, a reconnected writer takes the lock again before it writes,
 // and while another session holds it each batch fails with kUnavailable (the lock of
 // a session the server has not yet seen end, say after a network failure, is released
-// when the server notices); a repeated (conversation, seq) fails only its own commit, with kAlreadyExists;
+// when the server notices); a repeated (conversation, seq) fails only its own commit,
+// with kAlreadyExists (exclusive) or kAborted "conflict: ..." (shared);
 // events_after never passes an event whose transaction may still commit below it
 // (see PostgresStore); every transaction that stores events sends one
 // `NOTIFY switchboard_events`; destroying the store commits what was appended, calls

@@ -10,9 +10,12 @@
 // strand.
 
 #include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
@@ -43,6 +46,12 @@ struct RouterOptions {
   // Told when healthy() changes (health checks, logs); from any router or store thread.
   std::function<void(bool healthy)> on_health_change;
   std::function<Timestamp()> now = [] { return Clock::now(); };
+  // A shared store (Store::shared()): how often to look for what other nodes wrote
+  // (their records into the Desk, every node's events to subscribers).
+  std::chrono::milliseconds tail_interval{100};
+  // A step that loses a race to another node runs again, up to this many times in
+  // all, then answers ABORTED.
+  int max_attempts = 8;
 };
 
 class Router final : public AdapterHost {
@@ -120,15 +129,26 @@ class Router final : public AdapterHost {
  private:
   class Channels;
 
-  // Runs `step` on the strand; commits what it wrote; then answers and publishes.
+  // Runs `step` on the strand; commits what it wrote; then answers and publishes. A
+  // step that lost a race to another node runs again once the Desk has caught up.
   template <typename T, typename Step>
-  void run(Step step, Callback<T> done);
+  void run(Step step, Callback<T> done, int attempt = 0);
   void after_commit(const Commit& commit);
   void deliver(const OutboxEntry& entry);
   void deliver_pending();  // on the strand: every pending outbox entry to its adapter
   void arm_timer();
   void lose_store();  // a commit failed: keep trying to reload from the store
   Status reload();
+
+  // Several nodes on one store. On the strand: take in what the others changed since
+  // synced_, and after a conflict also what the failed commit wrote (as stored).
+  void take_in(Changes changes);
+  Status catch_up();
+  Status recover_from_conflict(const Commit& failed);
+  // Its own thread: feeds the Desk other nodes' changes and subscribers every node's
+  // events, every RouterOptions::tail_interval.
+  void tail_loop();
+  void start_tailing();
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
@@ -144,6 +164,12 @@ class Router final : public AdapterHost {
   std::atomic<bool> healthy_{true};
   bool stopped_ = false;
   bool adapters_started_ = false;  // on the strand
+
+  std::atomic<uint64_t> synced_{0};  // Changes::position the Desk has taken in; set on the strand
+  std::thread tailer_;
+  std::mutex tail_mutex_;
+  std::condition_variable tail_wakeup_;
+  bool tail_stopping_ = false;  // under tail_mutex_
 };
 
 }  // namespace switchboard::router

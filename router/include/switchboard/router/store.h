@@ -22,6 +22,17 @@ struct OutboxEntry {
   std::vector<AttachmentRef> attachments;
   DeliveryStatus status = DeliveryStatus::kPending;
   uint32_t attempts = 0;  // failed attempts so far
+  // The node whose adapters deliver it (a shared store's node id; empty: this one).
+  // Another node's entry is known, for its status, but never delivered here.
+  std::string claimed_by;
+};
+
+// The records one commit wrote, by key: what a node reloads after a conflict.
+struct RecordKeys {
+  std::vector<std::string> contacts, conversations, outbox, agents, queues, merges;
+  std::vector<std::string> identities;    // Identity::key()
+  std::vector<std::string> inbound_seen;  // channel '\0' external_id
+  bool empty() const;
 };
 
 // Everything one router step changed, made durable together or not at all.
@@ -42,6 +53,14 @@ struct Commit {
   // Not stored: outbound messages to hand to their adapters once this commit is durable.
   std::vector<OutboxEntry> deliveries;
 
+  // A shared store (Store::shared()) only: the other nodes' changes the step saw, as
+  // a Changes::position; the commit conflicts with any record another node wrote
+  // after it.
+  uint64_t based_on = 0;
+  // A shared store only: after a conflict the router reloaded these records, so
+  // commits appended from now on may write them again (see Store::shared()).
+  RecordKeys reloaded;
+
   bool empty() const {
     return events.empty() && contacts.empty() && conversations.empty() && outbox.empty() && erased_contacts.empty() &&
            erased_conversations.empty() && agents.empty() && queues.empty() && merges.empty() && inbound_seen.empty();
@@ -58,7 +77,19 @@ struct StoredState {
   std::vector<Merge> merges;
   std::vector<SeenInbound> inbound_seen;  // the newest ones, oldest first
   uint64_t head = 0;                      // the newest event's cursor
+  uint64_t position = 0;                  // a shared store's Changes::position
 };
+
+// What other nodes sharing a store changed: their records, whole, and what they erased.
+struct Changes {
+  StoredState records;
+  std::vector<std::string> erased_contacts, erased_conversations;
+  uint64_t position = 0;  // pass to the next changes_since; Commit::based_on
+};
+
+// Which records `commit` writes (contacts with their identities, conversations,
+// outbox entries, agents, queues, merges, redelivery answers).
+RecordKeys keys_of(const Commit& commit);
 
 // Where acknowledged work lives. The router appends commits in order; `done` runs
 // once the commit is durable (or has failed), in the order commits were appended,
@@ -85,6 +116,24 @@ class Store {
 
   // Whether load() gives back records, so commits must carry them.
   virtual bool keeps_records() const { return true; }
+
+  // --- Several nodes on one store (PostgreSQL) ----------------------------------------
+  // A shared store is written by other nodes too. Each node's Desk is then a copy
+  // kept fresh by changes_since(), and a commit is checked, optimistically, against
+  // what others wrote after its Commit::based_on: a record another node wrote since,
+  // an identity another contact holds, a (conversation, seq) already taken, fail it
+  // with kAborted "conflict: ...", writing nothing. A commit that writes a record an
+  // earlier commit of this node failed on fails too, until a commit carrying
+  // Commit::reloaded for it: steps built on a failed one are refused with it. The
+  // router then catches up, reloads, and runs the step again.
+  virtual bool shared() const { return false; }
+  // This node's name in the store (events and rows say who wrote them).
+  virtual std::string node_id() const { return {}; }
+  // What other nodes changed after `position` (records as they are now).
+  virtual Result<Changes> changes_since(uint64_t /*position*/) const { return Changes{}; }
+  // The stored records behind `keys`, plus the contacts holding `keys.identities` and
+  // the conversations of every contact returned. What is missing is not stored.
+  virtual Result<StoredState> load_records(const RecordKeys& /*keys*/) const { return StoredState{}; }
 };
 
 // Keeps everything in memory: tests, benchmarks, and switchboardd's `memory:` store.
