@@ -26,7 +26,7 @@ using ReadTransaction = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only
 // Every row statement ends with (written_at, written_by): the write transaction's
 // position and the node (migration 2), which the nodes sharing a database read
 // each other's changes by.
-constexpr std::array<std::pair<const char*, const char*>, 15> kWrites = {{
+constexpr std::array<std::pair<const char*, const char*>, 16> kWrites = {{
     {"insert_event",
      "INSERT INTO events(cursor, conversation_id, seq, body, written_at, written_by) VALUES($1, $2, $3, $4, $5, $6)"},
     {"upsert_contact",
@@ -64,6 +64,7 @@ constexpr std::array<std::pair<const char*, const char*>, 15> kWrites = {{
     // an identity to one contact across nodes).
     {"forget_identities", "DELETE FROM identities WHERE contact_id = $1"},
     {"claim_identity", "INSERT INTO identities(key, contact_id) VALUES($1, $2)"},
+    {"prune_seen", "DELETE FROM inbound_seen WHERE arrival <= (SELECT max(arrival) FROM inbound_seen) - $1"},
     {"log_erasure", "INSERT INTO erasures(written_at, written_by, kind, id) VALUES($1, $2, $3, $4)"},
     {"notify", "NOTIFY switchboard_events"},
     // What another node wrote, after the position a commit was based on, that the
@@ -160,8 +161,7 @@ Result<std::unique_ptr<pqxx::connection>> connect(const std::string& uri) {
 // connection must take it again on the next one.
 constexpr const char* kTakeLock = "SELECT pg_try_advisory_lock($1)";
 constexpr const char* kReleaseLock = "SELECT pg_advisory_unlock($1)";
-constexpr const char* kLockHeld =
-    "postgresql: another switchboardd is using this database (exclusive store)";
+constexpr const char* kLockHeld = "postgresql: another switchboardd is using this database (exclusive store)";
 
 // OK once `db` holds the lock; kFailedPrecondition kLockHeld while another session
 // holds it.
@@ -377,6 +377,9 @@ Status PostgresStore::write_transaction(std::span<const EncodedCommit> batch) {
       }
       if (shared()) head = next_cursor - 1;
       tx.exec_prepared0("set_position", head, position);
+      const bool answered = std::any_of(batch.begin(), batch.end(),
+                                        [](const EncodedCommit& p) { return !p.commit->inbound_seen.empty(); });
+      if (answered) tx.exec_prepared0("prune_seen", sql_limit(options_.keep_redelivery_answers));
       // A wake-up for other nodes, once per transaction: NOTIFY takes a database-wide
       // lock at commit, which per event would serialise every writer.
       if (events != 0) tx.exec_prepared0("notify");

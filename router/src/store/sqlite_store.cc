@@ -97,7 +97,7 @@ Status configure_writer(Connection& db, const SqliteOptions& options) {
 
 struct SqliteStore::Writes {
   Statement begin, commit, insert_event, upsert_contact, upsert_conversation, upsert_outbox, upsert_agent, upsert_queue,
-      upsert_merge, upsert_seen, raise_head;
+      upsert_merge, upsert_seen, raise_head, prune_seen;
   std::vector<Statement> erase_conversation, erase_contact;
 
   Statement& row(RowWrite which) {
@@ -199,6 +199,8 @@ Status SqliteStore::prepare() {
            "INSERT OR REPLACE INTO inbound_seen(channel, external_id, contact_id, conversation_id, body) "
            "VALUES(?1, ?2, ?3, ?4, ?5)"},
           {&w.raise_head, "UPDATE meta SET value = max(value, ?1) WHERE key = 'head'"},
+          // A re-answered key gets a new rowid (INSERT OR REPLACE): rowids order arrival.
+          {&w.prune_seen, "DELETE FROM inbound_seen WHERE rowid <= (SELECT max(rowid) FROM inbound_seen) - ?1"},
       });
   if (!prepared) return prepared;
   if (auto s = prepare_all(writer_, kEraseConversation, w.erase_conversation); !s) return s;
@@ -242,12 +244,15 @@ Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
   int rc = w.begin.run();
   uint64_t head = 0;
   std::size_t events = 0;
+  bool answered = false;
   for (const auto& pending : batch) {
     write_commit(pending, rc);
     for (const auto& event : pending.commit->events) head = std::max(head, event.cursor);
     events += pending.commit->events.size();
+    answered = answered || !pending.commit->inbound_seen.empty();
   }
   if (head != 0) run(rc, w.raise_head, head);
+  if (answered) run(rc, w.prune_seen, sql_limit(options_.keep_redelivery_answers));
   run(rc, w.commit);
   if (rc != SQLITE_DONE) {
     Error error = writer_.error(rc);

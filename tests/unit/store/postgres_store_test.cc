@@ -127,6 +127,14 @@ TEST_F(PostgresStoreTest, EventsAfterNeverPassesARowStillBeingCommitted) {
   EXPECT_EQ(events[1].cursor, 2u);
 }
 
+TEST_F(PostgresStoreTest, KeepsOnlyTheNewestRedeliveryAnswers) {
+  PostgresOptions keep_two = options();
+  keep_two.keep_redelivery_answers = 2;
+  auto store = open(keep_two);
+  ASSERT_TRUE(store);
+  expect_old_redelivery_answers_are_pruned(*store, 2);
+}
+
 TEST_F(PostgresStoreTest, ASchemaNewerThanTheBinaryIsRefused) {
   open().reset();
   sql("UPDATE schema_version SET version = 99");

@@ -92,6 +92,14 @@ TEST_F(SqliteStoreTest, ReopeningLoadsTheSameState) {
   expect_reopening_loads_the_same_state([this] { return std::unique_ptr<Store>(open()); });
 }
 
+TEST_F(SqliteStoreTest, KeepsOnlyTheNewestRedeliveryAnswers) {
+  SqliteOptions keep_two = options();
+  keep_two.keep_redelivery_answers = 2;
+  auto store = open(keep_two);
+  ASSERT_TRUE(store);
+  expect_old_redelivery_answers_are_pruned(*store, 2);
+}
+
 TEST_F(SqliteStoreTest, DestroyingTheStoreCommitsWhatWasAppended) {
   expect_destroying_the_store_commits_what_was_appended([this] { return std::unique_ptr<Store>(open()); }, 500);
 }

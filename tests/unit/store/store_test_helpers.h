@@ -134,4 +134,18 @@ inline void expect_a_repeated_sequence_fails_only_its_own_commit(Store& store, c
   EXPECT_EQ(stored[1].cursor, 3u);
 }
 
+// A store keeping `keep` redelivery answers: old ones go as new ones come, one commit
+// at a time, and load() gives back the newest.
+inline void expect_old_redelivery_answers_are_pruned(Store& store, std::size_t keep) {
+  for (int i = 1; i <= 5; ++i) {
+    ASSERT_TRUE(
+        append_and_wait(store, {.inbound_seen = {sample_seen("msg-" + std::to_string(i), "ct-1", "cv-1")}}).ok());
+  }
+  auto loaded = store.load(100);
+  ASSERT_TRUE(loaded.ok());
+  ASSERT_EQ(loaded->inbound_seen.size(), keep);
+  EXPECT_EQ(loaded->inbound_seen.back().external_id, "msg-5");
+  EXPECT_EQ(loaded->inbound_seen.front().external_id, "msg-" + std::to_string(6 - keep));
+}
+
 }  // namespace switchboard::router::testing

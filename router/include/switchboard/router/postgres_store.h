@@ -22,6 +22,11 @@ struct PostgresOptions {
   // Upper bound of events written in one transaction; a commit is never split.
   std::size_t max_batch_events = 4096;
 
+  // Redelivery answers ((channel, external_id) -> the first result) kept, the newest;
+  // older ones are deleted as new ones come. At least Limits::dedupe_entries (the
+  // Desk's window, which load() fills), so a restart forgets none the Desk knew.
+  std::size_t keep_redelivery_answers = 1'000'000;
+
   // One writer per database, with the commits' own cursors and no conflict checks
   // (tools, tests). While set, the store holds the session-level advisory lock
   // kPostgresExclusiveLockKey on its writer connection for its whole life (taken

@@ -31,6 +31,11 @@ struct SqliteOptions {
   // Upper bound of events written in one transaction; a commit is never split.
   std::size_t max_batch_events = 4096;
 
+  // Redelivery answers ((channel, external_id) -> the first result) kept, the newest;
+  // older ones are deleted as new ones come. At least Limits::dedupe_entries (the
+  // Desk's window, which load() fills), so a restart forgets none the Desk knew.
+  std::size_t keep_redelivery_answers = 1'000'000;
+
   // How long a connection waits for a lock held by another process (a backup, the
   // sqlite3 shell) before the operation fails.
   std::chrono::milliseconds busy_timeout{5000};

@@ -1,0 +1,117 @@
+// startup_bench: how long switchboardd takes to pick up a large store, and how much
+// memory each conversation then costs (issues "Durable storage" and "Performance").
+//
+// Fills a SQLite store (synchronous=NORMAL, to fill it quickly) with N customers, each
+// with one email conversation of one message (contact, identity, conversation, two
+// events, a redelivery answer: what an idle conversation leaves behind), through the
+// Desk as the router would. Then, in the same process, opens the file again and times
+// open, Store::load and Desk::restore, and reads the resident memory before and after.
+//
+//   build/bench/startup_bench [N]     (default 1000000)
+//
+// Prints one JSON object. The store keeps records (current state), not only the event
+// log, so start-up reads each record once and replays nothing: that is the snapshot.
+
+#include <malloc.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <memory>
+#include <string>
+
+#include <switchboard/router/desk.h>
+#include <switchboard/router/sqlite_store.h>
+
+namespace sr = switchboard::router;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+uint64_t resident_bytes() {
+  malloc_trim(0);  // freed vectors of the load should not count
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+double seconds_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+std::unique_ptr<sr::Store> open(const std::string& path) {
+  auto store = sr::open_sqlite_store({.path = path, .synchronous = sr::SqliteOptions::kNormal});
+  if (!store) {
+    std::fprintf(stderr, "startup_bench: %s\n", store.error().describe().c_str());
+    std::exit(1);
+  }
+  return std::move(*store);
+}
+
+void fill(const std::string& path, int customers) {
+  auto store = open(path);
+  sr::Timestamp now = sr::Clock::now();
+  sr::Desk desk({.random_seed = 7}, [&now] { return now; });
+  std::promise<void> all_done;
+  std::atomic<int> left{customers};
+  for (int i = 0; i < customers; ++i) {
+    auto commit = std::make_shared<sr::Commit>();
+    sr::InboundMessage message{.channel = "email",
+                               .address = "customer" + std::to_string(i) + "@example.org",
+                               .external_id = "msg-" + std::to_string(i),
+                               .text = "Hello, my order A-" + std::to_string(i) + " has not arrived yet."};
+    if (!desk.ingest(message, *commit)) std::exit(1);
+    store->append(commit, [&](sr::Status stored) {
+      if (!stored) {
+        std::fprintf(stderr, "startup_bench: %s\n", stored.error().describe().c_str());
+        std::exit(1);
+      }
+      if (--left == 0) all_done.set_value();
+    });
+    now += std::chrono::microseconds(1);
+  }
+  all_done.get_future().wait();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int customers = argc > 1 ? std::stoi(argv[1]) : 1'000'000;
+  std::string pattern = (std::filesystem::temp_directory_path() / "startup-bench-XXXXXX").string();
+  if (!::mkdtemp(pattern.data())) return 1;
+  const std::string path = pattern + "/switchboard.db";
+
+  auto started = SteadyClock::now();
+  fill(path, customers);
+  const double fill_s = seconds_since(started);
+
+  const uint64_t before = resident_bytes();
+  started = SteadyClock::now();
+  auto store = open(path);
+  const double open_s = seconds_since(started);
+  started = SteadyClock::now();
+  auto loaded = store->load(100'000);
+  if (!loaded) return 1;
+  const double load_s = seconds_since(started);
+  started = SteadyClock::now();
+  sr::Desk desk({}, [] { return sr::Clock::now(); });
+  const std::size_t conversations = loaded->conversations.size();
+  desk.restore(std::move(*loaded));
+  const double restore_s = seconds_since(started);
+  loaded = sr::StoredState{};
+  const uint64_t after = resident_bytes();
+
+  std::printf(
+      "{\"conversations\": %zu, \"fill_s\": %.1f, \"open_s\": %.3f, \"load_s\": %.2f, \"restore_s\": %.2f, "
+      "\"startup_s\": %.2f, \"desk_bytes\": %llu, \"bytes_per_conversation\": %.0f, \"file_bytes\": %llu}\n",
+      conversations, fill_s, open_s, load_s, restore_s, open_s + load_s + restore_s,
+      static_cast<unsigned long long>(after - before), static_cast<double>(after - before) / conversations,
+      static_cast<unsigned long long>(std::filesystem::file_size(path)));
+  store.reset();
+  std::filesystem::remove_all(pattern);
+  return 0;
+}
