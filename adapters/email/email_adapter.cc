@@ -373,8 +373,13 @@ class EmailAdapter final : public router::Adapter, public MessageSink {
     const std::string mime = build_mime(mail, &problems);
     for (const auto& p : problems) spdlog::warn("email: {}: {}", delivery.outbound_id, p);
 
-    RelayOptions relay{settings_.relay_url, settings_.relay_starttls, settings_.relay_username,
-                       settings_.relay_password, settings_.relay_timeout};
+    RelayOptions relay;
+    relay.url = settings_.relay_url;
+    relay.starttls = settings_.relay_starttls;
+    relay.ca_file = settings_.relay_ca_file;
+    relay.username = settings_.relay_username;
+    relay.password = settings_.relay_password;
+    relay.timeout = settings_.relay_timeout;
     const RelayOutcome outcome = send_via_relay(relay, settings_.from_address, delivery.address, mime);
     switch (outcome.kind) {
       case RelayOutcome::Kind::kSent: {

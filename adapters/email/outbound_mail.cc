@@ -182,6 +182,7 @@ RelayOutcome send_via_relay(const RelayOptions& relay, const std::string& envelo
   curl_easy_setopt(c, CURLOPT_DEBUGFUNCTION, on_debug);
   curl_easy_setopt(c, CURLOPT_DEBUGDATA, &last_reply);
   if (relay.starttls) curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+  if (!relay.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, relay.ca_file.c_str());
   if (!relay.username.empty()) {
     curl_easy_setopt(c, CURLOPT_USERNAME, relay.username.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, relay.password.c_str());

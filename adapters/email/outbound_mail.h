@@ -39,6 +39,7 @@ std::string build_mime(const OutboundMail& mail, std::vector<std::string>* probl
 struct RelayOptions {
   std::string url;  // smtp://host:port or smtps://host:port
   bool starttls = false;
+  std::string ca_file;  // empty: the system's CA bundle
   std::string username;
   std::string password;
   std::chrono::seconds timeout{30};

@@ -74,6 +74,7 @@ Result<EmailSettings> parse_settings(const std::string& text) {
                                        "queue",
                                        "relay_url",
                                        "relay_starttls",
+                                       "relay_ca_file",
                                        "relay_username",
                                        "relay_password",
                                        "relay_timeout_seconds",
@@ -108,6 +109,7 @@ Result<EmailSettings> parse_settings(const std::string& text) {
     SB_STRING(queue)
     SB_STRING(relay_url)
     SB_STRING(relay_username)
+    SB_STRING(relay_ca_file)
     SB_STRING(relay_password)
     SB_STRING(from_address)
     SB_STRING(from_name)

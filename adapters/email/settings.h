@@ -41,6 +41,7 @@ struct EmailSettings {
   // --- outbound: the relay --------------------------------------------------------
   std::string relay_url;  // smtp://host:port or smtps://host:port; empty: no outbound
   bool relay_starttls = false;
+  std::string relay_ca_file;  // PEM CA bundle to check the relay's certificate; empty: the system's
   std::string relay_username;
   std::string relay_password;
   std::chrono::seconds relay_timeout{30};

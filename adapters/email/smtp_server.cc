@@ -127,6 +127,10 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
         self->closing_ = true;  // the message's answer still goes out, then we close
         return;
       }
+      if (self->writing_) {
+        self->close();  // a client that does not read our replies: nothing more to say
+        return;
+      }
       spdlog::info("email: SMTP session from {} timed out", self->peer_);
       self->finish_with(SmtpProtocol::timeout_reply());
     });
@@ -156,8 +160,10 @@ class SmtpSession : public std::enable_shared_from_this<SmtpSession> {
         const auto crlf = input_.find("\r\n", scan_from_);
         if (crlf == std::string::npos) {
           if (input_.size() > kMaxDataLineChunk) {
-            apply(protocol_.data_line(input_, /*complete=*/false));
-            input_.clear();
+            // Keep a trailing CR: its LF may be in the next read.
+            const std::size_t keep = input_.back() == '\r' ? 1 : 0;
+            apply(protocol_.data_line(std::string_view(input_).substr(0, input_.size() - keep), /*complete=*/false));
+            input_.erase(0, input_.size() - keep);
           }
           scan_from_ = input_.empty() ? 0 : input_.size() - 1;
           break;

@@ -83,21 +83,25 @@ class EmailE2eTest : public ::testing::Test {
  protected:
   virtual bool require_reply_token() const { return false; }
   virtual std::string sink_reply() const { return ""; }
+  virtual bool relay_tls_and_auth() const { return false; }
 
   void SetUp() override {
     std::string pattern = (fs::temp_directory_path() / "switchboard-email-XXXXXX").string();
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     dir_ = pattern;
     fs::create_directories(dir_ / "sink");
-    std::vector<std::string> sink_args{std::string(EMAIL_TEST_DIR) + "/smtp_sink.py", (dir_ / "sink").string()};
-    if (!sink_reply().empty()) sink_args.push_back(sink_reply());
-    ASSERT_EQ(sink_.start("/usr/bin/python3", sink_args, {}), "");
-
     const CommandResult cert =
         run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "
             "/CN=localhost -addext subjectAltName=IP:127.0.0.1 -keyout " +
             (dir_ / "key.pem").string() + " -out " + (dir_ / "cert.pem").string());
     ASSERT_EQ(cert.exit_code, 0) << cert.output;
+    std::vector<std::string> sink_args{std::string(EMAIL_TEST_DIR) + "/smtp_sink.py", (dir_ / "sink").string()};
+    if (!sink_reply().empty()) sink_args.insert(sink_args.end(), {"--reply", sink_reply()});
+    if (relay_tls_and_auth()) {
+      sink_args.insert(sink_args.end(), {"--tls", (dir_ / "cert.pem").string(), (dir_ / "key.pem").string(), "--auth",
+                                         "switchboard:relay-password"});
+    }
+    ASSERT_EQ(sink_.start("/usr/bin/python3", sink_args, {}), "");
 
     const std::string settings =
         std::string("{") + R"("listen":"127.0.0.1:0","listening_file":")" + (dir_ / "smtp.addr").string() + "\"," +
@@ -107,7 +111,11 @@ class EmailE2eTest : public ::testing::Test {
         R"("require_reply_token":)" + (require_reply_token() ? "true" : "false") + "," + R"("tls_certificate":")" +
         (dir_ / "cert.pem").string() + "\"," + R"("tls_private_key":")" + (dir_ / "key.pem").string() + "\"," +
         R"("relay_url":"smtp://)" + sink_.address() + "\"," +
-        R"("relay_timeout_seconds":10,"from_address":"help@support.test","from_name":"Support Team"})";
+        R"("relay_timeout_seconds":10,"from_address":"help@support.test","from_name":"Support Team")" +
+        (relay_tls_and_auth() ? R"(,"relay_starttls":true,"relay_ca_file":")" + (dir_ / "cert.pem").string() +
+                                    R"(","relay_username":"switchboard","relay_password":"relay-password")"
+                              : std::string()) +
+        "}";
     std::ofstream(dir_ / "switchboardd.json")
         << R"({"default_queue":"support","queues":[{"name":"support"}],)"
         << R"("limits":{"max_delivery_attempts":2},"adapters":[{"name":"email","settings":)" << settings << "}]}";
@@ -239,7 +247,8 @@ TEST_F(EmailE2eTest, SwaksFixtureMailsInEveryEncoding) {
                         Case{"nested.eml", "ana@example.org", "The plain text wins."},
                         Case{"html_only.eml", "bob@example.org", "First paragraph & more.\nSecond\nline"}}) {
     SCOPED_TRACE(c.file);
-    const CommandResult r = swaks(std::string("--from ") + c.from + " --to help@support.test --data @" + fixture(c.file));
+    const CommandResult r =
+        swaks(std::string("--from ") + c.from + " --to help@support.test --data @" + fixture(c.file));
     ASSERT_EQ(r.exit_code, 0) << r.output;
     const v1::Message m = last_message(context_of(c.from));
     EXPECT_EQ(m.text(), c.text);
@@ -263,7 +272,8 @@ TEST_F(EmailE2eTest, OversizeMailIs552AndNothingIsStored) {
 }
 
 TEST_F(EmailE2eTest, DeclaredSizeOfOneGigabyteIs552) {
-  const CommandResult r = probe("send " + smtp_port_ + " ana@example.org help@support.test " + fixture("qp.eml") + " 1073741824");
+  const CommandResult r =
+      probe("send " + smtp_port_ + " ana@example.org help@support.test " + fixture("qp.eml") + " 1073741824");
   EXPECT_THAT(r.output, HasSubstr("MAIL 552"));
   EXPECT_TRUE(nothing_stored());
 }
@@ -279,8 +289,8 @@ TEST_F(EmailE2eTest, UnknownRecipientIs550AndNothingIsStored) {
 
 TEST_F(EmailE2eTest, GarbageCommandsAndTooManyRecipients) {
   const CommandResult r = probe("raw " + smtp_port_ + " 'GET / HTTP/1.1' 'EHLO x' 'MAIL FROM:<a@example.org> FOO=1' " +
-                      "'MAIL FROM:<a@example.org>' 'RCPT TO:<1@support.test>' 'RCPT TO:<2@support.test>' " +
-                      "'RCPT TO:<3@support.test>' 'RCPT TO:<4@support.test>' 'DATA' '\\x00\\xff' '.' QUIT");
+                                "'MAIL FROM:<a@example.org>' 'RCPT TO:<1@support.test>' 'RCPT TO:<2@support.test>' " +
+                                "'RCPT TO:<3@support.test>' 'RCPT TO:<4@support.test>' 'DATA' '\\x00\\xff' '.' QUIT");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_THAT(r.output, HasSubstr("500 5.5.2"));
   EXPECT_THAT(r.output, HasSubstr("555 5.5.4"));
@@ -291,7 +301,8 @@ TEST_F(EmailE2eTest, GarbageCommandsAndTooManyRecipients) {
 }
 
 TEST_F(EmailE2eTest, MalformedMimeAndTenThousandHeadersAreParsedBestEffort) {
-  const CommandResult broken = swaks("--from eve@example.org --to help@support.test --data @" + fixture("broken_mime.eml"));
+  const CommandResult broken =
+      swaks("--from eve@example.org --to help@support.test --data @" + fixture("broken_mime.eml"));
   ASSERT_EQ(broken.exit_code, 0) << broken.output;
   EXPECT_EQ(last_message(context_of("eve@example.org")).metadata().at("subject"), "broken");
 
@@ -299,14 +310,15 @@ TEST_F(EmailE2eTest, MalformedMimeAndTenThousandHeadersAreParsedBestEffort) {
   for (int i = 0; i < 10000; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
   many += "\r\nstill here\r\n";
   std::ofstream(dir_ / "many.eml", std::ios::binary) << many;
-  const CommandResult r = probe("send " + smtp_port_ + " max@example.org help@support.test " + (dir_ / "many.eml").string());
+  const CommandResult r =
+      probe("send " + smtp_port_ + " max@example.org help@support.test " + (dir_ / "many.eml").string());
   EXPECT_THAT(r.output, HasSubstr("DATA 250"));
   EXPECT_EQ(last_message(context_of("max@example.org")).text(), "still here");
 }
 
 TEST_F(EmailE2eTest, StartTlsWithPythonSmtplibAndASelfSignedCertificate) {
   const CommandResult r = probe("starttls " + smtp_port_ + " " + (dir_ / "cert.pem").string() +
-                      " ana@example.org help@support.test " + fixture("base64.eml"));
+                                " ana@example.org help@support.test " + fixture("base64.eml"));
   EXPECT_THAT(r.output, HasSubstr("STARTTLS 220"));
   EXPECT_THAT(r.output, HasSubstr("DATA 250"));
   EXPECT_EQ(last_message(context_of("ana@example.org")).text(), "Hello from base64, with ümlauts.");
@@ -344,8 +356,9 @@ TEST_F(EmailE2eTest, ReplyGoesOutThroughTheRelayAndTheAnswerThreadsBack) {
   EXPECT_EQ(parsed.text, "Sorry! We send a new one. Ünïcode too.");
 
   // A colleague answers the reply address: same conversation, Ana stays the contact.
-  const CommandResult answer = swaks("--from bob@example.org --to " + token.str() + " --header 'In-Reply-To: " + message_id +
-                           "' --header 'Subject: Re: Broken widget' --body 'Thanks, from Ana’s colleague'");
+  const CommandResult answer =
+      swaks("--from bob@example.org --to " + token.str() + " --header 'In-Reply-To: " + message_id +
+            "' --header 'Subject: Re: Broken widget' --body 'Thanks, from Ana’s colleague'");
   EXPECT_EQ(accepted_conversation(answer.output), conversation) << answer.output;
   // Ana answers without the reply address but with In-Reply-To: threaded by Message-ID.
   const CommandResult again =
@@ -370,7 +383,8 @@ TEST_F(EmailE2eTest, AnAutoReplyDoesNotReopenAResolvedConversation) {
   const std::string conversation = accepted_conversation(first.output);
   ASSERT_FALSE(conversation.empty()) << first.output;
   ASSERT_TRUE(admin_->resolve(conversation).ok());
-  const CommandResult auto_reply = swaks("--from ana@example.org --to help@support.test --data @" + fixture("auto_reply.eml"));
+  const CommandResult auto_reply =
+      swaks("--from ana@example.org --to help@support.test --data @" + fixture("auto_reply.eml"));
   EXPECT_EQ(auto_reply.exit_code, 0) << auto_reply.output;
   const auto context = context_of("ana@example.org");
   EXPECT_EQ(context.conversation().id(), conversation);
@@ -402,6 +416,22 @@ TEST_F(EmailRelayRefusesTest, APermanentRelayErrorFailsTheMessageWithTheRelaysTe
   ASSERT_TRUE(outcome.has_value());
   EXPECT_EQ(outcome->status(), v1::FAILED);
   EXPECT_THAT(outcome->reason(), HasSubstr("554 5.7.1 rejected by policy"));
+}
+
+class EmailRelayTlsTest : public EmailE2eTest {
+ protected:
+  bool relay_tls_and_auth() const override { return true; }
+};
+
+TEST_F(EmailRelayTlsTest, RepliesGoThroughARelayThatRequiresStartTlsAndAuth) {
+  const CommandResult in = swaks("--from ana@example.org --to help@support.test --body 'hello'");
+  const std::string conversation = accepted_conversation(in.output);
+  ASSERT_FALSE(conversation.empty()) << in.output;
+  reply_by_email(conversation, "over TLS");
+  const auto outcome = delivery_outcome(conversation);
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->status(), v1::SENT) << outcome->reason();
+  EXPECT_EQ(adapters::email::parse_mail(read_file(dir_ / "sink" / "1.eml")).text, "over TLS");
 }
 
 class EmailTokenRequiredTest : public EmailE2eTest {
