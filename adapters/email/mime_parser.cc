@@ -471,9 +471,39 @@ std::string strip_quotes_and_signature(std::string_view text) {
   return trim(out);
 }
 
+namespace {
+
+// GMime copes with any nesting, but its time grows fast with it (100,000 nested
+// multiparts take seconds): past this many MIME containers only the headers are read.
+constexpr std::size_t kMaxContainers = 256;
+
+std::size_t count_containers(std::string_view raw) {
+  std::size_t n = 0;
+  for (std::size_t i = 0; i + 10 <= raw.size(); ++i) {
+    const char c = raw[i];
+    if ((c == 'm' || c == 'M') &&
+        (starts_with_ci(raw.substr(i, 10), "multipart/") || starts_with_ci(raw.substr(i, 15), "message/rfc822"))) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+}  // namespace
+
 ParsedMail parse_mail(std::string_view raw, const ParseOptions& options) {
   ensure_gmime();
   ParsedMail mail;
+  std::string headers_only;
+  if (count_containers(raw) > kMaxContainers) {
+    auto end = raw.find("\r\n\r\n");
+    if (end == std::string_view::npos) end = raw.find("\n\n");
+    headers_only = std::string(raw.substr(0, end == std::string_view::npos ? raw.size() : end));
+    headers_only += "\r\n\r\n";  // the top-level headers, with an empty body
+    raw = headers_only;
+    mail.problems.push_back("more than " + std::to_string(kMaxContainers) +
+                            " MIME containers: only the headers were read");
+  }
   GPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(raw.data(), raw.size()));
   GPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
   GPtr<GMimeMessage> message(g_mime_parser_construct_message(parser.get(), nullptr));

@@ -163,5 +163,18 @@ TEST(HtmlToTextTest, EntitiesListsAndBlankLines) {
   EXPECT_EQ(html_to_text("<b>unterminated <i"), "unterminated");
 }
 
+TEST(MimeParserTest, HundredThousandNestedMultipartsDoNotCrash) {
+  std::string mail = "From: deep@example.org\r\nSubject: deep\r\n";
+  for (int i = 0; i < 100000; ++i) {
+    mail +=
+        "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\r\n\r\n--b" + std::to_string(i) + "\r\n";
+  }
+  mail += "Content-Type: text/plain\r\n\r\ninnermost\r\n";
+  const ParsedMail m = parse_mail(mail);
+  EXPECT_EQ(m.from_address, "deep@example.org");
+  EXPECT_EQ(m.subject, "deep");
+  EXPECT_FALSE(m.problems.empty());
+}
+
 }  // namespace
 }  // namespace switchboard::adapters::email
