@@ -402,6 +402,43 @@ TEST_F(EmailE2eTest, AnAutoReplyDoesNotReopenAResolvedConversation) {
   EXPECT_TRUE(fs::is_empty(dir_ / "sink"));
 }
 
+TEST_F(EmailE2eTest, ARedeliveredMailIsAcceptedOnceAndStoredOnce) {
+  const CommandResult first = swaks("--from ana@example.org --to help@support.test --data @" + fixture("qp.eml"));
+  const std::string conversation = accepted_conversation(first.output);
+  ASSERT_FALSE(conversation.empty()) << first.output;
+  const CommandResult again = swaks("--from ana@example.org --to help@support.test --data @" + fixture("qp.eml"));
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr("(already had it)"));
+  const auto context = admin_->get_context(conversation);
+  ASSERT_TRUE(context.ok());
+  int messages = 0;
+  for (const auto& e : context->events()) messages += e.has_message() ? 1 : 0;
+  EXPECT_EQ(messages, 1);
+}
+
+TEST_F(EmailE2eTest, AnAgentCanSendTheCustomersAttachmentBack) {
+  const CommandResult in = swaks("--from ana@example.org --to help@support.test --data @" + fixture("nested.eml"));
+  const std::string conversation = accepted_conversation(in.output);
+  ASSERT_FALSE(conversation.empty()) << in.output;
+  const v1::Message received = last_message(context_of("ana@example.org"));
+  ASSERT_EQ(received.attachments_size(), 1);
+  v1::SendMessageRequest request;
+  request.set_conversation_id(conversation);
+  request.set_text("Here is your invoice again.");
+  request.set_channel("email");
+  *request.add_attachments() = received.attachments(0);
+  ASSERT_TRUE(admin_->call(&v1::ConversationService::Stub::SendMessage, request).ok());
+  const auto outcome = delivery_outcome(conversation);
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->status(), v1::SENT) << outcome->reason();
+  const auto mail = adapters::email::parse_mail(read_file(dir_ / "sink" / "1.eml"));
+  EXPECT_EQ(mail.text, "Here is your invoice again.");
+  ASSERT_EQ(mail.attachments.size(), 1u);
+  EXPECT_EQ(mail.attachments[0].filename, "invoice.pdf");
+  EXPECT_EQ(mail.attachments[0].content_type, "application/pdf");
+  EXPECT_TRUE(mail.attachments[0].bytes.starts_with("%PDF-1.4"));
+}
+
 class EmailRelayRefusesTest : public EmailE2eTest {
  protected:
   std::string sink_reply() const override { return "554 5.7.1 rejected by policy"; }
