@@ -1,6 +1,7 @@
 #include "settings.h"
 
 #include <boost/json.hpp>
+#include <charconv>
 #include <cmath>
 #include <set>
 
@@ -11,10 +12,17 @@ using router::invalid_argument;
 using router::Result;
 namespace json = boost::json;
 
-// YAML configs reach us through protobuf's Struct, where every number is a double.
+// JSON configs reach us through protobuf's Struct, where every number is a double;
+// YAML configs as strings.
 Result<uint64_t> as_count(const json::value& v, const std::string& field) {
   if (v.is_int64() && v.as_int64() >= 0) return static_cast<uint64_t>(v.as_int64());
   if (v.is_uint64()) return v.as_uint64();
+  if (v.is_string()) {  // YAML configs give every scalar as a string ("25")
+    const auto& text = v.as_string();
+    uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) return n;
+  }
   if (v.is_double()) {
     const double d = v.as_double();
     if (d >= 0 && d <= 9.0e18 && std::floor(d) == d) return static_cast<uint64_t>(d);

@@ -18,6 +18,15 @@ TEST(EmailSettingsTest, ReadsNumbersAsIntegersOrDoubles) {
   EXPECT_EQ(s->reply_domain, "support.example.com");
 }
 
+TEST(EmailSettingsTest, ReadsNumbersWrittenAsStringsAsYamlConfigsGiveThem) {
+  auto s = parse_settings(R"({"domains":["a.b"],"secret":"0123456789abcdef","max_recipients":"5",)"
+                          R"("idle_timeout_seconds":"60"})");
+  ASSERT_TRUE(s.ok()) << s.error().describe();
+  EXPECT_EQ(s->max_recipients, 5u);
+  EXPECT_EQ(s->idle_timeout.count(), 60);
+  EXPECT_FALSE(parse_settings(R"({"domains":["a.b"],"secret":"0123456789abcdef","max_recipients":"5x"})").ok());
+}
+
 TEST(EmailSettingsTest, RefusesWhatDoesNotMakeSense) {
   const auto field = [](const std::string& json) {
     auto s = parse_settings(json);
