@@ -116,12 +116,13 @@ class EmailE2eTest : public ::testing::Test {
                                     R"(","relay_username":"switchboard","relay_password":"relay-password")"
                               : std::string()) +
         "}";
-    std::ofstream(dir_ / "switchboardd.json")
+    // JSON is YAML too: a .yaml file takes the YAML path, where every number is a string.
+    std::ofstream(dir_ / "switchboardd.yaml")
         << R"({"default_queue":"support","queues":[{"name":"support"}],)"
         << R"("limits":{"max_delivery_attempts":2},"adapters":[{"name":"email","settings":)" << settings << "}]}";
     ASSERT_EQ(daemon_.start(SWITCHBOARDD_PATH,
                             {"--grpc-listen", "127.0.0.1:0", "--store", "memory:", "--config",
-                             (dir_ / "switchboardd.json").string()},
+                             (dir_ / "switchboardd.yaml").string()},
                             {{"SWITCHBOARD_ADMIN_KEY", kAdminKey}}),
               "");
     std::string address = read_file(dir_ / "smtp.addr");
