@@ -19,14 +19,7 @@ void ensure_gmime() {
 
 namespace {
 
-// GObject references and g_malloc'd strings, released by RAII.
-struct GObjectUnref {
-  void operator()(void* p) const {
-    if (p) g_object_unref(p);
-  }
-};
-template <typename T>
-using GPtr = std::unique_ptr<T, GObjectUnref>;
+// g_malloc'd strings, released by RAII.
 struct GFree {
   void operator()(char* p) const { g_free(p); }
 };

@@ -14,14 +14,6 @@
 namespace switchboard::adapters::email {
 namespace {
 
-struct GObjectUnref {
-  void operator()(void* p) const {
-    if (p) g_object_unref(p);
-  }
-};
-template <typename T>
-using GPtr = std::unique_ptr<T, GObjectUnref>;
-
 std::string html_escape(std::string_view text) {
   std::string out;
   for (char c : text) {

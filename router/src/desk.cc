@@ -279,13 +279,13 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
     return failed_precondition("contact " + contact->id + " has conversation " + slot->data.id +
                                " open; joining it needs proof from the channel (a reply token), not the address alone");
   }
-  if (m.automatic) {
-    if (slot == nullptr && contact != nullptr) slot = s.latest_of(contact->id);
-    if (slot == nullptr) return failed_precondition("an automatic message with no conversation to record it on");
-    Conversation& c = slot->data;
+  // The message on `c`, then (after `before_save`) the conversation saved and the
+  // answer remembered for redeliveries.
+  const auto record = [&](Conversation& c, const auto& before_save) {
     Message message{Direction::kInbound, identity->channel,     identity->address, m.text,    m.attachments,
                     m.external_id,       DeliveryStatus::kNone, "customer",        m.metadata};
     const uint64_t seq = s.append(c, std::move(message), "customer", at, out).seq;
+    before_save();
     s.save(c, out);
     IngestResult result{contact->id, c.id, seq, false};
     if (!dedupe_key.empty()) {
@@ -293,6 +293,11 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
       if (out.with_records) out.inbound_seen.push_back(SeenInbound{identity->channel, m.external_id, result});
     }
     return result;
+  };
+  if (m.automatic) {
+    if (slot == nullptr && contact != nullptr) slot = s.latest_of(contact->id);
+    if (slot == nullptr) return failed_precondition("an automatic message with no conversation to record it on");
+    return record(slot->data, [] {});
   }
 
   if (contact == nullptr) {
@@ -337,22 +342,12 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   }
   c.last_inbound_at = at;
 
-  Message message{Direction::kInbound, identity->channel,     identity->address, m.text,    m.attachments,
-                  m.external_id,       DeliveryStatus::kNone, "customer",        m.metadata};
-  const uint64_t seq = s.append(c, std::move(message), "customer", at, out).seq;
-
-  TriggerFacts facts = s.facts_for(c);
-  facts.within_reopen_window = true;  // an expired window was handled above
-  // Inbound is accepted in every state a current conversation can be in.
-  s.fire(*slot, Trigger::kInbound, facts, "customer", at, options_.limits.reopen_window, out).value();
-  s.save(c, out);
-
-  IngestResult result{contact->id, c.id, seq, false};
-  if (!dedupe_key.empty()) {
-    s.inbound_seen.remember(std::move(dedupe_key), result);
-    if (out.with_records) out.inbound_seen.push_back(SeenInbound{identity->channel, m.external_id, result});
-  }
-  return result;
+  return record(c, [&] {
+    TriggerFacts facts = s.facts_for(c);
+    facts.within_reopen_window = true;  // an expired window was handled above
+    // Inbound is accepted in every state a current conversation can be in.
+    s.fire(*slot, Trigger::kInbound, facts, "customer", at, options_.limits.reopen_window, out).value();
+  });
 }
 
 // --- replies -------------------------------------------------------------------------------
