@@ -250,34 +250,73 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   }
   const Timestamp at = now_();
 
-  // Whose message is it? A new identity is a new contact; linking is explicit or verified.
+  // Whose message is it? A channel's threading proof names the conversation, hence the
+  // contact; otherwise a new identity is a new contact (linking is explicit or verified).
+  const ConversationSlot* hinted = nullptr;
+  if (!m.conversation_id.empty()) {
+    if (auto it = s.conversations.find(m.conversation_id); it != s.conversations.end()) hinted = &it->second;
+  }
+  auto owner = s.identity_owner.find(identity->key());
   Contact* contact = nullptr;
-  bool contact_saved = false;
-  if (auto owner = s.identity_owner.find(identity->key()); owner != s.identity_owner.end()) {
+  if (hinted != nullptr) {
+    contact = &s.contacts.at(hinted->data.contact_id);
+  } else if (owner != s.identity_owner.end()) {
     contact = &s.contacts.at(owner->second);
-    if (contact->display_name.empty() && !m.display_name.empty()) {
-      contact->display_name = m.display_name;
-      s.save(*contact, out);
-      contact_saved = true;
+  }
+  // The sender is the contact's own identity (not a colleague writing with the token).
+  const bool own_identity = contact == nullptr || (owner != s.identity_owner.end() && owner->second == contact->id);
+
+  ConversationSlot* slot = nullptr;
+  if (contact != nullptr) {
+    if (auto cur = s.current.find(contact->id); cur != s.current.end()) slot = &s.conversations.at(cur->second);
+  }
+  const auto window_ended = [&](const Conversation& c) {
+    return c.state == ConversationState::kResolved && c.resolved_at &&
+           at > *c.resolved_at + options_.limits.reopen_window;
+  };
+  if (m.require_conversation_id && slot != nullptr && !window_ended(slot->data) &&
+      (hinted == nullptr || hinted->data.id != slot->data.id)) {
+    return failed_precondition("contact " + contact->id + " has conversation " + slot->data.id +
+                               " open; joining it needs proof from the channel (a reply token), not the address alone");
+  }
+  // The message on `c`, then (after `before_save`) the conversation saved and the
+  // answer remembered for redeliveries.
+  const auto record = [&](Conversation& c, const auto& before_save) {
+    Message message{Direction::kInbound, identity->channel,     identity->address, m.text,    m.attachments,
+                    m.external_id,       DeliveryStatus::kNone, "customer",        m.metadata};
+    const uint64_t seq = s.append(c, std::move(message), "customer", at, out).seq;
+    before_save();
+    s.save(c, out);
+    IngestResult result{contact->id, c.id, seq, false};
+    if (!dedupe_key.empty()) {
+      s.inbound_seen.remember(std::move(dedupe_key), result);
+      if (out.with_records) out.inbound_seen.push_back(SeenInbound{identity->channel, m.external_id, result});
     }
-  } else {
+    return result;
+  };
+  if (m.automatic) {
+    if (slot == nullptr && contact != nullptr) slot = s.latest_of(contact->id);
+    if (slot == nullptr) return failed_precondition("an automatic message with no conversation to record it on");
+    return record(slot->data, [] {});
+  }
+
+  bool contact_saved = true;
+  if (contact == nullptr) {
     const std::string id = s.ids.next("ct_", at);
     contact = &s.contacts.emplace(id, Contact{id, m.display_name, {*identity}, {}, at, {}}).first->second;
     s.identity_owner.emplace(identity->key(), id);
     s.save(*contact, out);
-    contact_saved = true;
+  } else if (own_identity && contact->display_name.empty() && !m.display_name.empty()) {
+    contact->display_name = m.display_name;
+    s.save(*contact, out);
+  } else {
+    contact_saved = false;
   }
 
   // Which conversation? The contact's current one, unless its reopen window ended.
-  ConversationSlot* slot = nullptr;
-  if (auto cur = s.current.find(contact->id); cur != s.current.end()) {
-    slot = &s.conversations.at(cur->second);
-    Conversation& c = slot->data;
-    if (c.state == ConversationState::kResolved && c.resolved_at &&
-        at > *c.resolved_at + options_.limits.reopen_window) {
-      s.close(*slot, at, out);
-      slot = nullptr;
-    }
+  if (slot != nullptr && window_ended(slot->data)) {
+    s.close(*slot, at, out);
+    slot = nullptr;
   }
   const bool opened = slot == nullptr;
   if (opened) {
@@ -299,29 +338,22 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   }
   Conversation& c = slot->data;
 
-  if (!c.active_channel.empty() && c.active_channel != identity->channel) {
-    s.append(c, ChannelSwitched{c.active_channel, identity->channel}, "customer", at, out);
+  // A colleague's mail joins, but replies keep going to the customer's own addresses.
+  if (own_identity) {
+    if (!c.active_channel.empty() && c.active_channel != identity->channel) {
+      s.append(c, ChannelSwitched{c.active_channel, identity->channel}, "customer", at, out);
+    }
+    c.active_channel = identity->channel;
+    touch_leg(c, identity->channel, identity->address, at);
   }
-  c.active_channel = identity->channel;
-  touch_leg(c, identity->channel, identity->address, at);
   c.last_inbound_at = at;
 
-  Message message{Direction::kInbound, identity->channel,     identity->address, m.text,    m.attachments,
-                  m.external_id,       DeliveryStatus::kNone, "customer",        m.metadata};
-  const uint64_t seq = s.append(c, std::move(message), "customer", at, out).seq;
-
-  TriggerFacts facts = s.facts_for(c);
-  facts.within_reopen_window = true;  // an expired window was handled above
-  // Inbound is accepted in every state a current conversation can be in.
-  s.fire(*slot, Trigger::kInbound, facts, "customer", at, options_.limits.reopen_window, out).value();
-  s.save(c, out);
-
-  IngestResult result{contact->id, c.id, seq, false};
-  if (!dedupe_key.empty()) {
-    s.inbound_seen.remember(std::move(dedupe_key), result);
-    if (out.with_records) out.inbound_seen.push_back(SeenInbound{identity->channel, m.external_id, result});
-  }
-  return result;
+  return record(c, [&] {
+    TriggerFacts facts = s.facts_for(c);
+    facts.within_reopen_window = true;  // an expired window was handled above
+    // Inbound is accepted in every state a current conversation can be in.
+    s.fire(*slot, Trigger::kInbound, facts, "customer", at, options_.limits.reopen_window, out).value();
+  });
 }
 
 // --- replies -------------------------------------------------------------------------------

@@ -945,5 +945,72 @@ TEST_F(ListTest, RefusesAForgedPageToken) {
   EXPECT_EQ(page.error().code, ErrorCode::kInvalidArgument);
 }
 
+// --- channel threading hints (InboundMessage.conversation_id, require_conversation_id,
+// automatic), used by the email adapter's reply tokens ------------------------------
+
+TEST_F(DeskTest, ConversationIdHintJoinsTheCustomersConversationWithoutLinkingTheSender) {
+  const IngestResult ana = say(kEmail, kAnaEmail);
+  InboundMessage colleague = message(kEmail, "bob@example.org", "answering for Ana");
+  colleague.conversation_id = ana.conversation_id;
+  colleague.display_name = "Bob";
+  const IngestResult r = say(colleague);
+  EXPECT_EQ(r.conversation_id, ana.conversation_id);
+  EXPECT_EQ(r.contact_id, ana.contact_id);
+  EXPECT_EQ(desk_.contact_count(), 1u);  // Bob is neither created nor linked
+  EXPECT_FALSE(desk_.find_contact({.channel = kEmail, .address = "bob@example.org"}).ok());
+  const Conversation c = conversation(ana.conversation_id);
+  ASSERT_THAT(c.legs, SizeIs(1));
+  EXPECT_EQ(c.legs[0].address, kAnaEmail);  // replies still go to Ana
+  EXPECT_EQ(contact(ana.contact_id).display_name, "");
+  const auto messages = bodies<Message>(commit_);
+  ASSERT_THAT(messages, SizeIs(1));
+  EXPECT_EQ(messages[0].address, "bob@example.org");
+}
+
+TEST_F(DeskTest, UnknownConversationIdHintFallsBackToTheContactRule) {
+  InboundMessage m = message(kEmail, kAnaEmail);
+  m.conversation_id = "cv_nothere";
+  const IngestResult r = say(m);
+  EXPECT_NE(r.conversation_id, "cv_nothere");
+  EXPECT_EQ(desk_.contact_count(), 1u);
+}
+
+TEST_F(DeskTest, RequireConversationIdRefusesTheAddressAloneWhileAConversationIsOpen) {
+  const IngestResult ana = say(kEmail, kAnaEmail);
+  InboundMessage forged = message(kEmail, kAnaEmail, "forged");
+  forged.require_conversation_id = true;
+  auto refused = desk_.ingest(forged, fresh());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_TRUE(commit_.events.empty());
+
+  forged.conversation_id = ana.conversation_id;  // with the proof it joins
+  EXPECT_EQ(say(forged).conversation_id, ana.conversation_id);
+
+  InboundMessage stranger = message(kEmail, "new@example.org");  // no conversation: opens one
+  stranger.require_conversation_id = true;
+  EXPECT_NE(say(stranger).conversation_id, ana.conversation_id);
+}
+
+TEST_F(DeskTest, AutomaticMessageIsRecordedWithoutReopening) {
+  const IngestResult ana = say(kEmail, kAnaEmail);
+  must(desk_.resolve(ana.conversation_id, kAgent, fresh()));
+  InboundMessage auto_reply = message(kEmail, kAnaEmail, "I am out of office");
+  auto_reply.automatic = true;
+  const IngestResult r = say(auto_reply);
+  EXPECT_EQ(r.conversation_id, ana.conversation_id);
+  EXPECT_EQ(conversation(ana.conversation_id).state, S::kResolved);
+  EXPECT_THAT(bodies<StateChanged>(commit_), IsEmpty());
+  EXPECT_THAT(bodies<Message>(commit_), SizeIs(1));
+
+  InboundMessage bounce = message(kEmail, "mailer-daemon@example.net", "undeliverable");
+  bounce.automatic = true;
+  auto none = desk_.ingest(bounce, fresh());
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(desk_.conversation_count(), 1u);
+  EXPECT_EQ(desk_.contact_count(), 1u);
+}
+
 }  // namespace
 }  // namespace switchboard::router

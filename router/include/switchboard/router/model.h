@@ -189,6 +189,21 @@ struct InboundMessage {
   bool verified = false;
   std::string queue;
   std::vector<AttachmentRef> attachments;
+  // Threading proof from the channel (an email's signed reply token): the message
+  // belongs to this conversation's contact and joins its current conversation, even
+  // when the sender's own address is unknown or another contact's (a colleague the
+  // customer forwarded our mail to). Such a sender is neither created nor linked, and
+  // the conversation's legs keep the customer's address. Unknown ids are ignored.
+  std::string conversation_id;
+  // Set by a channel that must not let a sender's address alone (a forgeable email
+  // From) join an existing conversation: without a matching conversation_id, an
+  // inbound for a contact whose current conversation is not Closed is refused
+  // (FAILED_PRECONDITION). A contact with none gets a new conversation as usual.
+  bool require_conversation_id = false;
+  // An auto-reply or bounce: recorded on the contact's current (else latest)
+  // conversation without firing the lifecycle, so it never reopens, routes or opens
+  // anything. FAILED_PRECONDITION when the contact has no conversation to record it on.
+  bool automatic = false;
 };
 
 struct IngestResult {
