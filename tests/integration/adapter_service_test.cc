@@ -461,5 +461,21 @@ TEST_F(AdapterServiceTest, SynchronousChannelTakesRepliesOnlyDuringALiveSession)
   expect_clean_end(adapter->finish());
 }
 
+TEST_F(AdapterServiceTest, ShutdownEndsAConnectedAdapterAndExitsCleanly) {
+  auto adapter = connect(kKiosk, 1);
+  ASSERT_TRUE(adapter);
+  ASSERT_TRUE(adapter->send(inbound_message(2, "lobby-12", "hello")));
+  auto ack = adapter->answer_to(2);
+  ASSERT_TRUE(ack && ack->has_ingest_ack());
+  ASSERT_OK(reply(ack->ingest_ack().conversation_id(), "one"));
+  ASSERT_OK(reply(ack->ingest_ack().conversation_id(), "two"));  // waits behind the first
+  ASSERT_TRUE(adapter->wait_outbound(1));
+  admin_.reset();
+  channel_.reset();
+  EXPECT_EQ(daemon_.terminate(), std::optional<int>(0)) << "SIGTERM with an adapter connected drains and exits 0";
+  EXPECT_FALSE(adapter->read());
+  EXPECT_FALSE(adapter->finish().ok());
+}
+
 }  // namespace
 }  // namespace switchboard::testing
