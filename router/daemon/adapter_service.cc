@@ -114,10 +114,12 @@ class AdapterStream final : public Reactor, public std::enable_shared_from_this<
     std::lock_guard lock(mutex_);
     writing_ = false;
     outgoing_.pop_front();
-    if (!ok) {
-      fail_locked({grpc::StatusCode::UNAVAILABLE, "the adapter's stream broke"});
-      return;
+    if (!ok && !finish_requested_) {
+      finish_requested_ = true;
+      final_status_ = {grpc::StatusCode::UNAVAILABLE, "the adapter's stream broke"};
     }
+    // A finish asked for while this write was in flight (a cancel, a failure) happens
+    // now: without it the call would never end and shutdown would wait for it forever.
     if (finish_requested_) {
       finish_now();
     } else if (!outgoing_.empty()) {
