@@ -238,6 +238,13 @@ int serve(const sd::v1::ServerConfig& config) {
   if (config.limits().max_grpc_message_bytes() != 0) {
     settings.max_receive_message_bytes = static_cast<int>(config.limits().max_grpc_message_bytes());
   }
+  if (config.limits().adapter_max_in_flight() != 0) {
+    settings.adapter_streams.max_in_flight = config.limits().adapter_max_in_flight();
+  }
+  if (config.limits().adapter_max_unacked() != 0) {
+    settings.adapter_streams.max_unacked = config.limits().adapter_max_unacked();
+  }
+  if (!config.default_phone_region().empty()) settings.default_phone_region = config.default_phone_region();
   auto server = sd::Server::start(settings, router, auth, io);
   if (!server.ok()) {
     spdlog::error("{}", server.error().describe());

@@ -37,13 +37,15 @@ router::Result<std::shared_ptr<grpc::ServerCredentials>> credentials(const Serve
 
 }  // namespace
 
-Server::Server(router::Router& router, const Authenticator& auth, boost::asio::io_context& io)
+Server::Server(const ServerSettings& settings, router::Router& router, const Authenticator& auth,
+               boost::asio::io_context& io)
     : ingest_(router, auth, in_flight_),
       conversations_(router, auth, in_flight_),
       contacts_(router, auth, in_flight_),
       routing_(router, auth, in_flight_),
       events_(router, auth, in_flight_, io),
-      adapters_(router, auth, in_flight_) {}
+      adapters_(router, auth, in_flight_, settings.adapter_streams,
+                router::IdentityNormalizer(settings.default_phone_region, router.limits())) {}
 
 Server::~Server() = default;
 
@@ -58,11 +60,16 @@ router::Result<std::unique_ptr<Server>> Server::start(const ServerSettings& sett
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
-  std::unique_ptr<Server> server(new Server(router, auth, io));
+  std::unique_ptr<Server> server(new Server(settings, router, auth, io));
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(settings.listen, creds.value(), &port);
   builder.SetMaxReceiveMessageSize(settings.max_receive_message_bytes);
+  // Long streams (AdapterService, Subscribe) whose peer vanished without a word are
+  // found by pinging: an adapter's channel is free again within about 40 s.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   builder.RegisterService(&server->ingest_);
   builder.RegisterService(&server->conversations_);
   builder.RegisterService(&server->contacts_);

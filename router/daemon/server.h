@@ -22,6 +22,9 @@ struct ServerSettings {
   std::string tls_cert_file;  // both empty: plaintext
   std::string tls_key_file;
   int max_receive_message_bytes = 4 * 1024 * 1024;
+  AdapterStreamLimits adapter_streams;
+  // Spells channel names and addresses the way the router does (AdapterService).
+  std::string default_phone_region = "US";
 };
 
 class Server {
@@ -43,7 +46,8 @@ class Server {
   void shutdown(std::chrono::milliseconds grace);
 
  private:
-  Server(router::Router& router, const Authenticator& auth, boost::asio::io_context& io);
+  Server(const ServerSettings& settings, router::Router& router, const Authenticator& auth,
+         boost::asio::io_context& io);
 
   InFlight in_flight_;  // before the services, which hold it
   IngestService ingest_;

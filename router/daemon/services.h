@@ -11,6 +11,7 @@
 #include <mutex>
 #include <vector>
 
+#include <switchboard/router/identity.h>
 #include <switchboard/router/router.h>
 
 #include "auth.h"
@@ -114,10 +115,25 @@ class EventService final : public ServiceBase<v1::EventService> {
   std::shared_ptr<Registry> registry_;
 };
 
+// Bounds of one AdapterService stream (config `limits.adapter_max_*`).
+struct AdapterStreamLimits {
+  std::size_t max_in_flight = 64;  // outbound messages unanswered at once
+  std::size_t max_unacked = 1024;  // upstream messages read ahead of their answers
+};
+
+// AdapterService.Connect: one stream per out-of-process adapter (adapter_service.cc,
+// docs/adapters.md). Each stream attaches a remote::RemoteAdapter to the router for
+// its channel while it lasts.
 class AdapterService final : public ServiceBase<v1::AdapterService> {
  public:
-  using ServiceBase::ServiceBase;
+  AdapterService(router::Router& router, const Authenticator& auth, InFlight& in_flight, AdapterStreamLimits limits,
+                 router::IdentityNormalizer normalizer)
+      : ServiceBase(router, auth, in_flight), limits_(limits), normalizer_(std::move(normalizer)) {}
   grpc::ServerBidiReactor<v1::AdapterUpstream, v1::AdapterDownstream>* Connect(Ctx*) override;
+
+ private:
+  const AdapterStreamLimits limits_;
+  const router::IdentityNormalizer normalizer_;
 };
 
 }  // namespace switchboard::daemon

@@ -4,14 +4,30 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+#include <tuple>
+
 namespace switchboard::router {
 
-// The running adapters, by the channels they carry, as the Desk sees them.
+// The running adapters, by the channels they carry, as the Desk sees them. Read and
+// changed only on the strand once the router runs (add() before, at start-up).
 class Router::Channels final : public ChannelDirectory {
  public:
-  void add(Adapter& adapter) {
-    for (auto& caps : adapter.capabilities()) by_channel_[caps.channel] = {caps, &adapter};
+  // `keep` holds an attached adapter alive while it is here; null for owned ones.
+  void add(Adapter& adapter, std::shared_ptr<Adapter> keep = nullptr) {
+    for (auto& caps : adapter.capabilities()) by_channel_[caps.channel] = {caps, &adapter, keep};
   }
+  // The first of the adapter's channels that another adapter already carries.
+  std::optional<std::string> taken(const Adapter& adapter) const {
+    for (const auto& caps : adapter.capabilities()) {
+      if (by_channel_.contains(caps.channel)) return caps.channel;
+    }
+    return std::nullopt;
+  }
+  void remove(const Adapter& adapter) {
+    std::erase_if(by_channel_, [&](const auto& item) { return item.second.adapter == &adapter; });
+  }
+  bool carries(const Adapter& adapter, const std::string& channel) const { return adapter_for(channel) == &adapter; }
   std::optional<ChannelCapabilities> capabilities(const std::string& channel) const override {
     auto it = by_channel_.find(channel);
     if (it == by_channel_.end()) return std::nullopt;
@@ -30,6 +46,7 @@ class Router::Channels final : public ChannelDirectory {
   struct Entry {
     ChannelCapabilities caps;
     Adapter* adapter;
+    std::shared_ptr<Adapter> keep;
   };
   std::map<std::string, Entry> by_channel_;
 };
@@ -88,8 +105,15 @@ Status Router::reload() {
   return ok_status();
 }
 
-void Router::deliver_pending() {
-  for (const auto& entry : desk_->pending_deliveries()) deliver(entry);
+void Router::deliver_pending(const Adapter* only) {
+  auto pending = desk_->pending_deliveries();
+  // In the order they were written, per conversation (the outbox is unordered).
+  std::sort(pending.begin(), pending.end(), [](const OutboxEntry& a, const OutboxEntry& b) {
+    return std::tie(a.conversation_id, a.seq) < std::tie(b.conversation_id, b.seq);
+  });
+  for (const auto& entry : pending) {
+    if (only == nullptr || channels_->carries(*only, entry.channel)) deliver(entry);
+  }
 }
 
 // A commit failed. After a pause, wait until every commit already handed to the store
@@ -111,6 +135,26 @@ void Router::lose_store() {
 void Router::add_adapter(std::unique_ptr<Adapter> adapter) {
   channels_->add(*adapter);
   adapters_.push_back(std::move(adapter));
+}
+
+void Router::attach_adapter(std::shared_ptr<Adapter> adapter, Callback<Done> done) {
+  boost::asio::post(strand_, [this, adapter = std::move(adapter), done = std::move(done)] {
+    if (auto channel = channels_->taken(*adapter)) {
+      done(Error{ErrorCode::kAlreadyExists, "channel", "channel '" + *channel + "' is carried by another adapter"});
+      return;
+    }
+    channels_->add(*adapter, adapter);
+    done(Done{});
+    // Before start_adapters() ran, it hands these over itself.
+    if (adapters_started_) deliver_pending(adapter.get());
+  });
+}
+
+void Router::detach_adapter(std::shared_ptr<Adapter> adapter, std::function<void()> done) {
+  boost::asio::post(strand_, [this, adapter = std::move(adapter), done = std::move(done)] {
+    channels_->remove(*adapter);
+    if (done) done();
+  });
 }
 
 Status Router::start_adapters() {
@@ -280,11 +324,15 @@ void Router::tail_loop() {
   }
 }
 
-void Router::after_commit(const Commit& commit) {
+void Router::after_commit(Commit& commit) {
   // A shared store hands out cursors as it commits: subscribers get events from the
   // tail, in the store's order, this node's with everyone else's.
   if (!store_->shared()) bus_.publish(commit.events);
-  for (const auto& entry : commit.deliveries) deliver(entry);
+  if (commit.deliveries.empty()) return;
+  // On the strand, where adapters come and go (attach_adapter): not on the store's thread.
+  boost::asio::post(strand_, [this, deliveries = std::move(commit.deliveries)] {
+    for (const auto& entry : deliveries) deliver(entry);
+  });
 }
 
 void Router::deliver(const OutboxEntry& entry) {
@@ -325,6 +373,15 @@ void Router::report_delivery(std::string outbound_id, DeliveryStatus status, std
 
 void Router::report_retryable_failure(std::string outbound_id, std::string reason) {
   run<Done>([=](Desk& d, Commit& out) { return d.report_retryable_failure(outbound_id, reason, out); }, [](Status) {});
+}
+
+void Router::report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason, Callback<Done> done) {
+  run<Done>([=](Desk& d, Commit& out) { return d.report_delivery(outbound_id, status, reason, out); }, std::move(done));
+}
+
+void Router::report_retryable_failure(std::string outbound_id, std::string reason, Callback<Done> done) {
+  run<Done>([=](Desk& d, Commit& out) { return d.report_retryable_failure(outbound_id, reason, out); },
+            std::move(done));
 }
 
 void Router::send_message(SendMessageCommand command, std::string actor, Callback<SendMessageResult> done) {

@@ -364,5 +364,93 @@ TEST_F(RouterTest, ARetryableFailureIsDeliveredAgainAfterTheBackoff) {
   EXPECT_EQ(log.delivered[1].text, "your parcel is on its way");
 }
 
+// An adapter that connects while the router runs (AdapterService): it gets what waited
+// for its channel at once, with the first outbound ids, and nothing after it left.
+TEST_F(RouterTest, AttachedAdapterTakesWhatWaitedAndDetachedOneNothingMore) {
+  ASSERT_TRUE(router_.start_adapters().ok());
+  const IngestResult in = ingest(email_from(kAnaEmail)).value();
+  const SendMessageResult waited = send(in.conversation_id, "first").value();
+  EXPECT_FALSE(waited.adapter_running);
+  const SendMessageResult waited_too = send(in.conversation_id, "second").value();
+
+  AdapterLog log;
+  auto adapter = std::make_shared<FakeAdapter>(kEmail, log);
+  auto attached = await<Done>([&](auto done) { router_.attach_adapter(adapter, std::move(done)); });
+  ASSERT_TRUE(attached.ok()) << attached.error().describe();
+  run_until([&] { return log.delivered.size() == 2; });
+  EXPECT_EQ(log.delivered[0].outbound_id, waited.outbound_id);
+  EXPECT_EQ(log.delivered[1].outbound_id, waited_too.outbound_id);
+  EXPECT_EQ(log.starts, 0) << "an attached adapter is started by whoever attached it";
+
+  const SendMessageResult now = send(in.conversation_id, "third").value();
+  EXPECT_TRUE(now.adapter_running);
+  run_until([&] { return log.delivered.size() == 3; });
+
+  bool detached = false;
+  router_.detach_adapter(adapter, [&] { detached = true; });
+  run_until([&] { return detached; });
+  const SendMessageResult after = send(in.conversation_id, "fourth").value();
+  EXPECT_FALSE(after.adapter_running);
+  drain();
+  EXPECT_THAT(log.delivered, SizeIs(3));
+
+  // Whoever comes next for the channel gets what is still pending: all four, since no
+  // delivery was reported.
+  AdapterLog next_log;
+  auto next = std::make_shared<FakeAdapter>(kEmail, next_log);
+  ASSERT_TRUE(await<Done>([&](auto done) { router_.attach_adapter(next, std::move(done)); }).ok());
+  run_until([&] { return next_log.delivered.size() == 4; });
+  EXPECT_EQ(next_log.delivered[0].outbound_id, waited.outbound_id);
+  EXPECT_EQ(next_log.delivered[3].outbound_id, after.outbound_id);
+}
+
+TEST_F(RouterTest, AttachRefusesAChannelAnotherAdapterCarries) {
+  add_adapter(kEmail);
+  ASSERT_TRUE(router_.start_adapters().ok());
+  AdapterLog log;
+  auto second = std::make_shared<FakeAdapter>(kEmail, log);
+  auto refused = await<Done>([&](auto done) { router_.attach_adapter(second, std::move(done)); });
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::kAlreadyExists);
+
+  // The first one still carries the channel; a detach of the refused one changes nothing.
+  router_.detach_adapter(second);
+  const IngestResult in = ingest(email_from(kAnaEmail)).value();
+  ASSERT_TRUE(send(in.conversation_id, "hi").ok());
+  run_until([&] { return adapter_log_.delivered.size() == 1; });
+  EXPECT_THAT(log.delivered, IsEmpty());
+
+  auto other = std::make_shared<FakeAdapter>("kiosk", log);
+  EXPECT_TRUE(await<Done>([&](auto done) { router_.attach_adapter(other, std::move(done)); }).ok());
+}
+
+TEST_F(RouterTest, DeliveryReportWithACallbackAnswersOnceStored) {
+  AdapterLog& log = add_adapter(kEmail);
+  ASSERT_TRUE(router_.start_adapters().ok());
+  const IngestResult in = ingest(email_from(kAnaEmail)).value();
+  ASSERT_TRUE(send(in.conversation_id, "hi").ok());
+  run_until([&] { return log.delivered.size() == 1; });
+
+  std::vector<Event> durable_when_answered;
+  auto reported = await<Done>([&](auto done) {
+    router_.report_delivery(log.delivered[0].outbound_id, DeliveryStatus::kDelivered, "",
+                            [&, done = std::move(done)](Status s) {
+                              durable_when_answered = stored();
+                              done(std::move(s));
+                            });
+  });
+  ASSERT_TRUE(reported.ok()) << reported.error().describe();
+  EXPECT_THAT(bodies<DeliveryUpdated>(durable_when_answered), SizeIs(1));
+
+  auto unknown = await<Done>(
+      [&](auto done) { router_.report_delivery("ob_unknown", DeliveryStatus::kDelivered, "", std::move(done)); });
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  auto final_one = await<Done>(
+      [&](auto done) { router_.report_retryable_failure(log.delivered[0].outbound_id, "late", std::move(done)); });
+  ASSERT_FALSE(final_one.ok());
+  EXPECT_EQ(final_one.error().code, ErrorCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace switchboard::router

@@ -7,7 +7,16 @@
 // Threading: the router calls start(), stop() and deliver() from its own threads;
 // none of them may block (no disk, no network waits): start sockets, post work to
 // your own executor, return. has_live_session() is called on the router's executor
-// and must answer from memory. An adapter calls its AdapterHost from any thread.
+// and must answer from memory. An adapter calls its AdapterHost from any thread; the
+// host's callbacks run on router or store threads and must not block either.
+//
+// Ownership: Router::add_adapter() takes the adapter at start-up and calls stop()
+// once before destroying it. Router::attach_adapter() takes one at run time (an
+// out-of-process adapter, adapters/remote/) and never starts or stops it.
+//
+// Redelivery: deliver() may hand over an outbound_id again (after a restart, a retry,
+// a reconnect); drop the repeat and report its outcome again. A guide with a worked
+// example: docs/adapters.md and examples/folder_channel/.
 
 #include <functional>
 #include <map>

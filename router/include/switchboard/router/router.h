@@ -75,13 +75,30 @@ class Router final : public AdapterHost {
   bool healthy() const { return healthy_.load(); }
   // Stops adapters and timers; what was acknowledged stays acknowledged.
   void stop();
-  // Takes an adapter into service; its channels become reply targets.
+  // Takes an adapter into service; its channels become reply targets. Start-up only:
+  // before recover(), from the thread that built the Router.
   void add_adapter(std::unique_ptr<Adapter> adapter);
+  // Takes an adapter into service while running (an out-of-process adapter that
+  // connected). On the strand: refuses with ALREADY_EXISTS, changing nothing, when
+  // another adapter carries one of its channels; else its channels become reply
+  // targets, `done` runs, and then it is handed every outbound message still pending
+  // on its channels (oldest first per conversation, with their first outbound ids).
+  // The Router keeps `adapter` until detach_adapter(); it never calls start()/stop().
+  void attach_adapter(std::shared_ptr<Adapter> adapter, Callback<Done> done);
+  // Takes an attached adapter out of service: its channels have no adapter from then
+  // on (replies to them stay pending). Once `done` runs (on the strand) the Router
+  // never calls the adapter again. Harmless for an adapter that is not attached.
+  void detach_adapter(std::shared_ptr<Adapter> adapter, std::function<void()> done = {});
 
   // AdapterHost
   void ingest(InboundMessage message, Callback<IngestResult> done) override;
   void report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason) override;
   void report_retryable_failure(std::string outbound_id, std::string reason) override;
+  // The same, and `done` once the new status is durable, or with the error that
+  // refused it (NOT_FOUND for an unknown outbound id, INVALID_ARGUMENT for a status
+  // that is not sent, delivered, read or failed, FAILED_PRECONDITION to retry a final one).
+  void report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason, Callback<Done> done);
+  void report_retryable_failure(std::string outbound_id, std::string reason, Callback<Done> done);
 
   void send_message(SendMessageCommand command, std::string actor, Callback<SendMessageResult> done);
   void add_note(std::string conversation_id, std::string text, std::string actor, Callback<ConversationUpdate> done);
@@ -133,9 +150,11 @@ class Router final : public AdapterHost {
   // step that lost a race to another node runs again once the Desk has caught up.
   template <typename T, typename Step>
   void run(Step step, Callback<T> done, int attempt = 0);
-  void after_commit(const Commit& commit);
-  void deliver(const OutboxEntry& entry);
-  void deliver_pending();  // on the strand: every pending outbox entry to its adapter
+  void after_commit(Commit& commit);
+  void deliver(const OutboxEntry& entry);  // on the strand, like every read of channels_
+  // On the strand: every pending outbox entry to its adapter; with `only`, just those
+  // on the channels `only` carries.
+  void deliver_pending(const Adapter* only = nullptr);
   void arm_timer();
   void lose_store();  // a commit failed: keep trying to reload from the store
   Status reload();
