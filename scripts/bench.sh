@@ -3,7 +3,8 @@
 # Pinned to one core so per-core figures are per core. Not part of the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build.sh router_bench store_bench
+scripts/build.sh router_bench store_bench startup_bench
 echo "== $(date -u +%F) $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2)"
 taskset -c 0 build/bench/router_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 build/bench/store_bench
+build/bench/startup_bench 1000000  # about 10 minutes: fills a million conversations first
