@@ -19,6 +19,8 @@ apt-get install -y -qq --no-install-recommends \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libsqlite3-dev libspdlog-dev libyaml-cpp-dev libssl-dev postgresql libpqxx-dev \
   python3 python3-grpcio python3-protobuf
+# chat adapter: the widget's end-to-end test drives a headless browser
+apt-get install -y -qq --no-install-recommends chromium fonts-liberation
 
 # libphonenumber-dev depends on libboost-thread-dev, which would pull the Boost 1.74
 # headers that conflict with libboost1.81-dev. A tiny local package satisfies that

@@ -2,6 +2,8 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include "chat/chat_adapter.h"
+
 namespace switchboard::daemon {
 
 namespace {
@@ -19,6 +21,7 @@ router::AdapterRegistry builtin_adapters() {
   router::AdapterRegistry registry;
   // One line per built-in channel adapter, e.g.
   //   registry.add(adapters::email::make_factory());
+  registry.add(adapters::chat::make_factory());
   return registry;
 }
 
