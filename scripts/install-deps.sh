@@ -21,6 +21,8 @@ apt-get install -y -qq --no-install-recommends \
   python3 python3-grpcio python3-protobuf
 # email adapter
 apt-get install -y -qq --no-install-recommends libgmime-3.0-dev libcurl4-openssl-dev swaks python3-aiosmtpd
+# chat adapter: the widget's end-to-end test drives a headless browser
+apt-get install -y -qq --no-install-recommends chromium fonts-liberation
 
 # libphonenumber-dev depends on libboost-thread-dev, which would pull the Boost 1.74
 # headers that conflict with libboost1.81-dev. A tiny local package satisfies that

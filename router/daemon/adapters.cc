@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <chat/chat_adapter.h>
 #include <email/email_adapter.h>
 
 namespace switchboard::daemon {
@@ -19,8 +20,8 @@ std::string joined(const std::vector<std::string>& names) {
 
 router::AdapterRegistry builtin_adapters() {
   router::AdapterRegistry registry;
-  // One line per built-in channel adapter, e.g.
-  //   registry.add(adapters::email::make_factory());
+  // One line per built-in channel adapter.
+  registry.add(adapters::chat::make_factory());
   registry.add(adapters::email::make_factory());
   return registry;
 }
