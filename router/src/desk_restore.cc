@@ -51,6 +51,7 @@ void Desk::restore(StoredState stored) {
   for (auto& seen : stored.inbound_seen) {
     s.inbound_seen.remember(seen.channel + '\0' + seen.external_id, std::move(seen.result));
   }
+  s.restore_routing(now_());  // queue order, loads, SLA, overflow and wrap-up deadlines
 }
 
 std::vector<OutboxEntry> Desk::pending_deliveries() const {
