@@ -327,6 +327,21 @@ void to_proto(const model::Conversation& conversation, v1::Conversation& out) {
   out.set_previous_conversation_id(conversation.previous_conversation_id);
   if (conversation.snoozed_until) to_proto(*conversation.snoozed_until, *out.mutable_snoozed_until());
   if (conversation.resolved_at) to_proto(*conversation.resolved_at, *out.mutable_resolved_at());
+  for (const auto& clock : conversation.sla) {
+    auto& k = *out.add_sla();
+    k.set_metric(clock.metric);
+    to_proto(clock.started_at, *k.mutable_started_at());
+    k.set_paused(!clock.running_since);
+    k.set_warned(clock.warned);
+    k.set_breached(clock.breached);
+    if (clock.warning_at) to_proto(*clock.warning_at, *k.mutable_warning_at());
+    if (clock.due_at) to_proto(*clock.due_at, *k.mutable_due_at());
+    k.set_used_seconds(static_cast<uint32_t>(std::max<int64_t>(0, clock.used.count())));
+  }
+  out.set_csat(conversation.csat);
+  out.set_nps(conversation.nps);
+  if (conversation.queued_since) to_proto(*conversation.queued_since, *out.mutable_queued_since());
+  if (conversation.first_response_at) to_proto(*conversation.first_response_at, *out.mutable_first_response_at());
 }
 
 void to_proto(const model::Event& event, v1::Event& out) {

@@ -89,9 +89,8 @@ MetricsEndpoint::~MetricsEndpoint() {
   acceptor_.close(ignored);
 }
 
-router::Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::start(asio::io_context& io,
-                                                                       const std::string& listen,
-                                                                       router::Router& router) {
+router::Result<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::start(asio::io_context& io, const std::string& listen,
+                                                                        router::Router& router) {
   auto host_port = split_host_port(listen);
   if (!host_port) return router::invalid_argument("metrics_listen", "'" + listen + "' is not HOST:PORT");
   std::string host = host_port->first;

@@ -21,8 +21,8 @@ namespace switchboard::daemon {
 class MetricsEndpoint {
  public:
   // Binds `listen` (HOST:PORT, port 0 picks one) and starts accepting.
-  static router::Result<std::unique_ptr<MetricsEndpoint>> start(boost::asio::io_context& io,
-                                                                 const std::string& listen, router::Router& router);
+  static router::Result<std::unique_ptr<MetricsEndpoint>> start(boost::asio::io_context& io, const std::string& listen,
+                                                                router::Router& router);
   ~MetricsEndpoint();
   // HOST:PORT actually bound.
   std::string address() const;
