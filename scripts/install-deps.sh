@@ -24,6 +24,10 @@ apt-get install -y -qq --no-install-recommends libgmime-3.0-dev libcurl4-openssl
 # chat adapter: the widget's end-to-end test drives a headless browser
 apt-get install -y -qq --no-install-recommends chromium fonts-liberation
 
+# Business hours in named time zones: libstdc++ 12 has no std::chrono::locate_zone, so
+# Howard Hinnant's date/tz library, reading the system's tzdata.
+apt-get install -y -qq --no-install-recommends libhowardhinnant-date-dev tzdata
+
 # libphonenumber-dev depends on libboost-thread-dev, which would pull the Boost 1.74
 # headers that conflict with libboost1.81-dev. A tiny local package satisfies that
 # dependency with the 1.81 library instead.

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "convert.h"
 #include "store_uri.h"
 
 #include <google/protobuf/util/json_util.h>
@@ -161,6 +162,9 @@ router::Status validate(const v1::ServerConfig& config) {
   if (!config.grpc_listen().empty() && !split_host_port(config.grpc_listen())) {
     return router::invalid_argument("grpc_listen", "'" + config.grpc_listen() + "' is not HOST:PORT");
   }
+  if (!config.metrics_listen().empty() && !split_host_port(config.metrics_listen())) {
+    return router::invalid_argument("metrics_listen", "'" + config.metrics_listen() + "' is not HOST:PORT");
+  }
   if (auto status = validate_store_uri(config.store()); !status.ok()) return status;
   if (auto status = validate_keys(config); !status.ok()) return status;
   if (auto status = validate_queues(config); !status.ok()) return status;
@@ -215,6 +219,14 @@ std::vector<router::Queue> queues(const v1::ServerConfig& config) {
     q.name = queue.name();
     q.bot_id = queue.bot_id();
     if (!queue.strategy().empty()) q.strategy = queue.strategy();
+    q.required_skills.assign(queue.required_skills().begin(), queue.required_skills().end());
+    q.overflow_queue = queue.overflow_queue();
+    q.overflow_after = std::chrono::seconds(queue.overflow_after_seconds());
+    q.business_hours = from_proto(queue.business_hours());
+    q.sla = from_proto(queue.sla());
+    q.out_of_hours_reply = queue.out_of_hours_reply();
+    q.survey = from_proto(queue.survey());
+    for (const auto& rule : queue.rules()) q.rules.push_back(from_proto(rule));
     out.push_back(std::move(q));
   }
   return out;

@@ -1,5 +1,6 @@
 #include "convert.h"
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <type_traits>
@@ -142,6 +143,26 @@ void fill_kind(const model::EventBody& body, v1::Event& out) {
                    k.set_change(e.change);
                    k.set_other_contact_id(e.other_contact_id);
                  },
+                 [&](const model::SlaWarning& e) {
+                   auto& k = *out.mutable_sla_warning();
+                   k.set_metric(e.metric);
+                   to_proto(e.due_at, *k.mutable_due_at());
+                 },
+                 [&](const model::SlaBreached& e) {
+                   auto& k = *out.mutable_sla_breached();
+                   k.set_metric(e.metric);
+                   to_proto(e.due_at, *k.mutable_due_at());
+                 },
+                 [&](const model::SurveyAnswered& e) {
+                   auto& k = *out.mutable_survey_answered();
+                   k.set_survey(e.survey);
+                   k.set_score(e.score);
+                 },
+                 [&](const model::Overflowed& e) {
+                   auto& k = *out.mutable_overflowed();
+                   k.set_from_queue(e.from_queue);
+                   k.set_to_queue(e.to_queue);
+                 },
              },
              body);
 }
@@ -155,6 +176,8 @@ static_assert(
     std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_OPENED - 1, model::EventBody>, model::ConversationOpened>);
 static_assert(std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_CONTACT_CHANGED - 1, model::EventBody>,
                              model::ContactChanged>);
+static_assert(
+    std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_OVERFLOWED - 1, model::EventBody>, model::Overflowed>);
 static_assert(v1::EventKind_MAX == std::variant_size_v<model::EventBody>);
 
 }  // namespace
@@ -306,6 +329,21 @@ void to_proto(const model::Conversation& conversation, v1::Conversation& out) {
   out.set_previous_conversation_id(conversation.previous_conversation_id);
   if (conversation.snoozed_until) to_proto(*conversation.snoozed_until, *out.mutable_snoozed_until());
   if (conversation.resolved_at) to_proto(*conversation.resolved_at, *out.mutable_resolved_at());
+  for (const auto& clock : conversation.sla) {
+    auto& k = *out.add_sla();
+    k.set_metric(clock.metric);
+    to_proto(clock.started_at, *k.mutable_started_at());
+    k.set_paused(!clock.running_since);
+    k.set_warned(clock.warned);
+    k.set_breached(clock.breached);
+    if (clock.warning_at) to_proto(*clock.warning_at, *k.mutable_warning_at());
+    if (clock.due_at) to_proto(*clock.due_at, *k.mutable_due_at());
+    k.set_used_seconds(static_cast<uint32_t>(std::max<int64_t>(0, clock.used.count())));
+  }
+  out.set_csat(conversation.csat);
+  out.set_nps(conversation.nps);
+  if (conversation.queued_since) to_proto(*conversation.queued_since, *out.mutable_queued_since());
+  if (conversation.first_response_at) to_proto(*conversation.first_response_at, *out.mutable_first_response_at());
 }
 
 void to_proto(const model::Event& event, v1::Event& out) {
@@ -354,6 +392,62 @@ void to_proto(const model::Agent& agent, v1::Agent& out) {
   for (const auto& [channel, capacity] : agent.capacity) (*out.mutable_capacity())[channel] = capacity;
   out.set_wrap_up_seconds(static_cast<uint32_t>(agent.wrap_up.count()));
   to_proto(agent.status_since, *out.mutable_status_since());
+  if (agent.wrap_up_until) to_proto(*agent.wrap_up_until, *out.mutable_wrap_up_until());
+  to_proto(agent.idle_since, *out.mutable_idle_since());
+}
+
+namespace {
+
+uint32_t seconds_of(std::chrono::seconds s) { return static_cast<uint32_t>(std::max<int64_t>(0, s.count())); }
+
+void to_proto(const model::SlaTarget& target, v1::SlaTarget& out) {
+  out.set_target_seconds(seconds_of(target.target));
+  out.set_warning_seconds(seconds_of(target.warning));
+}
+
+model::SlaTarget from_proto(const v1::SlaTarget& target) {
+  return {std::chrono::seconds(target.target_seconds()), std::chrono::seconds(target.warning_seconds())};
+}
+
+}  // namespace
+
+void to_proto(const model::BusinessHours& hours, v1::BusinessHours& out) {
+  out.set_time_zone(hours.time_zone);
+  for (const auto& h : hours.weekly) {
+    auto& w = *out.add_weekly();
+    w.set_weekday(h.weekday);
+    w.set_open_minute(h.open_minute);
+    w.set_close_minute(h.close_minute);
+  }
+  for (const auto& day : hours.holidays) out.add_holidays(day);
+}
+
+void to_proto(const model::SlaPolicy& sla, v1::SlaPolicy& out) {
+  to_proto(sla.first_response, *out.mutable_first_response());
+  to_proto(sla.next_response, *out.mutable_next_response());
+  to_proto(sla.resolution, *out.mutable_resolution());
+  out.set_pause_while_waiting_on_customer(sla.pause_while_waiting_on_customer);
+}
+
+model::BusinessHours from_proto(const v1::BusinessHours& hours) {
+  model::BusinessHours out;
+  out.time_zone = hours.time_zone();
+  for (const auto& h : hours.weekly()) out.weekly.push_back({h.weekday(), h.open_minute(), h.close_minute()});
+  out.holidays.assign(hours.holidays().begin(), hours.holidays().end());
+  return out;
+}
+
+model::SlaPolicy from_proto(const v1::SlaPolicy& sla) {
+  return {from_proto(sla.first_response()), from_proto(sla.next_response()), from_proto(sla.resolution()),
+          sla.pause_while_waiting_on_customer()};
+}
+
+model::Survey from_proto(const v1::Survey& survey) {
+  return {survey.kind(), survey.text(), std::chrono::seconds(survey.window_seconds())};
+}
+
+model::QueueRule from_proto(const v1::QueueRule& rule) {
+  return {rule.order(), rule.channel(), rule.address(), rule.label(), rule.attribute()};
 }
 
 void to_proto(const model::Queue& queue, v1::Queue& out) {
@@ -363,6 +457,24 @@ void to_proto(const model::Queue& queue, v1::Queue& out) {
   out.set_bot_id(queue.bot_id);
   out.set_overflow_queue(queue.overflow_queue);
   out.set_overflow_after_seconds(static_cast<uint32_t>(queue.overflow_after.count()));
+  if (!queue.business_hours.time_zone.empty()) to_proto(queue.business_hours, *out.mutable_business_hours());
+  to_proto(queue.sla, *out.mutable_sla());
+  out.set_out_of_hours_reply(queue.out_of_hours_reply);
+  if (!queue.survey.kind.empty()) {
+    auto& survey = *out.mutable_survey();
+    survey.set_kind(queue.survey.kind);
+    survey.set_text(queue.survey.text);
+    survey.set_window_seconds(seconds_of(queue.survey.window));
+  }
+  for (const auto& rule : queue.rules) {
+    auto& r = *out.add_rules();
+    r.set_order(rule.order);
+    r.set_channel(rule.channel);
+    r.set_address(rule.address);
+    r.set_label(rule.label);
+    r.set_attribute(rule.attribute);
+  }
+  out.set_last_assigned_agent(queue.last_assigned_agent);
 }
 
 void to_proto(const model::QueueStats& stats, v1::QueueStats& out) {
@@ -370,6 +482,33 @@ void to_proto(const model::QueueStats& stats, v1::QueueStats& out) {
   for (const auto& [state, count] : stats.conversations_by_state)
     (*out.mutable_conversations_by_state())[state] = count;
   out.set_agents_online(stats.agents_online);
+  out.set_waiting(stats.waiting);
+  out.set_longest_wait_seconds(seconds_of(stats.longest_wait));
+  out.set_expected_wait_seconds(seconds_of(stats.expected_wait));
+  out.set_open_now(stats.open_now);
+  for (const auto& w : stats.next_waiting) {
+    auto& n = *out.add_next_waiting();
+    n.set_conversation_id(w.conversation_id);
+    n.set_position(w.position);
+    n.set_waited_seconds(seconds_of(w.waited));
+    n.set_expected_wait_seconds(seconds_of(w.expected_wait));
+  }
+  out.set_resolved(stats.resolved);
+  out.set_first_contact_resolutions(stats.first_contact_resolutions);
+  out.set_transfers(stats.transfers);
+  out.set_reopens(stats.reopens);
+  out.set_overflowed(stats.overflowed);
+  out.set_sla_warnings(stats.sla_warnings);
+  out.set_sla_breaches(stats.sla_breaches);
+  out.set_average_first_response_seconds(seconds_of(stats.average_first_response));
+  out.set_average_next_response_seconds(seconds_of(stats.average_next_response));
+  out.set_average_resolution_seconds(seconds_of(stats.average_resolution));
+  out.set_average_queue_wait_seconds(seconds_of(stats.average_queue_wait));
+  out.set_average_handle_seconds(seconds_of(stats.average_handle));
+  out.set_csat_average(stats.csat_average);
+  out.set_csat_responses(stats.csat_responses);
+  out.set_nps(stats.nps);
+  out.set_nps_responses(stats.nps_responses);
 }
 
 model::Identity from_proto(const v1::Identity& identity) {
@@ -402,6 +541,11 @@ model::Queue from_proto(const v1::Queue& queue) {
   out.bot_id = queue.bot_id();
   out.overflow_queue = queue.overflow_queue();
   out.overflow_after = std::chrono::seconds(queue.overflow_after_seconds());
+  out.business_hours = from_proto(queue.business_hours());
+  out.sla = from_proto(queue.sla());
+  out.out_of_hours_reply = queue.out_of_hours_reply();
+  out.survey = from_proto(queue.survey());
+  for (const auto& rule : queue.rules()) out.rules.push_back(from_proto(rule));
   return out;
 }
 

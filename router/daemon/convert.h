@@ -56,6 +56,8 @@ void to_proto(const model::IngestResult& result, v1::IngestResponse& out);
 void to_proto(const model::SendMessageResult& result, v1::SendMessageResponse& out);
 void to_proto(const model::Agent& agent, v1::Agent& out);
 void to_proto(const model::Queue& queue, v1::Queue& out);
+void to_proto(const model::BusinessHours& hours, v1::BusinessHours& out);
+void to_proto(const model::SlaPolicy& sla, v1::SlaPolicy& out);
 void to_proto(const model::QueueStats& stats, v1::QueueStats& out);
 
 // --- proto -> model -----------------------------------------------------------
@@ -63,6 +65,10 @@ model::Identity from_proto(const v1::Identity& identity);
 model::InboundMessage from_proto(const v1::InboundMessage& message);
 model::AttachmentRef from_proto(const v1::Attachment& attachment);
 model::Queue from_proto(const v1::Queue& queue);
+model::BusinessHours from_proto(const v1::BusinessHours& hours);
+model::SlaPolicy from_proto(const v1::SlaPolicy& sla);
+model::Survey from_proto(const v1::Survey& survey);
+model::QueueRule from_proto(const v1::QueueRule& rule);
 // The status is validated by the caller (from_proto(AgentStatus)); unknown -> offline.
 model::Agent from_proto(const v1::Agent& agent);
 

@@ -29,6 +29,7 @@
 #include "adapters.h"
 #include "auth.h"
 #include "config.h"
+#include "metrics_http.h"
 #include "server.h"
 #include "store_uri.h"
 
@@ -41,6 +42,7 @@ constexpr auto kShutdownGrace = std::chrono::seconds(5);
 constexpr int kUsageError = 2;
 
 constexpr char kUsage[] = R"(usage: switchboardd [--grpc-listen HOST:PORT] [--store URI] [--config FILE]
+                    [--metrics-listen HOST:PORT]
 
   --grpc-listen HOST:PORT  where the gRPC API listens (default 127.0.0.1:7400); port 0 picks a
                            free port. The first line on stdout is "listening on HOST:PORT".
@@ -50,6 +52,11 @@ constexpr char kUsage[] = R"(usage: switchboardd [--grpc-listen HOST:PORT] [--st
                            memory: (lost on exit).
   --config FILE            a switchboard.v1.ServerConfig (proto/switchboard/v1/config.proto)
                            as .json, .yaml or .yml. Flags override it.
+  --metrics-listen HOST:PORT
+                           serve Prometheus text on GET /metrics there (plain HTTP, no
+                           key: keep it on 127.0.0.1 or a scrape network). Off by
+                           default. Port 0 picks a free port; the second line on stdout
+                           is then "metrics on HOST:PORT".
   --help                   this text.
 
 environment:
@@ -60,6 +67,7 @@ struct Flags {
   std::optional<std::string> grpc_listen;
   std::optional<std::string> store;
   std::optional<std::string> config;
+  std::optional<std::string> metrics_listen;
   bool help = false;
 };
 
@@ -82,7 +90,8 @@ sr::Result<Flags> parse_flags(int argc, char** argv) {
     std::optional<std::string>* target = arg == "--grpc-listen" ? &flags.grpc_listen
                                          : arg == "--store"     ? &flags.store
                                          : arg == "--config"    ? &flags.config
-                                                                : nullptr;
+                                         : arg == "--metrics-listen" ? &flags.metrics_listen
+                                                                     : nullptr;
     if (target == nullptr) return sr::invalid_argument(arg, "unknown flag (see --help)");
     if (!value) return sr::invalid_argument(arg, "needs a value");
     *target = std::move(value);
@@ -100,6 +109,7 @@ sr::Result<sd::v1::ServerConfig> effective_config(const Flags& flags) {
   }
   if (flags.grpc_listen) config.set_grpc_listen(*flags.grpc_listen);
   if (flags.store) config.set_store(*flags.store);
+  if (flags.metrics_listen) config.set_metrics_listen(*flags.metrics_listen);
   if (config.grpc_listen().empty()) config.set_grpc_listen(sd::kDefaultListen);
   if (config.store().empty()) config.set_store(sd::kDefaultStore);
   if (auto status = sd::validate(config); !status.ok()) return status.error();
@@ -254,10 +264,25 @@ int serve(const sd::v1::ServerConfig& config) {
   }
   health->attach(*server.value());
   std::cout << "listening on " << server.value()->address() << std::endl;  // endl: tests read it at once
+  std::unique_ptr<sd::MetricsEndpoint> metrics;
+  if (!config.metrics_listen().empty()) {
+    auto endpoint = sd::MetricsEndpoint::start(io, config.metrics_listen(), router);
+    if (!endpoint.ok()) {
+      spdlog::error("{}", endpoint.error().describe());
+      server.value()->shutdown(kShutdownGrace);
+      health->detach();
+      router.stop();
+      stop_workers();
+      return kUsageError;
+    }
+    metrics = std::move(endpoint.value());
+    std::cout << "metrics on " << metrics->address() << std::endl;
+  }
   spdlog::info("serving switchboard.v1 on {} ({}), store {}", server.value()->address(),
                settings.tls_cert_file.empty() ? "plaintext" : "TLS", config.store());
 
   shutdown.wait();
+  if (metrics) metrics->stop();
   server.value()->shutdown(kShutdownGrace);
   health->detach();
   router.stop();

@@ -173,6 +173,7 @@ Result<Step> Desk::State::fire(ConversationSlot& slot, Trigger trigger, const Tr
     append(c, Reopened{c.reopen_count}, actor, at, out);
   }
   if (step.from != step.to) append(c, StateChanged{step.from, step.to, to_string(trigger)}, actor, at, out);
+  on_step(c, step, trigger, at, out);
   return step;
 }
 
@@ -236,7 +237,9 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
     return e;
   }
   if (auto ok = check_inbound(m, options_.limits); !ok) return ok.error();
-  const std::string queue = m.queue.empty() ? options_.default_queue : m.queue;
+  const std::string queue =
+      m.queue.empty() ? s.select_queue(identity->channel, identity->address, m.metadata, {}, options_.default_queue)
+                      : m.queue;
   if (!s.queues.contains(queue)) return invalid_argument("message.queue", "no queue '" + queue + "'");
 
   std::string dedupe_key;
@@ -348,12 +351,18 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   }
   c.last_inbound_at = at;
 
-  return record(c, [&] {
+  ++s.routing.measures.inbound[identity->channel];
+  IngestResult result = record(c, [&] {
+    // A score answering the survey is recorded and does not reopen (docs/routing.md).
+    if (s.record_survey_answer(c, m.text, at, out)) return;
     TriggerFacts facts = s.facts_for(c);
     facts.within_reopen_window = true;  // an expired window was handled above
     // Inbound is accepted in every state a current conversation can be in.
     s.fire(*slot, Trigger::kInbound, facts, "customer", at, options_.limits.reopen_window, out).value();
+    s.reply_if_closed(c, *identity, at, out);
   });
+  s.dispatch(at, out);
+  return result;
 }
 
 // --- replies -------------------------------------------------------------------------------
@@ -520,6 +529,7 @@ Status Desk::State::record_delivery(OutboxEntry& entry, DeliveryStatus status, s
   if (!slot) return slot.error();
   if (reason.size() > max_reason_bytes) reason.resize(max_reason_bytes);
   entry.status = status;
+  ++routing.measures.deliveries[{entry.channel, to_string(status)}];
   Conversation& c = (*slot)->data;
   append(c, DeliveryUpdated{entry.seq, status, std::move(reason)}, "adapter", at, out);
   save(c, out);
@@ -567,6 +577,10 @@ std::optional<Timestamp> Desk::run_due_timers(Commit& out) {
     auto node = s.deadlines.extract(s.deadlines.begin());
     const Timestamp due = node.key();
     const Deadline& d = node.mapped();
+    if (d.kind == DeadlineKind::kSla || d.kind == DeadlineKind::kOverflow || d.kind == DeadlineKind::kWrapUpEnd) {
+      s.run_routing_deadline(d, at, out);
+      continue;
+    }
     auto it = s.conversations.find(d.conversation_id);
     if (it == s.conversations.end()) continue;  // erased since
     ConversationSlot& slot = it->second;
@@ -586,6 +600,7 @@ std::optional<Timestamp> Desk::run_due_timers(Commit& out) {
       }
     }
   }
+  s.dispatch(at, out);  // wake-ups, ended wrap-ups and overflows may have made matches
   return next_deadline();
 }
 

@@ -21,10 +21,12 @@ Status check_reason(const std::string& reason, const Limits& limits) {
   return ok_status();
 }
 
-// The conversation after a command, with the events this command wrote.
+// The conversation after a command, with the events this command wrote on it (routing
+// may have written on others too).
 ConversationUpdate updated(const Conversation& c, const Commit& out, std::size_t first_event) {
   ConversationUpdate u{c, {}};
-  u.events.assign(out.events.begin() + static_cast<std::ptrdiff_t>(first_event), out.events.end());
+  std::copy_if(out.events.begin() + static_cast<std::ptrdiff_t>(first_event), out.events.end(),
+               std::back_inserter(u.events), [&](const Event& e) { return e.conversation_id == c.id; });
   return u;
 }
 
@@ -40,6 +42,7 @@ Result<ConversationUpdate> run_command(Desk::State& s, const std::string& conver
   const std::size_t first = out.events.size();
   if (Status ok = apply(**slot); !ok) return ok.error();
   s.save((*slot)->data, out);
+  s.dispatch((*slot)->data.updated_at, out);  // a freed slot or a new waiter: match at once
   return updated((*slot)->data, out, first);
 }
 
@@ -87,6 +90,7 @@ Result<ConversationUpdate> Desk::transfer(const TransferCommand& cmd, const std:
     if (!step) return step.error();
     if (facts.to_queue) {
       c.queue = cmd.queue;
+      s.on_queue_changed(c, at);
     } else {
       c.assignee_id = cmd.agent_id;
     }
@@ -105,7 +109,12 @@ Result<ConversationUpdate> Desk::handoff(const std::string& conversation_id, con
     const Timestamp at = now_();
     auto step = s.fire(slot, Trigger::kHandoff, s.facts_for(c), actor, at, options_.limits.reopen_window, out);
     if (!step) return step.error();
-    if (!queue.empty()) c.queue = queue;
+    // No queue named: the selection rules may pick one now that the bot set labels
+    // and attributes; else the conversation stays where it is.
+    c.queue = queue.empty() ? s.select_queue(c.active_channel, c.legs.empty() ? "" : c.leg(c.active_channel)->address,
+                                             c.attributes, c.labels, c.queue)
+                            : queue;
+    s.on_queue_changed(c, at);
     s.append(c, HandedOff{reason, c.queue}, actor, at, out);
     return ok_status();
   });
@@ -133,6 +142,7 @@ Result<ConversationUpdate> Desk::resolve(const std::string& conversation_id, con
     auto step = s.fire(slot, Trigger::kResolve, s.facts_for(slot.data), actor, at, options_.limits.reopen_window, out);
     if (!step) return step.error();
     s.append(slot.data, Resolved{actor}, actor, at, out);
+    s.after_resolve(slot.data, at, out);
     return ok_status();
   });
 }
@@ -198,24 +208,73 @@ Result<ConversationUpdate> Desk::set_priority(const std::string& conversation_id
 
 // --- agents and queues ------------------------------------------------------------------
 
+namespace {
+
+constexpr uint32_t kMaxCapacity = 1000;
+constexpr std::size_t kMaxSkills = 64;
+constexpr std::size_t kMaxRules = 64;
+constexpr auto kMaxWrapUp = std::chrono::hours(24);
+
+Status check_names(const std::vector<std::string>& names, const std::string& field, const IdentityNormalizer& rule) {
+  if (names.size() > kMaxSkills) return invalid_argument(field, "at most " + std::to_string(kMaxSkills));
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (auto ok = rule.normalize_channel(names[i], field); !ok || *ok != names[i]) {
+      return invalid_argument(field + "[" + std::to_string(i) + "]",
+                              "'" + names[i].substr(0, 64) + "' must be lowercase letters, digits, '_' and '-'");
+    }
+  }
+  return ok_status();
+}
+
+Status check_target(const SlaTarget& target, const std::string& field) {
+  if (target.target.count() < 0) return invalid_argument(field + ".target", "must not be negative");
+  if (target.warning.count() < 0 || (target.warning.count() > 0 && target.warning >= target.target)) {
+    return invalid_argument(field + ".warning", "must be below the target (it is the elapsed time that warns)");
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Result<Agent> Desk::upsert_agent(const Agent& agent, Commit& out) {
   State& s = *state_;
   if (auto id = normalizer_.normalize_channel(agent.id, "agent.id"); !id) return id.error();
   if (agent.name.size() > options_.limits.max_display_name_bytes) {
     return invalid_argument("agent.name", "longer than " + std::to_string(options_.limits.max_display_name_bytes));
   }
+  if (auto ok = check_names(agent.skills, "agent.skills", normalizer_); !ok) return ok.error();
+  for (const auto& [kind, capacity] : agent.capacity) {
+    if (auto ok = normalizer_.normalize_channel(kind, "agent.capacity"); !ok || *ok != kind) {
+      return invalid_argument("agent.capacity", "'" + kind.substr(0, 64) + "' is not a channel kind (chat, voice, ...)");
+    }
+    if (capacity > kMaxCapacity) {
+      return invalid_argument("agent.capacity[" + kind + "]", "must be from 0 to " + std::to_string(kMaxCapacity));
+    }
+  }
+  if (agent.wrap_up.count() < 0 || agent.wrap_up > kMaxWrapUp) {
+    return invalid_argument("agent.wrap_up_seconds", "must be from 0 to 86400");
+  }
+  const Timestamp at = now_();
   auto [it, created] = s.agents.try_emplace(agent.id, agent);
   if (created) {
-    it->second.status_since = now_();
+    it->second.status_since = at;
+    it->second.idle_since = at;
+    it->second.wrap_up_until.reset();
   } else {
-    // Status changes only through set_agent_status, so it can unassign on the way.
+    // Status changes only through set_agent_status, so it can unassign on the way;
+    // wrap-up and idle time are the Desk's to keep.
     Agent updated = agent;
     updated.status = it->second.status;
     updated.status_since = it->second.status_since;
+    updated.wrap_up_until = it->second.wrap_up_until;
+    updated.idle_since = it->second.idle_since;
     it->second = std::move(updated);
   }
   out.agents.push_back(it->second);
-  return it->second;
+  Agent answer = it->second;
+  s.refresh_agent(it->second, at);
+  s.dispatch(at, out);
+  return answer;
 }
 
 Result<Agent> Desk::set_agent_status(const std::string& agent_id, AgentStatus status, const std::string& actor,
@@ -225,11 +284,16 @@ Result<Agent> Desk::set_agent_status(const std::string& agent_id, AgentStatus st
   if (it == s.agents.end()) return not_found("agent_id", "no agent '" + agent_id + "'");
   Agent& agent = it->second;
   const Timestamp at = now_();
-  if (agent.status != status) agent.status_since = at;
+  if (agent.status != status) {
+    agent.status_since = at;
+    if (status == AgentStatus::kOnline) agent.idle_since = at;
+  }
   agent.status = status;
   out.agents.push_back(agent);
+  s.refresh_agent(agent, at);
   if (status == AgentStatus::kOffline) {
-    // Nobody is left waiting on an agent who went home: back to the queue.
+    // Nobody is left waiting on an agent who went home: back to the queue, keeping
+    // their place (the front, by how long they have waited).
     for (auto& [id, slot] : s.conversations) {
       if (slot.data.assignee_id != agent_id || slot.data.state != ConversationState::kAssigned) continue;
       s.fire(slot, Trigger::kUnassign, s.facts_for(slot.data), actor, at, options_.limits.reopen_window, out).value();
@@ -237,7 +301,9 @@ Result<Agent> Desk::set_agent_status(const std::string& agent_id, AgentStatus st
       s.save(slot.data, out);
     }
   }
-  return agent;
+  Agent answer = agent;
+  s.dispatch(at, out);
+  return answer;
 }
 
 std::vector<Agent> Desk::agents() const {
@@ -247,36 +313,70 @@ std::vector<Agent> Desk::agents() const {
   return out;
 }
 
+std::map<std::string, uint32_t> Desk::agent_load(const std::string& agent_id) const {
+  auto it = state_->routing.load.find(agent_id);
+  if (it == state_->routing.load.end()) return {};
+  std::map<std::string, uint32_t> out;
+  for (const auto& [kind, n] : it->second) {
+    if (n > 0) out[kind] = n;
+  }
+  return out;
+}
+
 Result<Queue> Desk::upsert_queue(const Queue& queue, Commit& out) {
+  State& s = *state_;
   if (auto name = normalizer_.normalize_channel(queue.name, "queue.name"); !name) return name.error();
   if (!kStrategies.contains(queue.strategy)) {
     return invalid_argument(
         "queue.strategy",
         "'" + queue.strategy + "' is not one of round_robin, least_busy, longest_idle, skills, manual");
   }
-  if (!queue.overflow_queue.empty() && !state_->queues.contains(queue.overflow_queue)) {
+  if (auto ok = check_names(queue.required_skills, "queue.required_skills", normalizer_); !ok) return ok.error();
+  if (!queue.overflow_queue.empty() && !s.queues.contains(queue.overflow_queue)) {
     return not_found("queue.overflow_queue", "no queue '" + queue.overflow_queue + "'");
   }
-  state_->queues[queue.name] = queue;
-  out.queues.push_back(queue);
-  return queue;
+  if (queue.overflow_queue == queue.name) {
+    return invalid_argument("queue.overflow_queue", "a queue cannot overflow into itself");
+  }
+  if (queue.overflow_after.count() < 0) return invalid_argument("queue.overflow_after_seconds", "must not be negative");
+  auto hours = BusinessCalendar::compile(queue.business_hours, "queue.business_hours");
+  if (!hours) return hours.error();
+  if (auto ok = check_target(queue.sla.first_response, "queue.sla.first_response"); !ok) return ok.error();
+  if (auto ok = check_target(queue.sla.next_response, "queue.sla.next_response"); !ok) return ok.error();
+  if (auto ok = check_target(queue.sla.resolution, "queue.sla.resolution"); !ok) return ok.error();
+  if (!queue.survey.kind.empty() && queue.survey.kind != "csat" && queue.survey.kind != "nps") {
+    return invalid_argument("queue.survey.kind", "'" + queue.survey.kind + "' is not csat or nps");
+  }
+  if (queue.survey.window.count() < 0) return invalid_argument("queue.survey.window_seconds", "must not be negative");
+  if (auto ok = check_text(queue.survey.text, false, options_.limits, "queue.survey.text"); !ok) return ok.error();
+  if (auto ok = check_text(queue.out_of_hours_reply, false, options_.limits, "queue.out_of_hours_reply"); !ok) {
+    return ok.error();
+  }
+  if (queue.rules.size() > kMaxRules) {
+    return invalid_argument("queue.rules", "at most " + std::to_string(kMaxRules) + " rules");
+  }
+  for (std::size_t i = 0; i < queue.rules.size(); ++i) {
+    const QueueRule& rule = queue.rules[i];
+    if (rule.channel.empty() && rule.address.empty() && rule.label.empty() && rule.attribute.empty()) {
+      return invalid_argument("queue.rules[" + std::to_string(i) + "]", "give at least one of channel, address, label, attribute");
+    }
+  }
+  Queue stored = queue;
+  if (auto old = s.queues.find(queue.name); old != s.queues.end()) {
+    stored.last_assigned_agent = old->second.last_assigned_agent;  // the Desk's to keep
+  }
+  s.queues[queue.name] = stored;
+  out.queues.push_back(stored);
+  const Timestamp at = now_();
+  s.rebuild_routing(at);  // strategy, skills or hours may have changed every lane's order
+  s.dispatch(at, out);
+  return stored;
 }
 
 std::vector<Queue> Desk::queues() const {
   std::vector<Queue> out;
   for (const auto& [_, q] : state_->queues) out.push_back(q);
   return out;
-}
-
-Result<QueueStats> Desk::queue_stats(const std::string& queue) const {
-  const State& s = *state_;
-  if (!s.queues.contains(queue)) return not_found("queue", "no queue '" + queue + "'");
-  QueueStats stats{queue, {}, 0};
-  for (const auto& [_, slot] : s.conversations) {
-    if (slot.data.queue == queue && slot.data.open()) ++stats.conversations_by_state[to_string(slot.data.state)];
-  }
-  for (const auto& [_, agent] : s.agents) stats.agents_online += agent.available() ? 1 : 0;
-  return stats;
 }
 
 }  // namespace switchboard::router

@@ -224,6 +224,7 @@ Result<EraseResult> Desk::delete_contact(const std::string& contact_id, Commit& 
     for (const auto& conversation_id : s.conversations_of[id]) {
       result.events += static_cast<uint32_t>(s.conversations.at(conversation_id).data.last_seq);
       ++result.conversations;
+      s.forget(conversation_id, now_());
       s.conversations.erase(conversation_id);
       std::erase_if(s.outbox, [&](const auto& entry) { return entry.second.conversation_id == conversation_id; });
       out.erased_conversations.push_back(conversation_id);

@@ -76,41 +76,53 @@ void Desk::State::drop_contact(const std::string& id) {
 void Desk::restore(StoredState stored) {
   State& s = *state_;
   s.next_cursor = stored.head + 1;
-  absorb(std::move(stored), {});
+  s.put_all(std::move(stored), {}, options_.limits.reopen_window);
+  s.restore_routing(now_());  // queue order, loads, SLA, overflow and wrap-up deadlines
 }
 
 void Desk::absorb(StoredState stored, const RecordKeys& gone) {
   State& s = *state_;
-  for (const auto& id : gone.conversations) s.drop_conversation(id);
-  for (const auto& id : gone.contacts) s.drop_contact(id);
-  for (const auto& id : gone.outbox) s.outbox.erase(id);
-  for (const auto& id : gone.agents) s.agents.erase(id);
-  for (const auto& name : gone.queues) s.queues.erase(name);
-  for (const auto& id : gone.merges) s.merges.erase(id);
-  for (const auto& key : gone.inbound_seen) s.inbound_seen.forget(key);
+  const Timestamp now = now_();
+  for (const auto& id : gone.conversations) s.forget(id, now);
+  std::vector<std::string> taken_in;
+  for (const auto& c : stored.conversations) taken_in.push_back(c.id);
+  s.put_all(std::move(stored), gone, options_.limits.reopen_window);
+  for (const auto& id : taken_in) {
+    if (auto it = s.conversations.find(id); it != s.conversations.end()) s.follow(it->second.data, now);
+  }
+}
 
-  for (auto& contact : stored.contacts) s.put(std::move(contact));
+void Desk::State::put_all(StoredState stored, const RecordKeys& gone, std::chrono::seconds reopen_window) {
+  for (const auto& id : gone.conversations) drop_conversation(id);
+  for (const auto& id : gone.contacts) drop_contact(id);
+  for (const auto& id : gone.outbox) outbox.erase(id);
+  for (const auto& id : gone.agents) agents.erase(id);
+  for (const auto& name : gone.queues) queues.erase(name);
+  for (const auto& id : gone.merges) merges.erase(id);
+  for (const auto& key : gone.inbound_seen) inbound_seen.forget(key);
+
+  for (auto& contact : stored.contacts) put(std::move(contact));
   std::sort(stored.conversations.begin(), stored.conversations.end(),
             [](const Conversation& a, const Conversation& b) { return a.id < b.id; });
-  for (auto& c : stored.conversations) s.put(std::move(c), options_.limits.reopen_window);
+  for (auto& c : stored.conversations) put(std::move(c), reopen_window);
   for (auto& entry : stored.outbox) {
     std::string id = entry.outbound_id;
-    s.outbox[id] = std::move(entry);
+    outbox[id] = std::move(entry);
   }
   for (auto& agent : stored.agents) {
     std::string id = agent.id;
-    s.agents[id] = std::move(agent);
+    agents[id] = std::move(agent);
   }
   for (auto& queue : stored.queues) {
     std::string name = queue.name;
-    s.queues[name] = std::move(queue);
+    queues[name] = std::move(queue);
   }
   for (auto& merge : stored.merges) {
     std::string id = merge.id;
-    s.merges[id] = std::move(merge);
+    merges[id] = std::move(merge);
   }
   for (auto& seen : stored.inbound_seen) {
-    s.inbound_seen.remember(seen.channel + '\0' + seen.external_id, std::move(seen.result));
+    inbound_seen.remember(seen.channel + '\0' + seen.external_id, std::move(seen.result));
   }
 }
 

@@ -14,6 +14,8 @@
 
 #include <switchboard/router/desk.h>
 
+#include "desk_routing.h"
+
 namespace switchboard::router {
 
 // A conversation and its lifecycle machine; `data.state` mirrors the machine.
@@ -55,11 +57,13 @@ class AnswerCache {
   std::deque<std::string> order_;
 };
 
-enum class DeadlineKind : uint8_t { kWake, kClose, kRetryDelivery };
+// kSla, kOverflow and kWrapUpEnd belong to routing (desk_routing.cc, desk_sla.cc).
+enum class DeadlineKind : uint8_t { kWake, kClose, kRetryDelivery, kSla, kOverflow, kWrapUpEnd };
 struct Deadline {
   std::string conversation_id;
   DeadlineKind kind;
   std::string outbound_id;  // kRetryDelivery only
+  std::string agent_id;     // kWrapUpEnd only
 };
 
 // Ids that sort by creation time and never repeat, across restarts and nodes, with
@@ -96,6 +100,7 @@ struct Desk::State {
   std::map<std::string, Merge> merges;
   std::unordered_map<std::string, OutboxEntry> outbox;
   std::multimap<Timestamp, Deadline> deadlines;
+  Routing routing;  // indexes over the records above, rebuilt on restore
 
   // NOT_FOUND naming `field` when there is no such conversation.
   Result<ConversationSlot*> find_conversation(const std::string& id, const char* field = "conversation_id");
@@ -113,8 +118,10 @@ struct Desk::State {
                          std::size_t max_reason_bytes, Commit& out);
   // Resolved -> Closed once its reopen window ended; the contact's next message opens a new one.
   void close(ConversationSlot& slot, Timestamp at, Commit& out);
-  // Records the conversation's new state in the commit.
-  void save(const Conversation& c, Commit& out) const {
+  // Records the conversation's new state in the commit, and keeps the routing
+  // indexes (who waits where, who holds what) in step with it.
+  void save(Conversation& c, Commit& out) {
+    track(c, out);
     if (out.with_records) out.conversations.push_back(c);
   }
   void save(const Contact& c, Commit& out) const {
@@ -126,10 +133,54 @@ struct Desk::State {
   void put(Conversation conversation, std::chrono::seconds reopen_window);
   void drop_contact(const std::string& id);
   void drop_conversation(const std::string& id);
+  // Every record of `stored` put, every one in `gone` dropped; routing not told.
+  void put_all(StoredState stored, const RecordKeys& gone, std::chrono::seconds reopen_window);
+  // A conversation taken in from the store joins the routing indexes and deadlines
+  // (restore_routing does this for all of them at start-up).
+  void follow(const Conversation& c, Timestamp now);
 
   // The contact's latest conversation, open or not (nullptr when none).
   ConversationSlot* latest_of(const std::string& contact_id);
   void recompute_current(const std::string& contact_id);
+
+  // --- routing, SLA and measures (desk_routing.cc, desk_sla.cc) --------------------
+  void track(Conversation& c, Commit& out);
+  void forget(const std::string& conversation_id, Timestamp now);  // an erased conversation
+  // After a lifecycle step: queue order, overflow, SLA clocks, measures.
+  void on_step(Conversation& c, const Step& step, Trigger trigger, Timestamp at, Commit& out);
+  // After the conversation moved to another queue: its overflow and SLA deadlines.
+  void on_queue_changed(Conversation& c, Timestamp at);
+  // Offers waiting conversations to agents with room, by each queue's strategy.
+  void dispatch(Timestamp at, Commit& out);
+  void refresh_agent(const Agent& agent, Timestamp now);
+  void rebuild_routing(Timestamp now);
+  void restore_routing(Timestamp now);
+  void arm_routing_deadlines(const Conversation& c);  // SLA clocks, overflow
+  Lane& lane(const std::string& queue, const std::string& kind, Timestamp now);
+  // A deadline of kind kSla, kOverflow or kWrapUpEnd fell due.
+  void run_routing_deadline(const Deadline& d, Timestamp at, Commit& out);
+  // Wrap-up for the agent, the survey on the last channel, resolution measures.
+  void after_resolve(Conversation& c, Timestamp at, Commit& out);
+  // True when `text` answers the conversation's open survey: recorded, no reopen.
+  bool record_survey_answer(Conversation& c, const std::string& text, Timestamp at, Commit& out);
+  // Tells a customer who writes while the queue is closed when it opens.
+  void reply_if_closed(Conversation& c, const Identity& to, Timestamp at, Commit& out);
+  // The queue whose rules match first, else `fallback`.
+  std::string select_queue(const std::string& channel, const std::string& address, const Attributes& attributes,
+                           const std::vector<std::string>& labels, const std::string& fallback) const;
+  // An outbound message from Switchboard itself, through the outbox like any reply.
+  void send_system_message(Conversation& c, const std::string& channel, const std::string& address,
+                           const std::string& text, Timestamp at, Commit& out);
+  const BusinessCalendar& calendar(const std::string& queue) const;
+  const Queue& queue_of(const std::string& name) const;
+  // SLA clocks (desk_sla.cc).
+  void sla_customer_waiting(Conversation& c, Timestamp at, Commit& out);
+  void sla_agent_replied(Conversation& c, Timestamp at, Commit& out);
+  void sla_pause_all(Conversation& c, Timestamp at);
+  void sla_resume_all(Conversation& c, Timestamp at, Commit& out);
+  void sla_stop_all(Conversation& c, Timestamp at);
+  void sla_check(Conversation& c, Timestamp at, Commit& out);
+  void sla_schedule(Conversation& c, SlaClock& clock, Timestamp at);
 };
 
 bool valid_utf8(std::string_view text);

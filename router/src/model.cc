@@ -34,6 +34,24 @@ const char* to_string(AgentStatus status) {
   return "?";
 }
 
+const char* to_string(DeliveryStatus status) {
+  switch (status) {
+    case DeliveryStatus::kNone:
+      return "none";
+    case DeliveryStatus::kPending:
+      return "pending";
+    case DeliveryStatus::kSent:
+      return "sent";
+    case DeliveryStatus::kDelivered:
+      return "delivered";
+    case DeliveryStatus::kRead:
+      return "read";
+    case DeliveryStatus::kFailed:
+      return "failed";
+  }
+  return "?";
+}
+
 const ChannelLeg* Conversation::leg(const std::string& channel) const {
   for (const auto& l : legs) {
     if (l.channel == channel) return &l;

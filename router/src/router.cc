@@ -519,4 +519,8 @@ void Router::queue_stats(std::string queue, Callback<QueueStats> done) {
   run<QueueStats>([=](Desk& d, Commit&) { return d.queue_stats(queue); }, std::move(done));
 }
 
+void Router::metrics(Callback<std::string> done) {
+  run<std::string>([](Desk& d, Commit&) { return Result<std::string>(d.prometheus_metrics()); }, std::move(done));
+}
+
 }  // namespace switchboard::router

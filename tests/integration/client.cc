@@ -31,13 +31,15 @@ Client::Client(std::shared_ptr<grpc::Channel> channel, std::string key)
 void Client::prepare(grpc::ClientContext& context) const { set_auth_and_deadline(context, key_, kCallTimeout); }
 
 Reply<v1::IngestResponse> Client::ingest(const std::string& channel, const std::string& address,
-                                         const std::string& text, const std::string& external_id) const {
+                                         const std::string& text, const std::string& external_id,
+                                         const std::string& queue) const {
   v1::IngestRequest request;
   auto& message = *request.mutable_message();
   message.set_channel(channel);
   message.set_address(address);
   message.set_text(text);
   message.set_external_id(external_id);
+  message.set_queue(queue);
   return call(&v1::IngestService::Stub::Ingest, request);
 }
 
@@ -79,11 +81,11 @@ Reply<v1::ConversationUpdate> Client::resolve(const std::string& conversation_id
   return call(&v1::ConversationService::Stub::Resolve, request);
 }
 
-Reply<v1::Agent> Client::online_agent(const std::string& id) const {
+Reply<v1::Agent> Client::online_agent(const std::string& id, const std::map<std::string, uint32_t>& capacity) const {
   v1::UpsertAgentRequest upsert;
   upsert.mutable_agent()->set_id(id);
   upsert.mutable_agent()->set_name("Agent " + id);
-  (*upsert.mutable_agent()->mutable_capacity())["chat"] = 5;
+  for (const auto& [kind, n] : capacity) (*upsert.mutable_agent()->mutable_capacity())[kind] = n;
   if (auto created = call(&v1::RoutingService::Stub::UpsertAgent, upsert); !created.ok()) return created;
   v1::SetAgentStatusRequest status;
   status.set_agent_id(id);

@@ -6,6 +6,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -56,7 +57,7 @@ class Client {
 
   // --- shorthands for what most tests do ----------------------------------------
   Reply<v1::IngestResponse> ingest(const std::string& channel, const std::string& address, const std::string& text,
-                                   const std::string& external_id = "") const;
+                                   const std::string& external_id = "", const std::string& queue = "") const;
   Reply<v1::Conversation> get_conversation(const std::string& id) const;
   Reply<v1::ListConversationsResponse> list_conversations() const;
   Reply<v1::GetContextResponse> get_context(const std::string& conversation_id) const;
@@ -64,7 +65,9 @@ class Client {
   Reply<v1::Contact> link_identity(const std::string& contact_id, const std::string& channel,
                                    const std::string& address) const;
   Reply<v1::ConversationUpdate> resolve(const std::string& conversation_id) const;
-  Reply<v1::Agent> online_agent(const std::string& id) const;  // UpsertAgent + SetAgentStatus ONLINE
+  // UpsertAgent + SetAgentStatus ONLINE. Without capacity the agent gets no automatic
+  // offers (routing leaves them to Assign); with it, routing assigns by the queue's strategy.
+  Reply<v1::Agent> online_agent(const std::string& id, const std::map<std::string, uint32_t>& capacity = {}) const;
 
   // Subscribe; the stream ends (or Read fails) after `timeout`.
   std::unique_ptr<EventStream> subscribe(const v1::SubscribeRequest& request,

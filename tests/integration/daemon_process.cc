@@ -97,6 +97,10 @@ std::string DaemonProcess::start(const std::string& binary, const std::vector<st
   return {};
 }
 
+std::optional<std::string> DaemonProcess::next_line(std::chrono::milliseconds timeout) {
+  return read_line(stdout_fd_, timeout);
+}
+
 std::optional<int> DaemonProcess::terminate(std::chrono::seconds timeout) {
   if (pid_ <= 0) return std::nullopt;
   send_sigterm();

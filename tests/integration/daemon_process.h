@@ -27,6 +27,8 @@ class DaemonProcess {
                     const std::map<std::string, std::string>& env);
 
   const std::string& address() const { return address_; }
+  // The next line the daemon prints on stdout after the first (bounded wait).
+  std::optional<std::string> next_line(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   bool running() const { return pid_ > 0; }
 
   // Sends SIGTERM and waits (bounded) for the exit; the exit code, or nothing when the

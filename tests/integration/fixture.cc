@@ -62,9 +62,9 @@ void SwitchboarddTest::SetUp() {
 
 void SwitchboarddTest::start_daemon() {
   const auto config = dir_ / "switchboardd.yaml";
-  const std::string error = daemon_.start(
-      SWITCHBOARDD_PATH, {"--grpc-listen", "127.0.0.1:0", "--store", store_uri(), "--config", config.string()},
-      {{"SWITCHBOARD_ADMIN_KEY", kAdminKey}});
+  std::vector<std::string> args = {"--grpc-listen", "127.0.0.1:0", "--store", store_uri(), "--config", config.string()};
+  for (auto& arg : extra_args()) args.push_back(std::move(arg));
+  const std::string error = daemon_.start(SWITCHBOARDD_PATH, args, {{"SWITCHBOARD_ADMIN_KEY", kAdminKey}});
   ASSERT_EQ(error, "");
   channel_ = grpc::CreateChannel(daemon_.address(), grpc::InsecureChannelCredentials());
   admin_ = std::make_unique<Client>(channel_, kAdminKey);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "client.h"
 #include "daemon_process.h"
@@ -42,6 +43,8 @@ class SwitchboarddTest : public ::testing::Test {
   void restart_daemon();
   // Events a subscriber may fall behind by; 0 keeps the daemon's default.
   virtual int subscriber_buffer() const { return 0; }
+  // More flags for switchboardd (the metrics endpoint, ...).
+  virtual std::vector<std::string> extra_args() const { return {}; }
 
   // A client with `key`, on the daemon's address.
   Client client(const std::string& key) const;

@@ -55,7 +55,11 @@ constexpr std::array kKinds = {"message"sv,
                                "labels_changed"sv,
                                "priority_changed"sv,
                                "delivery_updated"sv,
-                               "contact_changed"sv};
+                               "contact_changed"sv,
+                               "sla_warning"sv,
+                               "sla_breached"sv,
+                               "survey_answered"sv,
+                               "overflowed"sv};
 static_assert(kKinds.size() == std::variant_size_v<EventBody>);
 
 std::string_view text_of(const json::value& in) {
@@ -234,6 +238,64 @@ void fields(auto& io, Is<ContactChanged> auto& x) {
   io("change", x.change);
   io("other_contact_id", x.other_contact_id);
 }
+void fields(auto& io, Is<SlaWarning> auto& x) {
+  io("metric", x.metric);
+  io("due_at", x.due_at);
+}
+void fields(auto& io, Is<SlaBreached> auto& x) {
+  io("metric", x.metric);
+  io("due_at", x.due_at);
+}
+void fields(auto& io, Is<SurveyAnswered> auto& x) {
+  io("survey", x.survey);
+  io("score", x.score);
+}
+void fields(auto& io, Is<Overflowed> auto& x) {
+  io("from_queue", x.from_queue);
+  io("to_queue", x.to_queue);
+}
+void fields(auto& io, Is<SlaClock> auto& x) {
+  io("metric", x.metric);
+  io("started_at", x.started_at);
+  io("used", x.used);
+  io("running_since", x.running_since);
+  io("warned", x.warned);
+  io("breached", x.breached);
+  io("warning_at", x.warning_at);
+  io("due_at", x.due_at);
+}
+void fields(auto& io, Is<OpenHours> auto& x) {
+  io("weekday", x.weekday);
+  io("open_minute", x.open_minute);
+  io("close_minute", x.close_minute);
+}
+void fields(auto& io, Is<BusinessHours> auto& x) {
+  io("time_zone", x.time_zone);
+  io("weekly", x.weekly);
+  io("holidays", x.holidays);
+}
+void fields(auto& io, Is<SlaTarget> auto& x) {
+  io("target", x.target);
+  io("warning", x.warning);
+}
+void fields(auto& io, Is<SlaPolicy> auto& x) {
+  io("first_response", x.first_response);
+  io("next_response", x.next_response);
+  io("resolution", x.resolution);
+  io("pause_while_waiting_on_customer", x.pause_while_waiting_on_customer);
+}
+void fields(auto& io, Is<Survey> auto& x) {
+  io("kind", x.kind);
+  io("text", x.text);
+  io("window", x.window);
+}
+void fields(auto& io, Is<QueueRule> auto& x) {
+  io("order", x.order);
+  io("channel", x.channel);
+  io("address", x.address);
+  io("label", x.label);
+  io("attribute", x.attribute);
+}
 void fields(auto& io, Is<Event> auto& x) {
   io("cursor", x.cursor);
   io("conversation_id", x.conversation_id);
@@ -264,6 +326,16 @@ void fields(auto& io, Is<Conversation> auto& x) {
   io("snoozed_until", x.snoozed_until);
   io("resolved_at", x.resolved_at);
   io("last_inbound_at", x.last_inbound_at);
+  io("queued_since", x.queued_since);
+  io("overflow_at", x.overflow_at);
+  io("first_assigned_at", x.first_assigned_at);
+  io("first_response_at", x.first_response_at);
+  io("sla", x.sla);
+  io("auto_replied_at", x.auto_replied_at);
+  io("survey_kind", x.survey_kind);
+  io("survey_until", x.survey_until);
+  io("csat", x.csat);
+  io("nps", x.nps);
 }
 void fields(auto& io, Is<OutboxEntry> auto& x) {
   io("outbound_id", x.outbound_id);
@@ -285,6 +357,8 @@ void fields(auto& io, Is<Agent> auto& x) {
   io("capacity", x.capacity);
   io("wrap_up", x.wrap_up);
   io("status_since", x.status_since);
+  io("wrap_up_until", x.wrap_up_until);
+  io("idle_since", x.idle_since);
 }
 void fields(auto& io, Is<Queue> auto& x) {
   io("name", x.name);
@@ -293,6 +367,12 @@ void fields(auto& io, Is<Queue> auto& x) {
   io("bot_id", x.bot_id);
   io("overflow_queue", x.overflow_queue);
   io("overflow_after", x.overflow_after);
+  io("business_hours", x.business_hours);
+  io("sla", x.sla);
+  io("out_of_hours_reply", x.out_of_hours_reply);
+  io("survey", x.survey);
+  io("rules", x.rules);
+  io("last_assigned_agent", x.last_assigned_agent);
 }
 void fields(auto& io, Is<Merge> auto& x) {
   io("id", x.id);
@@ -373,6 +453,13 @@ SWITCHBOARD_JSON_CONVERSION(Queue)
 SWITCHBOARD_JSON_CONVERSION(Merge)
 SWITCHBOARD_JSON_CONVERSION(IngestResult)
 SWITCHBOARD_JSON_CONVERSION(SeenInbound)
+SWITCHBOARD_JSON_CONVERSION(SlaClock)
+SWITCHBOARD_JSON_CONVERSION(OpenHours)
+SWITCHBOARD_JSON_CONVERSION(BusinessHours)
+SWITCHBOARD_JSON_CONVERSION(SlaTarget)
+SWITCHBOARD_JSON_CONVERSION(SlaPolicy)
+SWITCHBOARD_JSON_CONVERSION(Survey)
+SWITCHBOARD_JSON_CONVERSION(QueueRule)
 
 #undef SWITCHBOARD_JSON_CONVERSION
 

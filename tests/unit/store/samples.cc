@@ -50,6 +50,10 @@ std::vector<EventBody> every_event_body() {
       PriorityChanged{.priority = -2},
       DeliveryUpdated{.message_seq = 4, .status = DeliveryStatus::kFailed, .reason = "mailbox full"},
       ContactChanged{.contact_id = "ct-1", .change = "merged", .other_contact_id = "ct-2"},
+      SlaWarning{.metric = "frt", .due_at = at_micros(kMonday + 60'000'000)},
+      SlaBreached{.metric = "rt", .due_at = at_micros(kMonday + 120'000'000)},
+      SurveyAnswered{.survey = "csat", .score = 4},
+      Overflowed{.from_queue = "support", .to_queue = "general"},
   };
 }
 
@@ -102,7 +106,24 @@ Conversation sample_conversation(const std::string& id, const std::string& conta
           .previous_conversation_id = "cv-0",
           .snoozed_until = at_micros(kMonday + 86'400'000'000),
           .resolved_at = at_micros(kMonday + 7),
-          .last_inbound_at = at_micros(kMonday + 8)};
+          .last_inbound_at = at_micros(kMonday + 8),
+          .queued_since = at_micros(kMonday + 1),
+          .overflow_at = at_micros(kMonday + 600'000'000),
+          .first_assigned_at = at_micros(kMonday + 2),
+          .first_response_at = at_micros(kMonday + 3),
+          .sla = {{.metric = "rt",
+                   .started_at = at_micros(kMonday + 1),
+                   .used = seconds(90),
+                   .running_since = at_micros(kMonday + 4),
+                   .warned = true,
+                   .breached = true,
+                   .warning_at = at_micros(kMonday + 5'000'000),
+                   .due_at = at_micros(kMonday + 9'000'000)}},
+          .auto_replied_at = at_micros(kMonday + 6),
+          .survey_kind = "nps",
+          .survey_until = at_micros(kMonday + 86'400'000'000),
+          .csat = 5,
+          .nps = 9};
 }
 
 OutboxEntry sample_outbox(const std::string& outbound_id, const std::string& conversation_id, DeliveryStatus status) {
@@ -125,7 +146,9 @@ Agent sample_agent(const std::string& id) {
           .skills = {"billing", "de"},
           .capacity = {{"chat", 3}, {"voice", 1}},
           .wrap_up = seconds(30),
-          .status_since = at_micros(kMonday)};
+          .status_since = at_micros(kMonday),
+          .wrap_up_until = at_micros(kMonday + 30'000'000),
+          .idle_since = at_micros(kMonday + 1)};
 }
 
 Queue sample_queue(const std::string& name) {
@@ -134,7 +157,18 @@ Queue sample_queue(const std::string& name) {
           .required_skills = {"billing"},
           .bot_id = "faq-bot",
           .overflow_queue = "general",
-          .overflow_after = seconds(120)};
+          .overflow_after = seconds(120),
+          .business_hours = {.time_zone = "Europe/Berlin",
+                             .weekly = {{.weekday = 1, .open_minute = 540, .close_minute = 1020}},
+                             .holidays = {"2023-12-25"}},
+          .sla = {.first_response = {.target = seconds(3600), .warning = seconds(2700)},
+                  .next_response = {.target = seconds(1800), .warning = seconds(1200)},
+                  .resolution = {.target = seconds(86400), .warning = seconds(72000)},
+                  .pause_while_waiting_on_customer = true},
+          .out_of_hours_reply = "We are closed; we answer from {next_open}.",
+          .survey = {.kind = "csat", .text = "How did we do? Reply 1-5.", .window = seconds(86400)},
+          .rules = {{.order = 1, .channel = "email", .address = "*@example.org", .label = "vip", .attribute = "tier=gold"}},
+          .last_assigned_agent = "agent-7"};
 }
 
 Merge sample_merge(const std::string& id, const std::string& target_id, const std::string& source_id) {

@@ -102,10 +102,40 @@ struct EraseResult {
   uint32_t events = 0;
 };
 
+// One waiting conversation's place in line.
+struct WaitingConversation {
+  std::string conversation_id;
+  uint32_t position = 0;  // 1: next to be served
+  std::chrono::seconds waited{0};
+  std::chrono::seconds expected_wait{0};
+};
+
+// A queue now and its measures since the process started (docs/routing.md).
 struct QueueStats {
   std::string queue;
   std::map<std::string, uint32_t> conversations_by_state;
-  uint32_t agents_online = 0;
+  uint32_t agents_online = 0;  // online and with the queue's required skills
+  uint32_t waiting = 0;
+  std::chrono::seconds longest_wait{0};
+  std::chrono::seconds expected_wait{0};  // for a conversation joining now
+  bool open_now = true;                   // inside business hours
+  std::vector<WaitingConversation> next_waiting;  // the first 20, in the order they are served
+  uint64_t resolved = 0;
+  uint64_t first_contact_resolutions = 0;
+  uint64_t transfers = 0;
+  uint64_t reopens = 0;
+  uint64_t overflowed = 0;
+  uint64_t sla_warnings = 0;
+  uint64_t sla_breaches = 0;
+  std::chrono::seconds average_first_response{0};
+  std::chrono::seconds average_next_response{0};
+  std::chrono::seconds average_resolution{0};
+  std::chrono::seconds average_queue_wait{0};
+  std::chrono::seconds average_handle{0};
+  double csat_average = 0;  // 1-5
+  uint64_t csat_responses = 0;
+  double nps = 0;  // -100 .. 100
+  uint64_t nps_responses = 0;
 };
 
 struct DeskOptions {
@@ -201,14 +231,23 @@ class Desk {
   Result<UnmergeResult> unmerge_contact(const std::string& merge_id, const std::string& actor, Commit& out);
   Result<EraseResult> delete_contact(const std::string& contact_id, Commit& out);
 
-  // --- agents and queues (routing proper comes with the routing issue) -----------
+  // --- agents and queues (docs/routing.md) ---------------------------------------
+  // Creates or replaces an agent; status, wrap-up and idle time stay as the Desk keeps
+  // them. INVALID_ARGUMENT names the field (agent.capacity[kind], ...).
   Result<Agent> upsert_agent(const Agent& agent, Commit& out);
   Result<Agent> set_agent_status(const std::string& agent_id, AgentStatus status, const std::string& actor,
                                  Commit& out);
   std::vector<Agent> agents() const;
+  // Conversations assigned to the agent now, by capacity kind (docs/routing.md).
+  std::map<std::string, uint32_t> agent_load(const std::string& agent_id) const;
+  // Creates or replaces a queue (its round-robin position stays). INVALID_ARGUMENT
+  // names the field: queue.strategy, queue.business_hours.time_zone, queue.sla..., and
+  // NOT_FOUND queue.overflow_queue; nothing changes then.
   Result<Queue> upsert_queue(const Queue& queue, Commit& out);
   std::vector<Queue> queues() const;
   Result<QueueStats> queue_stats(const std::string& queue) const;
+  // Every measure and gauge in the Prometheus text format (docs/routing.md).
+  std::string prometheus_metrics() const;
 
   const IdentityNormalizer& normalizer() const { return normalizer_; }
   const Limits& limits() const { return options_.limits; }

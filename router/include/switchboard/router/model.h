@@ -51,6 +51,7 @@ struct ChannelLeg {
 
 enum class Direction : uint8_t { kInbound, kOutbound, kNote };
 enum class DeliveryStatus : uint8_t { kNone, kPending, kSent, kDelivered, kRead, kFailed };
+const char* to_string(DeliveryStatus status);  // "none", "pending", "sent", ...
 
 struct AttachmentRef {
   std::string url;
@@ -135,10 +136,31 @@ struct ContactChanged {
   std::string change;  // linked, unlinked, merged, unmerged, updated
   std::string other_contact_id;
 };
+// An SLA clock ("frt", "nrt", "rt") reached its warning point, or its target.
+struct SlaWarning {
+  std::string metric;
+  Timestamp due_at;
+};
+struct SlaBreached {
+  std::string metric;
+  Timestamp due_at;
+};
+// The customer answered the survey sent on resolve ("csat" 1-5, "nps" 0-10).
+struct SurveyAnswered {
+  std::string survey;  // csat or nps ("kind" names the event kind in stored records)
+  int32_t score = 0;
+};
+// Waited past its queue's overflow_after: moved to the overflow queue (not a transfer).
+struct Overflowed {
+  std::string from_queue;
+  std::string to_queue;
+};
 
+// New alternatives go at the end: events.proto's EventKind numbers follow this order.
 using EventBody = std::variant<Message, StateChanged, ChannelSwitched, Assigned, Unassigned, Transferred, HandedOff,
                                Snoozed, Woke, Resolved, Reopened, Closed, ConversationOpened, AttributesChanged,
-                               LabelsChanged, PriorityChanged, DeliveryUpdated, ContactChanged>;
+                               LabelsChanged, PriorityChanged, DeliveryUpdated, ContactChanged, SlaWarning,
+                               SlaBreached, SurveyAnswered, Overflowed>;
 
 // One entry of a conversation's timeline.
 struct Event {
@@ -150,6 +172,20 @@ struct Event {
   std::string queue;        // the conversation's queue right after the event
   std::string assignee_id;  // and its assignee
   EventBody body;
+};
+
+// One running or paused SLA clock of a conversation (docs/routing.md). Time counts
+// only inside the queue's business hours; `used` is what earlier running stretches
+// consumed, so pausing and resuming never loses or double-counts time.
+struct SlaClock {
+  std::string metric;  // frt, nrt, rt
+  Timestamp started_at;
+  std::chrono::seconds used{0};
+  std::optional<Timestamp> running_since;  // unset while paused
+  bool warned = false;
+  bool breached = false;
+  std::optional<Timestamp> warning_at;  // while running: when the warning / breach falls due
+  std::optional<Timestamp> due_at;
 };
 
 struct Conversation {
@@ -172,6 +208,17 @@ struct Conversation {
   std::optional<Timestamp> snoozed_until;
   std::optional<Timestamp> resolved_at;
   std::optional<Timestamp> last_inbound_at;
+  // Routing and measures (docs/routing.md).
+  std::optional<Timestamp> queued_since;  // waiting in its queue since: orders the queue
+  std::optional<Timestamp> overflow_at;   // moves to the queue's overflow queue then, if still waiting
+  std::optional<Timestamp> first_assigned_at;
+  std::optional<Timestamp> first_response_at;
+  std::vector<SlaClock> sla;
+  std::optional<Timestamp> auto_replied_at;  // the last out-of-hours reply
+  std::string survey_kind;                   // csat or nps, while a survey awaits its answer
+  std::optional<Timestamp> survey_until;
+  int32_t csat = 0;  // 1-5; 0: no answer
+  int32_t nps = -1;  // 0-10; -1: no answer
 
   bool open() const { return state != ConversationState::kResolved && state != ConversationState::kClosed; }
   const ChannelLeg* leg(const std::string& channel) const;
@@ -233,8 +280,57 @@ struct Agent {
   std::map<std::string, uint32_t> capacity;  // per channel kind: {"voice": 1, "chat": 3}
   std::chrono::seconds wrap_up{0};
   Timestamp status_since;
+  // Kept by the Desk, not by UpsertAgent: no offers before wrap_up_until; longest_idle
+  // picks the smallest idle_since (the last assignment or resolve).
+  std::optional<Timestamp> wrap_up_until;
+  Timestamp idle_since;
 
   bool available() const { return status == AgentStatus::kOnline; }
+};
+
+// Weekly opening hours in local time: weekday 0 = Sunday .. 6 = Saturday, minutes
+// after local midnight, close up to 1440.
+struct OpenHours {
+  uint32_t weekday = 0;
+  uint32_t open_minute = 0;
+  uint32_t close_minute = 0;
+};
+
+struct BusinessHours {
+  std::string time_zone;  // IANA name ("Europe/Berlin"); empty: always open
+  std::vector<OpenHours> weekly;
+  std::vector<std::string> holidays;  // local dates "YYYY-MM-DD", closed all day
+};
+
+// Elapsed business time at which an SLA clock warns, and its target; 0 target: none.
+struct SlaTarget {
+  std::chrono::seconds target{0};
+  std::chrono::seconds warning{0};
+};
+
+struct SlaPolicy {
+  SlaTarget first_response;
+  SlaTarget next_response;
+  SlaTarget resolution;
+  // The resolution clock stops while the last word was the agent's.
+  bool pause_while_waiting_on_customer = false;
+};
+
+struct Survey {
+  std::string kind;  // csat (1-5) or nps (0-10); empty: none
+  std::string text;
+  std::chrono::seconds window{0};  // answers count this long after resolve (0: one day)
+};
+
+// Picks the queue of a new conversation: every non-empty field must match. `address`
+// may end in '*' (a prefix) or start with '*' (a suffix, "*@example.org"). Rules are
+// tried by `order`, then queue name; the first match wins.
+struct QueueRule {
+  int32_t order = 0;
+  std::string channel;
+  std::string address;
+  std::string label;
+  std::string attribute;  // key=value on the message's metadata or the conversation's attributes
 };
 
 struct Queue {
@@ -244,6 +340,14 @@ struct Queue {
   std::string bot_id;  // conversations start with this bot when set
   std::string overflow_queue;
   std::chrono::seconds overflow_after{0};
+  BusinessHours business_hours;
+  SlaPolicy sla;
+  // Sent on the customer's channel when they write while the queue is closed;
+  // "{next_open}" becomes when it opens. Empty: a default text (when business_hours set).
+  std::string out_of_hours_reply;
+  Survey survey;
+  std::vector<QueueRule> rules;
+  std::string last_assigned_agent;  // round_robin: where it left off (kept by the Desk)
 };
 
 // What a merge moved, so that unmerge puts back just that.

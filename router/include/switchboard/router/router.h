@@ -138,6 +138,8 @@ class Router final : public AdapterHost {
   void upsert_queue(Queue queue, Callback<Queue> done);
   void list_queues(Callback<std::vector<Queue>> done);
   void queue_stats(std::string queue, Callback<QueueStats> done);
+  // Every measure in the Prometheus text format (Desk::prometheus_metrics).
+  void metrics(Callback<std::string> done);
 
   EventBus& events() { return bus_; }
   const Store& store() const { return *store_; }

@@ -1,0 +1,70 @@
+#pragma once
+
+// The routing indexes the Desk keeps beside its records (docs/routing.md): which
+// conversations wait in which queue, in order; which agents could take one now; who
+// holds what. Derived from the records alone, so a restart rebuilds them.
+//
+// A lane is one queue's waiting conversations of one capacity kind (chat, voice,
+// email, ...) and the agents with room for that kind, ordered by the queue's strategy:
+// an assignment is the front of both sets, O(log n), however many wait.
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+
+#include <absl/container/flat_hash_map.h>
+
+#include <switchboard/router/model.h>
+
+#include "measures.h"
+#include "routing/business_hours.h"
+
+namespace switchboard::router {
+
+// The capacity kind a channel counts against: voice for calls, email, and chat for
+// every conversational channel (web chat, SMS, WhatsApp, Messenger, Instagram,
+// Telegram); any other channel is its own kind.
+std::string capacity_kind(const std::string& channel);
+
+// Queue order: higher priority first, then longest waiting.
+struct WaitKey {
+  int32_t neg_priority = 0;
+  Timestamp since;
+  std::string conversation_id;
+  auto operator<=>(const WaitKey&) const = default;
+};
+
+using AgentKey = std::array<int64_t, 3>;  // the strategy's order; the agent id breaks ties
+
+struct Lane {
+  std::string queue;
+  std::string kind;
+  std::set<WaitKey> waiting;
+  std::set<std::pair<AgentKey, std::string>> free_agents;
+  absl::flat_hash_map<std::string, AgentKey> agent_keys;  // agents in free_agents
+};
+
+struct Routing {
+  std::map<std::pair<std::string, std::string>, Lane> lanes;  // (queue, kind); nodes never move
+  struct Waiting {
+    Lane* lane;
+    WaitKey key;
+  };
+  absl::flat_hash_map<std::string, Waiting> waiting_of;  // conversation id -> where it waits
+  struct Hold {
+    std::string agent_id;
+    std::string kind;
+  };
+  absl::flat_hash_map<std::string, Hold> holds;                            // assigned conversation -> its agent's slot
+  absl::flat_hash_map<std::string, std::map<std::string, uint32_t>> load;  // agent -> kind -> assigned
+  absl::flat_hash_map<std::string, uint32_t> open_of;                      // agent -> assigned, all kinds
+  std::map<std::string, BusinessCalendar> calendars;                       // queues with business hours
+  Measures measures;
+  bool rebuilding = false;  // restoring: assignments found are not new ones
+};
+
+}  // namespace switchboard::router

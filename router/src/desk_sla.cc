@@ -1,0 +1,141 @@
+// SLA clocks (docs/routing.md, "SLA"): first response (frt), next response (nrt) and
+// resolution (rt). A clock counts only open time of its queue's business hours, stops
+// while the conversation is snoozed (and rt, if the policy says so, while the last
+// word was the agent's). Its warning and breach are deadlines in the Desk's timer
+// list, never polled; when one falls due, SlaWarning or SlaBreached goes on the
+// timeline.
+
+#include <algorithm>
+
+#include <switchboard/router/desk.h>
+
+#include "desk_state.h"
+
+namespace switchboard::router {
+namespace {
+
+using std::chrono::seconds;
+
+const SlaTarget& target_of(const SlaPolicy& policy, const std::string& metric) {
+  if (metric == "frt") return policy.first_response;
+  if (metric == "nrt") return policy.next_response;
+  return policy.resolution;
+}
+
+SlaClock* find_clock(Conversation& c, const std::string& metric) {
+  auto it = std::find_if(c.sla.begin(), c.sla.end(), [&](const SlaClock& k) { return k.metric == metric; });
+  return it == c.sla.end() ? nullptr : &*it;
+}
+
+void erase_clock(Conversation& c, const std::string& metric) {
+  std::erase_if(c.sla, [&](const SlaClock& k) { return k.metric == metric; });
+}
+
+// The clock is measured even without a target; only a target gives it deadlines.
+void start(Desk::State& s, Conversation& c, const std::string& metric, Timestamp at) {
+  if (find_clock(c, metric) != nullptr) return;
+  c.sla.push_back(SlaClock{.metric = metric, .started_at = at, .running_since = at});
+  s.sla_schedule(c, c.sla.back(), at);
+}
+
+bool waiting_on_customer(const Conversation& c, const SlaPolicy& policy) {
+  return policy.pause_while_waiting_on_customer && c.first_response_at &&
+         std::none_of(c.sla.begin(), c.sla.end(), [](const SlaClock& k) { return k.metric != "rt"; });
+}
+
+}  // namespace
+
+void Desk::State::sla_schedule(Conversation& c, SlaClock& clock, Timestamp at) {
+  clock.warning_at.reset();
+  clock.due_at.reset();
+  const SlaTarget& target = target_of(queue_of(c.queue).sla, clock.metric);
+  if (!clock.running_since || target.target.count() <= 0) return;
+  const BusinessCalendar& hours = calendar(c.queue);
+  auto when = [&](seconds point) { return hours.add(*clock.running_since, std::max(point - clock.used, seconds(0))); };
+  if (!clock.warned && target.warning.count() > 0 && target.warning < target.target) {
+    clock.warning_at = when(target.warning);
+    if (clock.warning_at) deadlines.emplace(std::max(*clock.warning_at, at), Deadline{c.id, DeadlineKind::kSla});
+  }
+  if (!clock.breached) {
+    clock.due_at = when(target.target);
+    if (clock.due_at) deadlines.emplace(std::max(*clock.due_at, at), Deadline{c.id, DeadlineKind::kSla});
+  }
+}
+
+void Desk::State::sla_customer_waiting(Conversation& c, Timestamp at, Commit& out) {
+  start(*this, c, c.first_response_at ? "nrt" : "frt", at);
+  start(*this, c, "rt", at);
+  if (SlaClock* rt = find_clock(c, "rt"); rt && !rt->running_since && c.state != ConversationState::kSnoozed) {
+    rt->running_since = at;  // the customer spoke again
+    sla_schedule(c, *rt, at);
+  }
+  sla_check(c, at, out);
+}
+
+void Desk::State::sla_agent_replied(Conversation& c, Timestamp at, Commit&) {
+  QueueMeasures& m = routing.measures.queue(c.queue);
+  if (SlaClock* frt = find_clock(c, "frt")) {
+    m.first_response.observe(at - frt->started_at);
+    erase_clock(c, "frt");
+  } else if (SlaClock* nrt = find_clock(c, "nrt")) {
+    m.next_response.observe(at - nrt->started_at);
+    erase_clock(c, "nrt");
+  }
+  if (!c.first_response_at) c.first_response_at = at;
+  SlaClock* rt = find_clock(c, "rt");
+  if (rt && rt->running_since && waiting_on_customer(c, queue_of(c.queue).sla)) {
+    rt->used += std::chrono::floor<seconds>(calendar(c.queue).between(*rt->running_since, at));
+    rt->running_since.reset();
+    sla_schedule(c, *rt, at);
+  }
+}
+
+void Desk::State::sla_pause_all(Conversation& c, Timestamp at) {
+  const BusinessCalendar& hours = calendar(c.queue);
+  for (auto& clock : c.sla) {
+    if (!clock.running_since) continue;
+    clock.used += std::chrono::floor<seconds>(hours.between(*clock.running_since, at));
+    clock.running_since.reset();
+    clock.warning_at.reset();
+    clock.due_at.reset();
+  }
+}
+
+void Desk::State::sla_resume_all(Conversation& c, Timestamp at, Commit& out) {
+  const bool rt_waits = waiting_on_customer(c, queue_of(c.queue).sla);
+  for (auto& clock : c.sla) {
+    if (clock.running_since || (clock.metric == "rt" && rt_waits)) continue;
+    clock.running_since = at;
+    sla_schedule(c, clock, at);
+  }
+  sla_check(c, at, out);
+}
+
+void Desk::State::sla_stop_all(Conversation& c, Timestamp) { c.sla.clear(); }
+
+void Desk::State::sla_check(Conversation& c, Timestamp at, Commit& out) {
+  QueueMeasures& m = routing.measures.queue(c.queue);
+  bool changed = false;
+  for (std::size_t i = 0; i < c.sla.size(); ++i) {
+    if (!c.sla[i].running_since) continue;
+    // Copies: append() may not touch c.sla, but reading after it keeps this obvious.
+    const SlaClock clock = c.sla[i];
+    if (!clock.warned && clock.warning_at && *clock.warning_at <= at) {
+      c.sla[i].warned = true;
+      ++m.sla_warnings[clock.metric];
+      append(c, SlaWarning{clock.metric, clock.due_at.value_or(*clock.warning_at)}, "system", at, out);
+      changed = true;
+    }
+    if (!clock.breached && clock.due_at && *clock.due_at <= at) {
+      c.sla[i].warned = true;
+      c.sla[i].breached = true;
+      c.sla[i].warning_at.reset();
+      ++m.sla_breaches[clock.metric];
+      append(c, SlaBreached{clock.metric, *clock.due_at}, "system", at, out);
+      changed = true;
+    }
+  }
+  if (changed) save(c, out);
+}
+
+}  // namespace switchboard::router
