@@ -212,10 +212,14 @@ TEST_F(HttpServerTest, InvalidUtf8Closes1007) {
   start();
   WsTestClient client;
   ASSERT_EQ(client.connect(port_, "", "/ws"), "");
+  auto closed = echo_->closed();
   client.send(std::string("bad \xc3\x28 utf8"));
   EXPECT_FALSE(client.read().has_value());
   EXPECT_FALSE(client.timed_out());
   EXPECT_EQ(client.close_code(), 1007);
+  // The server counts the refusal as it ends the session, which may be just after
+  // the client saw the close: wait for the end before reading the counter.
+  closed.get();
   EXPECT_EQ(server_->counters().websocket_bad_utf8, 1u);
 }
 
