@@ -8,6 +8,8 @@
 #include <memory>
 #include <mutex>
 
+#include <switchboard/router/utf8.h>
+
 #include "gmime_init.h"
 
 namespace switchboard::adapters::email {
@@ -231,45 +233,20 @@ std::string sanitize_utf8(std::string_view s) {
   out.reserve(s.size());
   for (std::size_t i = 0; i < s.size();) {
     const auto lead = static_cast<unsigned char>(s[i]);
-    std::size_t more = 0;
-    uint32_t cp = 0;
     if (lead < 0x80) {
       // Keep text control characters only: NUL and friends make no sense in a message.
       if (lead >= 0x20 || lead == '\n' || lead == '\t' || lead == '\r') out.push_back(static_cast<char>(lead));
       ++i;
       continue;
     }
-    if ((lead & 0xe0) == 0xc0) {
-      more = 1, cp = lead & 0x1f;
-    } else if ((lead & 0xf0) == 0xe0) {
-      more = 2, cp = lead & 0x0f;
-    } else if ((lead & 0xf8) == 0xf0) {
-      more = 3, cp = lead & 0x07;
-    } else {
-      out += "\xef\xbf\xbd";
+    const std::size_t length = router::utf8_sequence_length(s, i);
+    if (length == 0) {
+      out += "\xef\xbf\xbd";  // U+FFFD for each byte that starts no sequence
       ++i;
       continue;
     }
-    bool ok = i + more < s.size();
-    if (ok) {
-      for (std::size_t k = 1; k <= more; ++k) {
-        const auto next = static_cast<unsigned char>(s[i + k]);
-        if ((next & 0xc0) != 0x80) {
-          ok = false;
-          break;
-        }
-        cp = (cp << 6) | (next & 0x3f);
-      }
-    }
-    static constexpr uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
-    if (ok && (cp < kSmallest[more] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))) ok = false;
-    if (!ok) {
-      out += "\xef\xbf\xbd";
-      ++i;
-      continue;
-    }
-    out.append(s.substr(i, more + 1));
-    i += more + 1;
+    out.append(s.substr(i, length));
+    i += length;
   }
   return out;
 }

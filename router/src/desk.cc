@@ -2,6 +2,7 @@
 // Conversation commands are in desk_commands.cc, contacts in desk_contacts.cc.
 
 #include <switchboard/router/desk.h>
+#include <switchboard/router/utf8.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -51,31 +52,9 @@ std::string IdSource::next(const char* prefix, Timestamp at) {
 
 bool valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
-    const auto lead = static_cast<unsigned char>(s[i]);
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t more;
-    uint32_t cp;
-    if ((lead & 0xe0) == 0xc0) {
-      more = 1, cp = lead & 0x1f;
-    } else if ((lead & 0xf0) == 0xe0) {
-      more = 2, cp = lead & 0x0f;
-    } else if ((lead & 0xf8) == 0xf0) {
-      more = 3, cp = lead & 0x07;
-    } else {
-      return false;
-    }
-    if (i + more >= s.size()) return false;
-    for (std::size_t k = 1; k <= more; ++k) {
-      const auto next = static_cast<unsigned char>(s[i + k]);
-      if ((next & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (next & 0x3f);
-    }
-    static constexpr uint32_t kSmallest[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kSmallest[more] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;  // overlong, surrogate
-    i += more + 1;
+    const std::size_t length = utf8_sequence_length(s, i);
+    if (length == 0) return false;
+    i += length;
   }
   return true;
 }
