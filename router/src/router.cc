@@ -73,12 +73,16 @@ Router::Router(boost::asio::io_context& io, std::unique_ptr<Store> store, Router
       channels_(std::make_unique<Channels>()) {}
 
 Router::~Router() {
+  ask_tailer_to_stop();
+  if (tailer_.joinable()) tailer_.join();
+}
+
+void Router::ask_tailer_to_stop() {
   {
     std::lock_guard lock(tail_mutex_);
     tail_stopping_ = true;
   }
   tail_wakeup_.notify_all();
-  if (tailer_.joinable()) tailer_.join();
 }
 
 void Router::recover(Callback<Done> done) {
@@ -170,11 +174,7 @@ Status Router::start_adapters() {
 }
 
 void Router::stop() {
-  {
-    std::lock_guard lock(tail_mutex_);
-    tail_stopping_ = true;
-  }
-  tail_wakeup_.notify_all();
+  ask_tailer_to_stop();
   for (auto& adapter : adapters_) adapter->stop();
   boost::asio::post(strand_, [this] {
     stopped_ = true;

@@ -170,6 +170,7 @@ class Router final : public AdapterHost {
   // events, every RouterOptions::tail_interval.
   void tail_loop();
   void start_tailing();
+  void ask_tailer_to_stop();  // it ends after its current round; the destructor joins it
 
   boost::asio::io_context& io_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
