@@ -10,13 +10,21 @@
 
 namespace switchboard::adapters {
 
-std::string hmac_sha256(std::string_view key, std::string_view data) {
+namespace {
+
+std::string hmac(const EVP_MD* digest, std::string_view key, std::string_view data) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> mac{};
   unsigned int length = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+  HMAC(digest, key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
        data.size(), mac.data(), &length);
   return std::string(reinterpret_cast<const char*>(mac.data()), length);
 }
+
+}  // namespace
+
+std::string hmac_sha256(std::string_view key, std::string_view data) { return hmac(EVP_sha256(), key, data); }
+
+std::string hmac_sha1(std::string_view key, std::string_view data) { return hmac(EVP_sha1(), key, data); }
 
 bool signatures_equal(std::string_view expected, std::string_view given) {
   if (expected.size() != given.size()) return false;

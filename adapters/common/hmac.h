@@ -13,6 +13,8 @@ namespace switchboard::adapters {
 
 // The raw 32-byte MAC of `data` under `key`.
 std::string hmac_sha256(std::string_view key, std::string_view data);
+// The raw 20-byte MAC: Twilio still signs its webhooks with HMAC-SHA1.
+std::string hmac_sha1(std::string_view key, std::string_view data);
 
 // Constant-time in the length of `expected` (CRYPTO_memcmp); false on a length mismatch.
 bool signatures_equal(std::string_view expected, std::string_view given);

@@ -508,6 +508,8 @@ Status Desk::State::record_delivery(OutboxEntry& entry, DeliveryStatus status, s
   if (!slot) return slot.error();
   if (reason.size() > max_reason_bytes) reason.resize(max_reason_bytes);
   entry.status = status;
+  if (status == DeliveryStatus::kSent && !entry.sent_at) entry.sent_at = at;
+  index_receipts(entry);
   ++routing.measures.deliveries[{entry.channel, to_string(status)}];
   Conversation& c = (*slot)->data;
   append(c, DeliveryUpdated{entry.seq, status, std::move(reason)}, "adapter", at, out);

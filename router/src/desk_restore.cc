@@ -106,6 +106,7 @@ void Desk::State::put_all(StoredState stored, const RecordKeys& gone, std::chron
             [](const Conversation& a, const Conversation& b) { return a.id < b.id; });
   for (auto& c : stored.conversations) put(std::move(c), reopen_window);
   for (auto& entry : stored.outbox) {
+    index_receipts(entry);
     std::string id = entry.outbound_id;
     outbox[id] = std::move(entry);
   }

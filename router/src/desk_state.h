@@ -6,6 +6,7 @@
 #include <deque>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -99,6 +100,10 @@ struct Desk::State {
   std::map<std::string, Queue> queues;
   std::map<std::string, Merge> merges;
   std::unordered_map<std::string, OutboxEntry> outbox;
+  // Over the outbox, for provider receipts (desk_receipts.cc): channel '\0' external
+  // id -> outbound id; channel '\0' address -> our sent messages not yet read there.
+  absl::flat_hash_map<std::string, std::string> outbound_by_external_id;
+  absl::flat_hash_map<std::string, std::set<std::string>> unread_outbound;
   std::multimap<Timestamp, Deadline> deadlines;
   Routing routing;  // indexes over the records above, rebuilt on restore
 
@@ -135,6 +140,8 @@ struct Desk::State {
   void drop_conversation(const std::string& id);
   // Every record of `stored` put, every one in `gone` dropped; routing not told.
   void put_all(StoredState stored, const RecordKeys& gone, std::chrono::seconds reopen_window);
+  // Keeps the receipt indexes in step with an outbox entry's new state.
+  void index_receipts(const OutboxEntry& entry);
   // A conversation taken in from the store joins the routing indexes and deadlines
   // (restore_routing does this for all of them at start-up).
   void follow(const Conversation& c, Timestamp now);

@@ -384,6 +384,20 @@ void Router::report_retryable_failure(std::string outbound_id, std::string reaso
             std::move(done));
 }
 
+void Router::report_sent(std::string outbound_id, std::string external_id, Callback<Done> done) {
+  run<Done>([=](Desk& d, Commit& out) { return d.report_sent(outbound_id, external_id, out); }, std::move(done));
+}
+
+void Router::report_receipt(DeliveryReceipt receipt, Callback<Done> done) {
+  run<Done>([r = std::move(receipt)](Desk& d, Commit& out) { return d.report_receipt(r, out); }, std::move(done));
+}
+
+void Router::report_receipts_up_to(std::string channel, std::string address, Timestamp up_to, DeliveryStatus status,
+                                   Callback<Done> done) {
+  run<Done>([=](Desk& d, Commit& out) { return d.report_receipts_up_to(channel, address, up_to, status, out); },
+            std::move(done));
+}
+
 void Router::send_message(SendMessageCommand command, std::string actor, Callback<SendMessageResult> done) {
   run<SendMessageResult>([this, c = std::move(command), actor = std::move(actor)](
                              Desk& d, Commit& out) { return d.send_message(c, *channels_, actor, out); },

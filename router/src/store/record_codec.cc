@@ -348,6 +348,8 @@ void fields(auto& io, Is<OutboxEntry> auto& x) {
   io("status", x.status);
   io("attempts", x.attempts);
   io("claimed_by", x.claimed_by);
+  io("external_id", x.external_id);
+  io("sent_at", x.sent_at);
 }
 void fields(auto& io, Is<Agent> auto& x) {
   io("id", x.id);

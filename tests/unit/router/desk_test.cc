@@ -522,6 +522,74 @@ TEST_F(ReplyTest, RetryableFailuresBackOffThenGiveUp) {
   EXPECT_THAT(desk_.pending_deliveries(), IsEmpty());
 }
 
+TEST_F(ReplyTest, ProviderReceiptsNameTheMessageByItsProviderId) {
+  channels_.run(async_channel(kEmail));
+  const IngestResult r = say(kEmail, kAnaEmail);
+  const SendMessageResult sent = must(send(r.conversation_id));
+  must(desk_.report_sent(sent.outbound_id, "SM123", fresh()));
+  ASSERT_THAT(bodies<DeliveryUpdated>(commit_), SizeIs(1));
+  EXPECT_EQ(bodies<DeliveryUpdated>(commit_)[0].status, DeliveryStatus::kSent);
+  ASSERT_THAT(commit_.outbox, SizeIs(1));
+  EXPECT_EQ(commit_.outbox[0].external_id, "SM123");
+  EXPECT_TRUE(commit_.outbox[0].sent_at.has_value());
+
+  must(desk_.report_sent(sent.outbound_id, "SM123", fresh()));  // a repeat adds nothing
+  EXPECT_TRUE(commit_.empty());
+  EXPECT_EQ(desk_.report_sent(sent.outbound_id, "SM999", fresh()).error().code, ErrorCode::kFailedPrecondition);
+
+  must(desk_.report_receipt({kEmail, "SM123", DeliveryStatus::kRead, ""}, fresh()));
+  ASSERT_THAT(bodies<DeliveryUpdated>(commit_), SizeIs(1));
+  EXPECT_EQ(bodies<DeliveryUpdated>(commit_)[0].status, DeliveryStatus::kRead);
+  // A late "delivered" after "read", and a "failed" after it, change nothing.
+  must(desk_.report_receipt({kEmail, "SM123", DeliveryStatus::kDelivered, ""}, fresh()));
+  must(desk_.report_receipt({kEmail, "SM123", DeliveryStatus::kFailed, "30008"}, fresh()));
+  EXPECT_TRUE(commit_.empty());
+
+  EXPECT_EQ(desk_.report_receipt({kEmail, "SM-unknown", DeliveryStatus::kRead, ""}, fresh()).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(desk_.report_receipt({"sms", "SM123", DeliveryStatus::kRead, ""}, fresh()).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(desk_.report_sent(sent.outbound_id, "", fresh()).error().code, ErrorCode::kInvalidArgument);
+}
+
+TEST_F(ReplyTest, FailedReceiptCarriesTheProvidersReason) {
+  channels_.run(async_channel(kEmail));
+  const IngestResult r = say(kEmail, kAnaEmail);
+  const SendMessageResult sent = must(send(r.conversation_id));
+  must(desk_.report_sent(sent.outbound_id, "wamid.1", fresh()));
+  must(desk_.report_receipt({kEmail, "wamid.1", DeliveryStatus::kFailed, "131047: re-engagement message"}, fresh()));
+  const auto updates = bodies<DeliveryUpdated>(commit_);
+  ASSERT_THAT(updates, SizeIs(1));
+  EXPECT_EQ(updates[0].status, DeliveryStatus::kFailed);
+  EXPECT_EQ(updates[0].reason, "131047: re-engagement message");
+}
+
+TEST_F(ReplyTest, WatermarkMarksEverythingSentUpToIt) {
+  channels_.run(async_channel(kEmail));
+  const IngestResult r = say(kEmail, kAnaEmail);
+  const SendMessageResult first = must(send(r.conversation_id, "one", {}, "a"));
+  const SendMessageResult second = must(send(r.conversation_id, "two", {}, "b"));
+  const SendMessageResult third = must(send(r.conversation_id, "three", {}, "c"));
+  must(desk_.report_sent(first.outbound_id, "m1", fresh()));
+  must(desk_.report_sent(second.outbound_id, "m2", fresh()));
+  const Timestamp watermark = now_;
+  advance(1s);
+  must(desk_.report_sent(third.outbound_id, "m3", fresh()));
+
+  must(desk_.report_receipts_up_to(kEmail, kAnaEmail, watermark, DeliveryStatus::kRead, fresh()));
+  const auto updates = bodies<DeliveryUpdated>(commit_);
+  ASSERT_THAT(updates, SizeIs(2));
+  EXPECT_EQ(updates[0].status, DeliveryStatus::kRead);
+  EXPECT_EQ(updates[1].status, DeliveryStatus::kRead);
+  EXPECT_THAT((std::vector{updates[0].message_seq, updates[1].message_seq}),
+              ::testing::UnorderedElementsAre(first.seq, second.seq));
+
+  must(desk_.report_receipts_up_to(kEmail, kAnaEmail, watermark, DeliveryStatus::kRead, fresh()));
+  EXPECT_TRUE(commit_.empty()) << "a repeated watermark moves nothing";
+  EXPECT_EQ(desk_.report_receipts_up_to(kEmail, kAnaEmail, watermark, DeliveryStatus::kFailed, fresh()).error().code,
+            ErrorCode::kInvalidArgument);
+}
+
 // --- conversation commands -----------------------------------------------------------
 
 TEST_F(DeskTest, AssignMakesTheAgentTheOwner) {

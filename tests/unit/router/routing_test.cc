@@ -618,5 +618,27 @@ TEST_F(RoutingTest, ARestartKeepsLoadsQueueOrderWrapUpAndSlaDeadlines) {
   EXPECT_EQ(last<SlaWarning>(third).size(), 1u) << "the SLA deadline survived";
 }
 
+TEST_F(RoutingTest, ProviderReceiptsFindTheirMessageAfterARestart) {
+  const std::string id = ingest("visitor-1");
+  reply(id);
+  ASSERT_EQ(last_.outbox.size(), 1u);
+  const OutboxEntry first = last_.outbox[0];
+  reply(id);
+  const OutboxEntry second = last_.outbox[0];
+  must(step([&](Desk& d, Commit& out) { return d.report_sent(first.outbound_id, "mid.1", out); }));
+  must(step([&](Desk& d, Commit& out) { return d.report_sent(second.outbound_id, "mid.2", out); }));
+  restart();
+
+  must(step([&](Desk& d, Commit& out) {
+    return d.report_receipt({first.channel, "mid.1", DeliveryStatus::kDelivered, ""}, out);
+  }));
+  ASSERT_EQ(last<DeliveryUpdated>(id).size(), 1u);
+  EXPECT_EQ(last<DeliveryUpdated>(id)[0].second.status, DeliveryStatus::kDelivered);
+  must(step([&](Desk& d, Commit& out) {
+    return d.report_receipts_up_to(first.channel, first.address, now_, DeliveryStatus::kRead, out);
+  }));
+  EXPECT_EQ(last<DeliveryUpdated>(id).size(), 2u) << "both sent messages were read by the watermark";
+}
+
 }  // namespace
 }  // namespace switchboard::router

@@ -136,7 +136,9 @@ OutboxEntry sample_outbox(const std::string& outbound_id, const std::string& con
           .attachments = {sample_attachment()},
           .status = status,
           .attempts = 2,
-          .claimed_by = "node-a"};
+          .claimed_by = "node-a",
+          .external_id = "SM" + outbound_id,
+          .sent_at = at_micros(1'700'000'100'000'000)};
 }
 
 Agent sample_agent(const std::string& id) {

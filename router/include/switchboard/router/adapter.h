@@ -52,6 +52,19 @@ class AdapterHost {
   // router delivers it again with exponential backoff, and marks it failed after
   // Limits::max_delivery_attempts.
   virtual void report_retryable_failure(std::string outbound_id, std::string reason) = 0;
+
+  // Receipts from providers that name our messages by their own ids (Twilio's
+  // MessageSid, Meta's mid / wamid): report `sent` with that id once the provider took
+  // the message, and later receipts can name it by the id alone. `done` runs once the
+  // change is durable (answer the provider's webhook then), or with the error: NOT_FOUND
+  // for an id never reported. A receipt only moves a message forward (sent, delivered,
+  // read; failed unless read): a late or repeated one is OK and changes nothing.
+  virtual void report_sent(std::string outbound_id, std::string external_id, std::function<void(Status)> done) = 0;
+  virtual void report_receipt(DeliveryReceipt receipt, std::function<void(Status)> done) = 0;
+  // Watermark receipts (Messenger): every message of ours to (channel, address) sent at
+  // or before `up_to` has reached `status` (delivered or read).
+  virtual void report_receipts_up_to(std::string channel, std::string address, Timestamp up_to, DeliveryStatus status,
+                                     std::function<void(Status)> done) = 0;
 };
 
 class Adapter {

@@ -183,6 +183,11 @@ class Desk {
   // A failed attempt worth repeating: schedules the next one with backoff, or gives up
   // (status failed) after Limits::max_delivery_attempts.
   Status report_retryable_failure(const std::string& outbound_id, const std::string& reason, Commit& out);
+  // Receipts that name our messages by the provider's ids (AdapterHost, desk_receipts.cc).
+  Status report_sent(const std::string& outbound_id, const std::string& external_id, Commit& out);
+  Status report_receipt(const DeliveryReceipt& receipt, Commit& out);
+  Status report_receipts_up_to(const std::string& channel, const std::string& address, Timestamp up_to,
+                               DeliveryStatus status, Commit& out);
 
   // --- conversation commands; each answers the conversation and the new events --
   Result<ConversationUpdate> add_note(const std::string& conversation_id, const std::string& text,

@@ -131,6 +131,14 @@ struct DeliveryUpdated {
   DeliveryStatus status = DeliveryStatus::kNone;
   std::string reason;
 };
+// A provider's word on one of our messages, naming it by the provider's id.
+struct DeliveryReceipt {
+  std::string channel;
+  std::string external_id;  // as given to AdapterHost::report_sent
+  DeliveryStatus status = DeliveryStatus::kDelivered;
+  std::string reason;  // the provider's code and text, for failed
+};
+
 struct ContactChanged {
   std::string contact_id;
   std::string change;  // linked, unlinked, merged, unmerged, updated

@@ -94,6 +94,10 @@ class Router final : public AdapterHost {
   void ingest(InboundMessage message, Callback<IngestResult> done) override;
   void report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason) override;
   void report_retryable_failure(std::string outbound_id, std::string reason) override;
+  void report_sent(std::string outbound_id, std::string external_id, Callback<Done> done) override;
+  void report_receipt(DeliveryReceipt receipt, Callback<Done> done) override;
+  void report_receipts_up_to(std::string channel, std::string address, Timestamp up_to, DeliveryStatus status,
+                             Callback<Done> done) override;
   // The same, and `done` once the new status is durable, or with the error that
   // refused it (NOT_FOUND for an unknown outbound id, INVALID_ARGUMENT for a status
   // that is not sent, delivered, read or failed, FAILED_PRECONDITION to retry a final one).

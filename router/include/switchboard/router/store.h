@@ -25,6 +25,10 @@ struct OutboxEntry {
   // The node whose adapters deliver it (a shared store's node id; empty: this one).
   // Another node's entry is known, for its status, but never delivered here.
   std::string claimed_by;
+  // The channel's own id for the message once sent (AdapterHost::report_sent), and
+  // when it was sent: receipts name the message by the one or up to the other.
+  std::string external_id;
+  std::optional<Timestamp> sent_at;
 };
 
 // The records one commit wrote, by key: what a node reloads after a conflict.

@@ -50,6 +50,17 @@ class FakeHost final : public router::AdapterHost {
     retries.push_back({id, reason});
     if (reported) reported->set_value();
   }
+  // Email has no provider receipts: the adapter never names a message by another id.
+  void report_sent(std::string, std::string, std::function<void(router::Status)>) override {
+    ADD_FAILURE() << "report_sent";
+  }
+  void report_receipt(router::DeliveryReceipt, std::function<void(router::Status)>) override {
+    ADD_FAILURE() << "report_receipt";
+  }
+  void report_receipts_up_to(std::string, std::string, router::Timestamp, router::DeliveryStatus,
+                             std::function<void(router::Status)>) override {
+    ADD_FAILURE() << "report_receipts_up_to";
+  }
 
   struct Report {
     std::string id;
