@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -180,6 +181,9 @@ router::RouterOptions router_options(const v1::ServerConfig& config) {
   auto& desk = options.desk;
   if (!config.default_queue().empty()) desk.default_queue = config.default_queue();
   if (!config.default_phone_region().empty()) desk.default_phone_region = config.default_phone_region();
+  if (config.delivery_takeover_seconds() != 0) {
+    options.delivery_takeover_after = std::chrono::seconds(config.delivery_takeover_seconds());
+  }
   auto& limits = desk.limits;
   const auto& given = config.limits();
   set_if_given(limits.max_text_bytes, given.max_text_bytes());
@@ -212,6 +216,22 @@ std::vector<ApiKeyEntry> api_keys(const v1::ServerConfig& config) {
   return keys;
 }
 
+namespace {
+
+// FNV-1a over the queue's definition as the config gives it (no map fields, so the
+// encoding is stable): equal digests mean the config did not change the queue.
+std::string digest_of(const v1::QueueConfig& queue) {
+  uint64_t hash = 14695981039346656037ull;
+  for (const unsigned char byte : queue.SerializeAsString()) {
+    hash = (hash ^ byte) * 1099511628211ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(hash));
+  return hex;
+}
+
+}  // namespace
+
 std::vector<router::Queue> queues(const v1::ServerConfig& config) {
   std::vector<router::Queue> out;
   for (const auto& queue : config.queues()) {
@@ -226,7 +246,9 @@ std::vector<router::Queue> queues(const v1::ServerConfig& config) {
     q.sla = from_proto(queue.sla());
     q.out_of_hours_reply = queue.out_of_hours_reply();
     q.survey = from_proto(queue.survey());
+    q.wait_updates = from_proto(queue.wait_updates());
     for (const auto& rule : queue.rules()) q.rules.push_back(from_proto(rule));
+    q.config_digest = digest_of(queue);
     out.push_back(std::move(q));
   }
   return out;

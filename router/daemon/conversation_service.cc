@@ -30,7 +30,7 @@ Unary* command(const UnaryCall& call, const Request& request, Run run) {
 Unary* ConversationService::GetConversation(Ctx* context, const v1::GetConversationRequest* request,
                                             v1::Conversation* response) {
   return command(start(context, "ConversationService.GetConversation"), *request, [&](const UnaryCall& call) {
-    router_.get_conversation(request->conversation_id(), call.answer<model::Conversation>(response));
+    router_.view_conversation(request->conversation_id(), call.answer<model::ConversationView>(response));
     return call.reactor();
   });
 }

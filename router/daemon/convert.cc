@@ -384,6 +384,18 @@ void to_proto(const model::SendMessageResult& result, v1::SendMessageResponse& o
   out.set_duplicate(result.duplicate);
 }
 
+void to_proto(const model::ConversationView& view, v1::Conversation& out) {
+  to_proto(view.conversation, out);
+  if (!view.place) return;
+  out.set_queue_position(view.place->position);
+  out.set_expected_wait_seconds(static_cast<uint32_t>(std::max<int64_t>(0, view.place->expected_wait.count())));
+}
+
+void to_proto(const model::AgentView& view, v1::Agent& out) {
+  to_proto(view.agent, out);
+  for (const auto& [kind, held] : view.load) (*out.mutable_load())[kind] = held;
+}
+
 void to_proto(const model::Agent& agent, v1::Agent& out) {
   out.set_id(agent.id);
   out.set_name(agent.name);
@@ -446,6 +458,14 @@ model::Survey from_proto(const v1::Survey& survey) {
   return {survey.kind(), survey.text(), std::chrono::seconds(survey.window_seconds())};
 }
 
+model::WaitUpdates from_proto(const v1::WaitUpdates& updates) {
+  model::WaitUpdates out;
+  out.enabled = updates.enabled();
+  if (updates.interval_seconds() != 0) out.interval = std::chrono::seconds(updates.interval_seconds());
+  out.text = updates.text();
+  return out;
+}
+
 model::QueueRule from_proto(const v1::QueueRule& rule) {
   return {rule.order(), rule.channel(), rule.address(), rule.label(), rule.attribute()};
 }
@@ -473,6 +493,12 @@ void to_proto(const model::Queue& queue, v1::Queue& out) {
     r.set_address(rule.address);
     r.set_label(rule.label);
     r.set_attribute(rule.attribute);
+  }
+  if (queue.wait_updates.enabled) {
+    auto& updates = *out.mutable_wait_updates();
+    updates.set_enabled(true);
+    updates.set_interval_seconds(seconds_of(queue.wait_updates.interval));
+    updates.set_text(queue.wait_updates.text);
   }
   out.set_last_assigned_agent(queue.last_assigned_agent);
 }
@@ -545,6 +571,7 @@ model::Queue from_proto(const v1::Queue& queue) {
   out.sla = from_proto(queue.sla());
   out.out_of_hours_reply = queue.out_of_hours_reply();
   out.survey = from_proto(queue.survey());
+  out.wait_updates = from_proto(queue.wait_updates());
   for (const auto& rule : queue.rules()) out.rules.push_back(from_proto(rule));
   return out;
 }

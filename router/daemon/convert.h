@@ -49,12 +49,14 @@ std::optional<std::size_t> event_body_index(v1::EventKind kind);
 void to_proto(const model::Identity& identity, v1::Identity& out);
 void to_proto(const model::Contact& contact, v1::Contact& out);
 void to_proto(const model::Conversation& conversation, v1::Conversation& out);
+void to_proto(const model::ConversationView& view, v1::Conversation& out);  // with its place in line
 void to_proto(const model::Event& event, v1::Event& out);
 void to_proto(const model::ConversationUpdate& update, v1::ConversationUpdate& out);
 void to_proto(const model::ConversationContext& context, v1::GetContextResponse& out);
 void to_proto(const model::IngestResult& result, v1::IngestResponse& out);
 void to_proto(const model::SendMessageResult& result, v1::SendMessageResponse& out);
 void to_proto(const model::Agent& agent, v1::Agent& out);
+void to_proto(const model::AgentView& view, v1::Agent& out);  // with its load
 void to_proto(const model::Queue& queue, v1::Queue& out);
 void to_proto(const model::BusinessHours& hours, v1::BusinessHours& out);
 void to_proto(const model::SlaPolicy& sla, v1::SlaPolicy& out);
@@ -69,6 +71,7 @@ model::BusinessHours from_proto(const v1::BusinessHours& hours);
 model::SlaPolicy from_proto(const v1::SlaPolicy& sla);
 model::Survey from_proto(const v1::Survey& survey);
 model::QueueRule from_proto(const v1::QueueRule& rule);
+model::WaitUpdates from_proto(const v1::WaitUpdates& updates);
 // The status is validated by the caller (from_proto(AgentStatus)); unknown -> offline.
 model::Agent from_proto(const v1::Agent& agent);
 

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <future>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
@@ -87,9 +88,9 @@ sr::Result<Flags> parse_flags(int argc, char** argv) {
     } else if (i + 1 < argc) {
       value = argv[++i];
     }
-    std::optional<std::string>* target = arg == "--grpc-listen" ? &flags.grpc_listen
-                                         : arg == "--store"     ? &flags.store
-                                         : arg == "--config"    ? &flags.config
+    std::optional<std::string>* target = arg == "--grpc-listen"      ? &flags.grpc_listen
+                                         : arg == "--store"          ? &flags.store
+                                         : arg == "--config"         ? &flags.config
                                          : arg == "--metrics-listen" ? &flags.metrics_listen
                                                                      : nullptr;
     if (target == nullptr) return sr::invalid_argument(arg, "unknown flag (see --help)");
@@ -138,6 +139,23 @@ sr::Status await(Start start) {
   return done.get_future().get();
 }
 
+// The config's queues, each only when new or changed in the config since it was last
+// applied: what the API changed since stays (docs/routing.md, "Queues").
+sr::Status apply_configured_queues(sr::Router& router, const sd::v1::ServerConfig& config) {
+  std::promise<std::vector<sr::Queue>> listed;
+  router.list_queues([&listed](sr::Result<std::vector<sr::Queue>> queues) {
+    listed.set_value(queues.ok() ? std::move(queues).value() : std::vector<sr::Queue>{});
+  });
+  std::map<std::string, std::string> applied;  // name -> config digest
+  for (const auto& queue : listed.get_future().get()) applied[queue.name] = queue.config_digest;
+  for (auto& queue : sd::queues(config)) {
+    if (auto it = applied.find(queue.name); it != applied.end() && it->second == queue.config_digest) continue;
+    auto status = await<sr::Queue>([&](auto done) { router.upsert_queue(std::move(queue), std::move(done)); });
+    if (!status.ok()) return status;
+  }
+  return sr::ok_status();
+}
+
 // Creates the configured adapters, loads what the store kept, creates the configured
 // queues, then starts the adapters (which hands them what is pending).
 sr::Status prepare(sr::Router& router, const sd::v1::ServerConfig& config) {
@@ -146,10 +164,7 @@ sr::Status prepare(sr::Router& router, const sd::v1::ServerConfig& config) {
   if (auto status = await<sr::Done>([&](auto done) { router.recover(std::move(done)); }); !status.ok()) {
     return status;
   }
-  for (auto& queue : sd::queues(config)) {
-    auto status = await<sr::Queue>([&](auto done) { router.upsert_queue(std::move(queue), std::move(done)); });
-    if (!status.ok()) return status;
-  }
+  if (auto status = apply_configured_queues(router, config); !status.ok()) return status;
   return router.start_adapters();
 }
 

@@ -25,7 +25,7 @@ Unary* RoutingService::SetAgentStatus(Ctx* context, const v1::SetAgentStatusRequ
 Unary* RoutingService::ListAgents(Ctx* context, const v1::ListAgentsRequest*, v1::ListAgentsResponse* response) {
   auto call = start(context, "RoutingService.ListAgents");
   if (!call.admitted()) return call.reactor();
-  router_.list_agents(call.answer<std::vector<model::Agent>>(response, [](const auto& agents, auto& out) {
+  router_.list_agents(call.answer<std::vector<model::AgentView>>(response, [](const auto& agents, auto& out) {
     for (const auto& agent : agents) to_proto(agent, *out.add_agents());
   }));
   return call.reactor();

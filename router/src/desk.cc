@@ -562,6 +562,10 @@ std::optional<Timestamp> Desk::run_due_timers(Commit& out) {
       s.run_routing_deadline(d, at, out);
       continue;
     }
+    if (d.kind == DeadlineKind::kWaitUpdates) {
+      s.send_wait_updates(d.queue, due, at, out);
+      continue;
+    }
     auto it = s.conversations.find(d.conversation_id);
     if (it == s.conversations.end()) continue;  // erased since
     ConversationSlot& slot = it->second;
@@ -596,6 +600,12 @@ Result<Conversation> Desk::conversation(const std::string& conversation_id) cons
   auto slot = state_->find_conversation(conversation_id);
   if (!slot) return slot.error();
   return (*slot)->data;
+}
+
+Result<ConversationView> Desk::conversation_view(const std::string& conversation_id) const {
+  auto slot = state_->find_conversation(conversation_id);
+  if (!slot) return slot.error();
+  return ConversationView{(*slot)->data, state_->place_of((*slot)->data)};
 }
 
 namespace {

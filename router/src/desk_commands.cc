@@ -245,7 +245,8 @@ Result<Agent> Desk::upsert_agent(const Agent& agent, Commit& out) {
   if (auto ok = check_names(agent.skills, "agent.skills", normalizer_); !ok) return ok.error();
   for (const auto& [kind, capacity] : agent.capacity) {
     if (auto ok = normalizer_.normalize_channel(kind, "agent.capacity"); !ok || *ok != kind) {
-      return invalid_argument("agent.capacity", "'" + kind.substr(0, 64) + "' is not a channel kind (chat, voice, ...)");
+      return invalid_argument("agent.capacity",
+                              "'" + kind.substr(0, 64) + "' is not a channel kind (chat, voice, ...)");
     }
     if (capacity > kMaxCapacity) {
       return invalid_argument("agent.capacity[" + kind + "]", "must be from 0 to " + std::to_string(kMaxCapacity));
@@ -313,6 +314,15 @@ std::vector<Agent> Desk::agents() const {
   return out;
 }
 
+std::vector<AgentView> Desk::agent_views() const {
+  std::vector<AgentView> out;
+  for (auto& agent : agents()) {
+    std::string id = agent.id;
+    out.push_back({std::move(agent), agent_load(id)});
+  }
+  return out;
+}
+
 std::map<std::string, uint32_t> Desk::agent_load(const std::string& agent_id) const {
   auto it = state_->routing.load.find(agent_id);
   if (it == state_->routing.load.end()) return {};
@@ -352,18 +362,28 @@ Result<Queue> Desk::upsert_queue(const Queue& queue, Commit& out) {
   if (auto ok = check_text(queue.out_of_hours_reply, false, options_.limits, "queue.out_of_hours_reply"); !ok) {
     return ok.error();
   }
+  if (queue.wait_updates.enabled && queue.wait_updates.interval < std::chrono::seconds(10)) {
+    return invalid_argument("queue.wait_updates.interval_seconds", "must be at least 10 seconds");
+  }
+  if (auto ok = check_text(queue.wait_updates.text, false, options_.limits, "queue.wait_updates.text"); !ok) {
+    return ok.error();
+  }
   if (queue.rules.size() > kMaxRules) {
     return invalid_argument("queue.rules", "at most " + std::to_string(kMaxRules) + " rules");
   }
   for (std::size_t i = 0; i < queue.rules.size(); ++i) {
     const QueueRule& rule = queue.rules[i];
     if (rule.channel.empty() && rule.address.empty() && rule.label.empty() && rule.attribute.empty()) {
-      return invalid_argument("queue.rules[" + std::to_string(i) + "]", "give at least one of channel, address, label, attribute");
+      return invalid_argument("queue.rules[" + std::to_string(i) + "]",
+                              "give at least one of channel, address, label, attribute");
     }
   }
   Queue stored = queue;
   if (auto old = s.queues.find(queue.name); old != s.queues.end()) {
     stored.last_assigned_agent = old->second.last_assigned_agent;  // the Desk's to keep
+    // A change by API keeps the mark of the config it came from: the config applies
+    // again only when the config itself changes (docs/routing.md).
+    if (stored.config_digest.empty()) stored.config_digest = old->second.config_digest;
   }
   s.queues[queue.name] = stored;
   out.queues.push_back(stored);

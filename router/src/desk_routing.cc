@@ -21,7 +21,6 @@ using std::chrono::seconds;
 constexpr char kRouting[] = "routing";
 constexpr auto kDefaultSurveyWindow = std::chrono::hours(24);
 constexpr std::size_t kListedWaiting = 20;
-constexpr double kDefaultHandleSeconds = 300;  // expected waits before anything was handled
 
 int64_t micros(Timestamp t) { return duration_cast<microseconds>(t.time_since_epoch()).count(); }
 
@@ -102,14 +101,14 @@ std::optional<int32_t> score_in(const std::string& text, int32_t low, int32_t hi
   return score;
 }
 
+}  // namespace
+
 std::string replace_all(std::string text, const std::string& what, const std::string& with) {
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + with.size())) {
     text.replace(at, what.size(), with);
   }
   return text;
 }
-
-}  // namespace
 
 std::string capacity_kind(const std::string& channel) {
   static const std::set<std::string> kChat = {"chat", "sms", "whatsapp", "messenger", "instagram", "telegram"};
@@ -168,6 +167,7 @@ void Desk::State::track(Conversation& c, Commit& out) {
       Lane& l = lane(c.queue, kind, now);
       l.waiting.insert(key);
       r.waiting_of[c.id] = {&l, key};
+      arm_wait_updates(c, now);
     }
   } else if (waiting != r.waiting_of.end()) {
     waiting->second.lane->waiting.erase(waiting->second.key);
@@ -486,6 +486,47 @@ std::string Desk::State::select_queue(const std::string& channel, const std::str
 
 // --- queries ----------------------------------------------------------------------------------
 
+uint32_t Desk::State::agents_serving(const Queue& queue) const {
+  uint32_t online = 0;
+  for (const auto& [_, agent] : agents) online += agent.available() && covers(agent.skills, queue.required_skills);
+  return online;
+}
+
+WaitEstimate Desk::State::wait_estimate(const Queue& queue) const {
+  WaitEstimate estimate;
+  for (const auto& [_, agent] : agents) {
+    if (!agent.available() || !covers(agent.skills, queue.required_skills)) continue;
+    for (const auto& [kind, capacity] : agent.capacity) estimate.slots += capacity;
+  }
+  if (auto m = routing.measures.queues.find(queue.name); m != routing.measures.queues.end()) {
+    const double handle = m->second.handle.mean();
+    if (handle >= 1) estimate.handle_seconds = handle;
+  }
+  return estimate;
+}
+
+std::vector<const WaitKey*> Desk::State::waiting_line(const std::string& queue) const {
+  std::vector<const WaitKey*> line;
+  for (const auto& [key, l] : routing.lanes) {
+    if (l.queue != queue) continue;
+    for (const auto& w : l.waiting) line.push_back(&w);
+  }
+  std::sort(line.begin(), line.end(), [](const WaitKey* a, const WaitKey* b) { return *a < *b; });
+  return line;
+}
+
+std::optional<QueuePlace> Desk::State::place_of(const Conversation& c) const {
+  auto waiting = routing.waiting_of.find(c.id);
+  if (waiting == routing.waiting_of.end()) return std::nullopt;
+  std::size_t ahead = 0;
+  for (const auto& [key, l] : routing.lanes) {
+    if (l.queue != c.queue) continue;
+    ahead += static_cast<std::size_t>(std::distance(l.waiting.begin(), l.waiting.lower_bound(waiting->second.key)));
+  }
+  const auto position = static_cast<uint32_t>(ahead + 1);
+  return QueuePlace{position, wait_estimate(queue_of(c.queue)).expected_wait(position)};
+}
+
 Result<QueueStats> Desk::queue_stats(const std::string& queue_name) const {
   const State& s = *state_;
   auto q = s.queues.find(queue_name);
@@ -497,12 +538,7 @@ Result<QueueStats> Desk::queue_stats(const std::string& queue_name) const {
   for (const auto& [_, slot] : s.conversations) {
     if (slot.data.queue == queue_name && slot.data.open()) ++stats.conversations_by_state[to_string(slot.data.state)];
   }
-  uint32_t slots = 0;
-  for (const auto& [_, agent] : s.agents) {
-    if (!agent.available() || !covers(agent.skills, queue.required_skills)) continue;
-    ++stats.agents_online;
-    for (const auto& [kind, capacity] : agent.capacity) slots += capacity;
-  }
+  stats.agents_online = s.agents_serving(queue);
   const Routing& r = s.routing;
   if (auto m = r.measures.queues.find(queue_name); m != r.measures.queues.end()) {
     const QueueMeasures& qm = m->second;
@@ -523,30 +559,18 @@ Result<QueueStats> Desk::queue_stats(const std::string& queue_name) const {
     stats.nps = qm.nps_score();
     stats.nps_responses = qm.nps[0] + qm.nps[1] + qm.nps[2];
   }
-  // The waiting line, in the order it is served (across capacity kinds).
-  std::vector<const WaitKey*> line;
-  for (const auto& [key, l] : r.lanes) {
-    if (l.queue != queue_name) continue;
-    for (const auto& w : l.waiting) line.push_back(&w);
-  }
-  std::sort(line.begin(), line.end(), [](const WaitKey* a, const WaitKey* b) { return *a < *b; });
+  const std::vector<const WaitKey*> line = s.waiting_line(queue_name);
   stats.waiting = static_cast<uint32_t>(line.size());
-  const double handle =
-      stats.average_handle.count() > 0 ? static_cast<double>(stats.average_handle.count()) : kDefaultHandleSeconds;
-  // Rough, and said so in docs/routing.md: each slot serves one conversation per
-  // average handle time.
-  auto expected = [&](std::size_t ahead) {
-    if (slots == 0) return seconds(0);
-    return seconds(static_cast<int64_t>(handle * static_cast<double>(ahead) / slots));
-  };
+  const WaitEstimate estimate = s.wait_estimate(queue);
   for (std::size_t i = 0; i < line.size(); ++i) {
     const auto waited = std::chrono::floor<seconds>(now - line[i]->since);
     stats.longest_wait = std::max(stats.longest_wait, waited);
     if (i < kListedWaiting) {
-      stats.next_waiting.push_back({line[i]->conversation_id, static_cast<uint32_t>(i + 1), waited, expected(i + 1)});
+      stats.next_waiting.push_back(
+          {line[i]->conversation_id, static_cast<uint32_t>(i + 1), waited, estimate.expected_wait(i + 1)});
     }
   }
-  stats.expected_wait = expected(line.size() + 1);
+  stats.expected_wait = estimate.expected_wait(line.size() + 1);
   stats.open_now = s.calendar(queue_name).open_at(now);
   return stats;
 }

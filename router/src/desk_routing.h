@@ -9,6 +9,7 @@
 // an assignment is the front of both sets, O(log n), however many wait.
 
 #include <array>
+#include <chrono>
 #include <compare>
 #include <cstdint>
 #include <map>
@@ -36,6 +37,18 @@ struct WaitKey {
   Timestamp since;
   std::string conversation_id;
   auto operator<=>(const WaitKey&) const = default;
+};
+
+// Rough, and said so in docs/routing.md: each capacity slot of the agents online for
+// a queue serves one conversation per the queue's average handle time (5 minutes
+// before anything was handled). No slots: 0, "unknown".
+struct WaitEstimate {
+  double handle_seconds = 300;
+  uint32_t slots = 0;
+  std::chrono::seconds expected_wait(std::size_t position) const {
+    if (slots == 0) return std::chrono::seconds(0);
+    return std::chrono::seconds(static_cast<int64_t>(handle_seconds * static_cast<double>(position) / slots));
+  }
 };
 
 using AgentKey = std::array<int64_t, 3>;  // the strategy's order; the agent id breaks ties

@@ -59,12 +59,13 @@ class AnswerCache {
 };
 
 // kSla, kOverflow and kWrapUpEnd belong to routing (desk_routing.cc, desk_sla.cc).
-enum class DeadlineKind : uint8_t { kWake, kClose, kRetryDelivery, kSla, kOverflow, kWrapUpEnd };
+enum class DeadlineKind : uint8_t { kWake, kClose, kRetryDelivery, kSla, kOverflow, kWrapUpEnd, kWaitUpdates };
 struct Deadline {
   std::string conversation_id;
   DeadlineKind kind;
   std::string outbound_id;  // kRetryDelivery only
   std::string agent_id;     // kWrapUpEnd only
+  std::string queue;        // kWaitUpdates only
 };
 
 // Ids that sort by creation time and never repeat, across restarts and nodes, with
@@ -100,11 +101,12 @@ struct Desk::State {
   std::map<std::string, Queue> queues;
   std::map<std::string, Merge> merges;
   std::unordered_map<std::string, OutboxEntry> outbox;
-  // Over the outbox, for provider receipts (desk_receipts.cc): channel '\0' external
+  // Over the outbox, for provider receipts (desk_outbox.cc): channel '\0' external
   // id -> outbound id; channel '\0' address -> our sent messages not yet read there.
   absl::flat_hash_map<std::string, std::string> outbound_by_external_id;
   absl::flat_hash_map<std::string, std::set<std::string>> unread_outbound;
   std::multimap<Timestamp, Deadline> deadlines;
+  std::map<std::string, Timestamp> next_wait_update;  // queue -> its armed wait-update tick
   Routing routing;  // indexes over the records above, rebuilt on restore
 
   // NOT_FOUND naming `field` when there is no such conversation.
@@ -178,6 +180,15 @@ struct Desk::State {
   // An outbound message from Switchboard itself, through the outbox like any reply.
   void send_system_message(Conversation& c, const std::string& channel, const std::string& address,
                            const std::string& text, Timestamp at, Commit& out);
+  // Where conversations wait and how long for (desk_routing.cc), and the wait updates
+  // that tell customers (desk_waiting.cc).
+  uint32_t agents_serving(const Queue& queue) const;  // online, with the queue's skills
+  WaitEstimate wait_estimate(const Queue& queue) const;
+  std::vector<const WaitKey*> waiting_line(const std::string& queue) const;  // in the order served
+  std::optional<QueuePlace> place_of(const Conversation& c) const;
+  void arm_wait_updates(const Conversation& c, Timestamp at);
+  // The queue's wait-update tick that fell `due`; a superseded tick does nothing.
+  void send_wait_updates(const std::string& queue, Timestamp due, Timestamp at, Commit& out);
   const BusinessCalendar& calendar(const std::string& queue) const;
   const Queue& queue_of(const std::string& name) const;
   // SLA clocks (desk_sla.cc).
@@ -191,6 +202,8 @@ struct Desk::State {
 };
 
 bool valid_utf8(std::string_view text);
+// A message template filled in: every `what` in `text` becomes `with`.
+std::string replace_all(std::string text, const std::string& what, const std::string& with);
 // A message or note body: present when `required`, within max_text_bytes, UTF-8.
 Status check_text(const std::string& text, bool required, const Limits& limits, const std::string& field);
 // `current` with `remove` taken out and `set` put in, within the limits on attributes;

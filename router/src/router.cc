@@ -319,9 +319,31 @@ void Router::tail_loop() {
     if (auto changes = store_->changes_since(synced_); changes && changes->position > synced_) {
       boost::asio::post(strand_, [this, changes = std::move(*changes)]() mutable { take_in(std::move(changes)); });
     }
+    watch_other_nodes();
     lock.lock();
     tail_wakeup_.wait_for(lock, options_.tail_interval, [this] { return tail_stopping_; });
   }
+}
+
+// On the tailer's thread. Says this node is alive about once a second; a node that
+// newly fell silent for RouterOptions::delivery_takeover_after has its pending
+// deliveries taken over (Desk::take_over_deliveries). Two living nodes may both try:
+// the commits conflict, and the one that runs again finds nothing left to take.
+void Router::watch_other_nodes() {
+  if (options_.delivery_takeover_after.count() <= 0) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (now - last_heartbeat_ < std::chrono::seconds(1)) return;
+  last_heartbeat_ = now;
+  auto silent = store_->heartbeat(options_.delivery_takeover_after);
+  if (!silent) return;  // the store is down: nothing to decide on
+  std::set<std::string> newly;
+  for (const auto& node : *silent) {
+    if (!silent_nodes_.contains(node)) newly.insert(node);
+  }
+  silent_nodes_ = {silent->begin(), silent->end()};  // one that comes back is watched afresh
+  if (newly.empty()) return;
+  run<std::size_t>([newly = std::move(newly)](Desk& d, Commit& out) { return d.take_over_deliveries(newly, out); },
+                   [](Result<std::size_t>) {});
 }
 
 void Router::after_commit(Commit& commit) {
@@ -454,6 +476,10 @@ void Router::get_conversation(std::string id, Callback<Conversation> done) {
   run<Conversation>([=](Desk& d, Commit&) { return d.conversation(id); }, std::move(done));
 }
 
+void Router::view_conversation(std::string id, Callback<ConversationView> done) {
+  run<ConversationView>([=](Desk& d, Commit&) { return d.conversation_view(id); }, std::move(done));
+}
+
 void Router::list_conversations(ConversationFilter filter, std::size_t page_size, std::string page_token,
                                 Callback<ConversationPage> done) {
   run<ConversationPage>([=](Desk& d, Commit&) { return d.list_conversations(filter, page_size, page_token); },
@@ -517,8 +543,9 @@ void Router::set_agent_status(std::string id, AgentStatus status, std::string ac
   run<Agent>([=](Desk& d, Commit& out) { return d.set_agent_status(id, status, actor, out); }, std::move(done));
 }
 
-void Router::list_agents(Callback<std::vector<Agent>> done) {
-  run<std::vector<Agent>>([](Desk& d, Commit&) { return Result<std::vector<Agent>>(d.agents()); }, std::move(done));
+void Router::list_agents(Callback<std::vector<AgentView>> done) {
+  run<std::vector<AgentView>>([](Desk& d, Commit&) { return Result<std::vector<AgentView>>(d.agent_views()); },
+                              std::move(done));
 }
 
 void Router::upsert_queue(Queue queue, Callback<Queue> done) {

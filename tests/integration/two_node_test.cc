@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "adapter_connection.h"
 #include "fixture.h"
 #include "postgres_server.h"
 
@@ -31,7 +32,7 @@ class TwoNodeTest : public SwitchboarddTest {
     ASSERT_FALSE(HasFatalFailure());
     // Node B: the same config under a node id of its own.
     std::ifstream shared(dir_ / "switchboardd.yaml");
-    std::ofstream(dir_ / "node-b.yaml") << shared.rdbuf() << "node_id: node-b\n";
+    std::ofstream(dir_ / "node-b.yaml") << shared.rdbuf() << "node_id: node-b\ndelivery_takeover_seconds: 5\n";
     const std::string error = node_b_.start(
         SWITCHBOARDD_PATH,
         {"--grpc-listen", "127.0.0.1:0", "--store", postgres_uri_, "--config", (dir_ / "node-b.yaml").string()},
@@ -138,6 +139,122 @@ TEST_F(TwoNodeTest, ANodeKnowsTheContactsAndConversationsTheOtherCreated) {
   ASSERT_OK(again);
   EXPECT_TRUE(again->duplicate());
   EXPECT_EQ(again->seq(), on_a->seq());
+}
+
+// Connects an out-of-process adapter for `channel` to one node.
+std::unique_ptr<AdapterConnection> connect_adapter(const std::shared_ptr<grpc::Channel>& node, const char* channel) {
+  auto adapter = std::make_unique<AdapterConnection>(node, kAdapterKey);
+  EXPECT_TRUE(adapter->send(register_message(channel)));
+  auto answer = adapter->read();
+  EXPECT_TRUE(answer && answer->has_registered()) << (answer ? answer->DebugString() : "no answer");
+  return adapter;
+}
+
+// Takes `count` outbound messages, confirms each, and fails on any more that arrive
+// meanwhile: a reply handed out twice shows up here.
+std::vector<v1::OutboundMessage> deliver_all(AdapterConnection& adapter, std::size_t count) {
+  EXPECT_TRUE(adapter.wait_outbound(count)) << "only " << adapter.outbound.size() << " of " << count;
+  const std::vector<v1::OutboundMessage> taken = adapter.outbound;
+  uint64_t correlation = 100;
+  for (const auto& message : taken) {
+    EXPECT_TRUE(adapter.send(report_message(++correlation, message.outbound_id(), v1::DELIVERED)));
+    auto answer = adapter.answer_to(correlation);
+    EXPECT_TRUE(answer.has_value()) << "no answer to the report of " << message.outbound_id();
+  }
+  EXPECT_EQ(adapter.outbound.size(), count) << "more deliveries than replies";
+  return taken;
+}
+
+TEST_F(TwoNodeTest, EachReplyIsDeliveredOnceByTheNodeThatWroteIt) {
+  constexpr char kKiosk[] = "kiosk";
+  constexpr int kRepliesPerNode = 4;
+  auto kiosk_a = connect_adapter(channel_, kKiosk);
+  auto kiosk_b = connect_adapter(channel_b_, kKiosk);
+  ASSERT_FALSE(HasFailure());
+  std::vector<std::string> conversations;
+  for (int customer = 0; customer < kCustomers; ++customer) {
+    const std::string id = std::to_string(customer);
+    auto opened = admin_->ingest(kKiosk, "kiosk-" + id, "hello", "k-" + id);
+    ASSERT_OK(opened);
+    conversations.push_back(opened->conversation_id());
+  }
+  // Node B takes node A's writes in within its tail interval.
+  for (const auto& conversation : conversations) {
+    bool known = false;
+    for (int attempt = 0; attempt < 100 && !known; ++attempt) {
+      known = admin_b_->get_conversation(conversation).ok();
+      if (!known) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(known) << conversation << " never reached node B";
+  }
+
+  // Agents on both nodes answer the same conversations at once.
+  std::mutex mutex;
+  std::map<int, std::set<std::string>> written_by;  // node -> "conversation/seq"
+  std::vector<std::string> failures;
+  std::vector<std::thread> agents;
+  for (int node = 0; node < 2; ++node) {
+    agents.emplace_back([&, node] {
+      const Client& client = node == 0 ? *admin_ : *admin_b_;
+      for (int r = 0; r < kRepliesPerNode; ++r) {
+        for (const auto& conversation : conversations) {
+          v1::SendMessageRequest request;
+          request.set_conversation_id(conversation);
+          request.set_text("reply " + std::to_string(r) + " from node " + std::to_string(node));
+          auto sent = client.call(&v1::ConversationService::Stub::SendMessage, request);
+          std::lock_guard lock(mutex);
+          if (!sent.ok()) {
+            failures.push_back(describe(sent.status));
+            continue;
+          }
+          written_by[node].insert(conversation + "/" + std::to_string(sent->seq()));
+        }
+      }
+    });
+  }
+  for (auto& agent : agents) agent.join();
+  ASSERT_TRUE(failures.empty()) << failures.size() << " replies failed, first: " << failures.front();
+
+  // Each node's adapter gets exactly the replies its node wrote, once each.
+  for (int node = 0; node < 2; ++node) {
+    AdapterConnection& kiosk = node == 0 ? *kiosk_a : *kiosk_b;
+    std::set<std::string> delivered;
+    for (const auto& message : deliver_all(kiosk, written_by[node].size())) {
+      const std::string key = message.conversation_id() + "/" + std::to_string(message.seq());
+      EXPECT_TRUE(delivered.insert(key).second) << key << " delivered twice by node " << node;
+    }
+    EXPECT_EQ(delivered, written_by[node]) << "node " << node;
+  }
+  kiosk_a->finish();
+  kiosk_b->finish();
+}
+
+TEST_F(TwoNodeTest, ANodeThatDiesHasItsPendingRepliesDeliveredByAnother) {
+  auto kiosk_b = connect_adapter(channel_b_, "kiosk");
+  ASSERT_FALSE(HasFailure());
+  // Replies written through node A, which carries no kiosk adapter: they wait in its outbox.
+  std::set<std::string> written;
+  for (int customer = 0; customer < 3; ++customer) {
+    const std::string id = std::to_string(customer);
+    auto opened = admin_->ingest("kiosk", "kiosk-" + id, "hello", "k-" + id);
+    ASSERT_OK(opened);
+    v1::SendMessageRequest request;
+    request.set_conversation_id(opened->conversation_id());
+    request.set_text("we are on it");
+    auto sent = admin_->call(&v1::ConversationService::Stub::SendMessage, request);
+    ASSERT_OK(sent);
+    EXPECT_EQ(sent->status(), v1::PENDING);
+    written.insert(opened->conversation_id() + "/" + std::to_string(sent->seq()));
+  }
+  daemon_.kill_hard();
+
+  // Node B hears nothing from A for 5 s, takes its replies over and delivers each once.
+  std::set<std::string> delivered;
+  for (const auto& message : deliver_all(*kiosk_b, written.size())) {
+    delivered.insert(message.conversation_id() + "/" + std::to_string(message.seq()));
+  }
+  EXPECT_EQ(delivered, written);
+  kiosk_b->finish();
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ namespace {
 // Schema migrations, oldest first; schema_version holds how many the database has.
 // Append new ones, never edit one that has shipped. The tables mirror the SQLite
 // store's (sqlite_store.cc); bodies are record_codec.h's JSON text.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: records as JSON bodies, keyed by what the reads and the erasures look them up
     // by. events.xid is the writing transaction, for the tailing rule (events_after).
     R"sql(
@@ -75,6 +75,11 @@ INSERT INTO identities
   ON CONFLICT DO NOTHING;
 CREATE TABLE erasures(written_at BIGINT NOT NULL, written_by TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL);
 CREATE INDEX erasures_by_write ON erasures(written_at);
+)sql",
+    // 3: when each node was last heard from (the database's clock, so the nodes'
+    // clocks need not agree): a silent node's pending deliveries are taken over.
+    R"sql(
+CREATE TABLE nodes(node_id TEXT PRIMARY KEY, seen_at TIMESTAMPTZ NOT NULL);
 )sql",
 };
 

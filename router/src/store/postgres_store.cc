@@ -478,13 +478,37 @@ void PostgresStore::write_commit(pqxx::work& tx, const EncodedCommit& p, uint64_
 }
 
 Status PostgresStore::read(const std::function<void(pqxx::dbtransaction&)>& read) const {
+  return with_reader([&](pqxx::connection& connection) {
+    ReadTransaction tx(connection);
+    read(tx);
+    tx.commit();
+  });
+}
+
+Result<std::vector<std::string>> PostgresStore::heartbeat(std::chrono::seconds silent_for) {
+  std::vector<std::string> silent;
+  const Status beat = with_reader([&](pqxx::connection& connection) {
+    silent.clear();
+    pqxx::work tx(connection);
+    tx.exec_params0("INSERT INTO nodes VALUES($1, now()) ON CONFLICT (node_id) DO UPDATE SET seen_at = now()",
+                    options_.node_id);
+    for (const auto& row :
+         tx.exec_params("SELECT node_id FROM nodes WHERE node_id <> $1 AND seen_at < now() - make_interval(secs => $2)",
+                        options_.node_id, static_cast<double>(silent_for.count()))) {
+      silent.emplace_back(row[0].c_str());
+    }
+    tx.commit();
+  });
+  if (!beat) return beat.error();
+  return silent;
+}
+
+Status PostgresStore::with_reader(const std::function<void(pqxx::connection&)>& use) const {
   std::lock_guard lock(read_mutex_);
   for (int attempt = 0;; ++attempt) {
     try {
       if (!reader_) reader_ = std::make_unique<pqxx::connection>(options_.uri);
-      ReadTransaction tx(*reader_);
-      read(tx);
-      tx.commit();
+      use(*reader_);
       return ok_status();
     } catch (const std::exception& e) {
       const bool lost = connection_lost(e) || (reader_ && !reader_->is_open());

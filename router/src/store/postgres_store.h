@@ -57,6 +57,7 @@ class PostgresStore final : public Store {
   std::string node_id() const override { return options_.node_id; }
   Result<Changes> changes_since(uint64_t position) const override;
   Result<StoredState> load_records(const RecordKeys& keys) const override;
+  Result<std::vector<std::string>> heartbeat(std::chrono::seconds silent_for) override;
 
   PostgresStats stats() const;
 
@@ -86,6 +87,8 @@ class PostgresStore final : public Store {
   // Runs `read` in a transaction on the reader, connecting again once if the
   // connection was lost. Does not throw.
   Status read(const std::function<void(pqxx::dbtransaction&)>& read) const;
+  // `use` with the reader connection, under read_mutex_, reconnecting once when lost.
+  Status with_reader(const std::function<void(pqxx::connection&)>& use) const;
 
   const PostgresOptions options_;
   Connection writer_;  // the writer thread's once it runs; null after it was lost

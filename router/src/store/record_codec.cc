@@ -289,6 +289,11 @@ void fields(auto& io, Is<Survey> auto& x) {
   io("text", x.text);
   io("window", x.window);
 }
+void fields(auto& io, Is<WaitUpdates> auto& x) {
+  io("enabled", x.enabled);
+  io("interval", x.interval);
+  io("text", x.text);
+}
 void fields(auto& io, Is<QueueRule> auto& x) {
   io("order", x.order);
   io("channel", x.channel);
@@ -336,6 +341,9 @@ void fields(auto& io, Is<Conversation> auto& x) {
   io("survey_until", x.survey_until);
   io("csat", x.csat);
   io("nps", x.nps);
+  io("wait_update_at", x.wait_update_at);
+  io("wait_update_position", x.wait_update_position);
+  io("wait_update_expected", x.wait_update_expected);
 }
 void fields(auto& io, Is<OutboxEntry> auto& x) {
   io("outbound_id", x.outbound_id);
@@ -373,8 +381,10 @@ void fields(auto& io, Is<Queue> auto& x) {
   io("sla", x.sla);
   io("out_of_hours_reply", x.out_of_hours_reply);
   io("survey", x.survey);
+  io("wait_updates", x.wait_updates);
   io("rules", x.rules);
   io("last_assigned_agent", x.last_assigned_agent);
+  io("config_digest", x.config_digest);
 }
 void fields(auto& io, Is<Merge> auto& x) {
   io("id", x.id);
@@ -462,6 +472,7 @@ SWITCHBOARD_JSON_CONVERSION(SlaTarget)
 SWITCHBOARD_JSON_CONVERSION(SlaPolicy)
 SWITCHBOARD_JSON_CONVERSION(Survey)
 SWITCHBOARD_JSON_CONVERSION(QueueRule)
+SWITCHBOARD_JSON_CONVERSION(WaitUpdates)
 
 #undef SWITCHBOARD_JSON_CONVERSION
 

@@ -122,6 +122,7 @@ class RoutingTest : public ::testing::Test {
         .conversation_id;
   }
   Conversation conversation(const std::string& id) { return must(desk_->conversation(id)); }
+  std::optional<QueuePlace> place(const std::string& id) { return must(desk_->conversation_view(id)).place; }
   void resolve(const std::string& id) {
     must(step([&](Desk& d, Commit& out) { return d.resolve(id, "agent", out); }));
   }
@@ -638,6 +639,99 @@ TEST_F(RoutingTest, ProviderReceiptsFindTheirMessageAfterARestart) {
     return d.report_receipts_up_to(first.channel, first.address, now_, DeliveryStatus::kRead, out);
   }));
   EXPECT_EQ(last<DeliveryUpdated>(id).size(), 2u) << "both sent messages were read by the watermark";
+}
+
+// --- where waiting customers stand -------------------------------------------------------------
+
+TEST_F(RoutingTest, AWaitingConversationKnowsItsPlaceAndExpectedWait) {
+  agent("a", {{"chat", 1}});
+  const auto served = ingest("v0");
+  const auto first = ingest("v1");
+  now_ += 1s;
+  const auto second = ingest("v2");
+  EXPECT_FALSE(place(served).has_value()) << "assigned, not waiting";
+  ASSERT_TRUE(place(first).has_value());
+  EXPECT_EQ(place(first)->position, 1u);
+  EXPECT_EQ(place(second)->position, 2u);
+  // One slot, nothing handled yet: five minutes a conversation.
+  EXPECT_EQ(place(second)->expected_wait, 600s);
+  EXPECT_EQ(must(desk_->queue_stats("support")).next_waiting[1].expected_wait, 600s) << "the same estimate";
+
+  resolve(served);  // the slot takes the first in line
+  EXPECT_FALSE(place(first).has_value());
+  EXPECT_EQ(place(second)->position, 1u);
+}
+
+TEST_F(RoutingTest, ListedAgentsCarryTheirLoad) {
+  agent("a", {{"chat", 2}, {"email", 5}});
+  ingest("v1");
+  ingest("ana@example.org", "email");
+  const std::vector<AgentView> agents = desk_->agent_views();
+  ASSERT_EQ(agents.size(), 1u);
+  EXPECT_EQ(agents[0].agent.id, "a");
+  EXPECT_EQ(agents[0].load, (std::map<std::string, uint32_t>{{"chat", 1}, {"email", 1}}));
+}
+
+class WaitUpdatesTest : public RoutingTest {
+ protected:
+  void SetUp() override {
+    queue({.name = "support", .wait_updates = {.enabled = true, .interval = 120s, .text = "#{position}, {wait}"}});
+    agent("a", {{"chat", 1}});
+  }
+  // The wait updates the last step sent, by conversation.
+  std::map<std::string, std::string> updates() const {
+    std::map<std::string, std::string> out;
+    for (const auto& [id, m] : last<Message>()) {
+      if (m.direction == Direction::kOutbound && m.author_id == "system") out[id] = m.text;
+    }
+    return out;
+  }
+};
+
+TEST_F(WaitUpdatesTest, TellsNewArrivalsTheirPlaceSoonAndOnlyMeaningfulChangesLater) {
+  const auto served = ingest("v0");
+  const auto first = ingest("v1");
+  const auto second = ingest("v2");
+  advance(9s);
+  EXPECT_TRUE(updates().empty()) << "not before the first tick";
+  advance(1s);
+  EXPECT_EQ(updates(),
+            (std::map<std::string, std::string>{{first, "#1, about 5 minutes"}, {second, "#2, about 10 minutes"}}));
+  EXPECT_EQ(last_.outbox.size(), 2u) << "through the outbox, like any reply";
+
+  advance(120s);
+  EXPECT_TRUE(updates().empty()) << "nothing changed: nothing said";
+
+  resolve(served);  // first is served; second moves up, and one 130 s handle time makes the estimate
+  advance(120s);
+  EXPECT_EQ(updates(), (std::map<std::string, std::string>{{second, "#1, about 3 minutes"}}));
+}
+
+TEST_F(WaitUpdatesTest, ARestartDoesNotRepeatWhatWasSaid) {
+  ingest("v0");
+  const auto first = ingest("v1");
+  advance(10s);
+  ASSERT_EQ(updates().size(), 1u);
+  restart();
+  advance(10s);
+  EXPECT_TRUE(updates().empty());
+  const auto second = ingest("v2");
+  advance(10s);
+  EXPECT_EQ(updates(), (std::map<std::string, std::string>{{second, "#2, about 10 minutes"}}));
+  EXPECT_EQ(conversation(first).wait_update_position, 1u);
+}
+
+TEST_F(WaitUpdatesTest, NobodyOnlineSaysSoAndABadIntervalIsRefused) {
+  status("a", AgentStatus::kOffline);
+  const auto id = ingest("v1");
+  advance(10s);
+  EXPECT_EQ(updates(), (std::map<std::string, std::string>{{id, "#1, not known yet: nobody is available right now"}}));
+
+  Commit out;
+  auto refused = desk_->upsert_queue({.name = "support", .wait_updates = {.enabled = true, .interval = 5s}}, out);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().field, "queue.wait_updates.interval_seconds");
+  EXPECT_TRUE(out.queues.empty());
 }
 
 }  // namespace

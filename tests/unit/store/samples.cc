@@ -123,7 +123,10 @@ Conversation sample_conversation(const std::string& id, const std::string& conta
           .survey_kind = "nps",
           .survey_until = at_micros(kMonday + 86'400'000'000),
           .csat = 5,
-          .nps = 9};
+          .nps = 9,
+          .wait_update_at = at_micros(kMonday + 60'000'000),
+          .wait_update_position = 4,
+          .wait_update_expected = seconds(480)};
 }
 
 OutboxEntry sample_outbox(const std::string& outbound_id, const std::string& conversation_id, DeliveryStatus status) {
@@ -169,8 +172,10 @@ Queue sample_queue(const std::string& name) {
                   .pause_while_waiting_on_customer = true},
           .out_of_hours_reply = "We are closed; we answer from {next_open}.",
           .survey = {.kind = "csat", .text = "How did we do? Reply 1-5.", .window = seconds(86400)},
+          .wait_updates = {.enabled = true, .interval = seconds(300), .text = "You are number {position}."},
           .rules = {{.order = 1, .channel = "email", .address = "*@example.org", .label = "vip", .attribute = "tier=gold"}},
-          .last_assigned_agent = "agent-7"};
+          .last_assigned_agent = "agent-7",
+          .config_digest = "0123456789abcdef"};
 }
 
 Merge sample_merge(const std::string& id, const std::string& target_id, const std::string& source_id) {

@@ -103,6 +103,19 @@ struct EraseResult {
 };
 
 // One waiting conversation's place in line.
+// An agent as ListAgents shows it: the record and the conversations it holds now,
+// per capacity kind (worked out when asked, never stored).
+struct AgentView {
+  Agent agent;
+  std::map<std::string, uint32_t> load;
+};
+
+// A conversation as GetConversation shows it: the record and, while Queued, its place.
+struct ConversationView {
+  Conversation conversation;
+  std::optional<QueuePlace> place;
+};
+
 struct WaitingConversation {
   std::string conversation_id;
   uint32_t position = 0;  // 1: next to be served
@@ -183,7 +196,11 @@ class Desk {
   // A failed attempt worth repeating: schedules the next one with backoff, or gives up
   // (status failed) after Limits::max_delivery_attempts.
   Status report_retryable_failure(const std::string& outbound_id, const std::string& reason, Commit& out);
-  // Receipts that name our messages by the provider's ids (AdapterHost, desk_receipts.cc).
+  // Several nodes: the pending deliveries of nodes that fell silent become this
+  // node's (DeskOptions::node_id), to deliver now. Their adapters may have sent some
+  // already: adapters drop repeats by outbound id. Answers how many.
+  Result<std::size_t> take_over_deliveries(const std::set<std::string>& silent_nodes, Commit& out);
+  // Receipts that name our messages by the provider's ids (AdapterHost, desk_outbox.cc).
   Status report_sent(const std::string& outbound_id, const std::string& external_id, Commit& out);
   Status report_receipt(const DeliveryReceipt& receipt, Commit& out);
   Status report_receipts_up_to(const std::string& channel, const std::string& address, Timestamp up_to,
@@ -216,6 +233,7 @@ class Desk {
 
   // --- queries ------------------------------------------------------------------
   Result<Conversation> conversation(const std::string& conversation_id) const;
+  Result<ConversationView> conversation_view(const std::string& conversation_id) const;
   Result<ConversationPage> list_conversations(const ConversationFilter& filter, std::size_t page_size,
                                               const std::string& page_token) const;
   // The contact's open conversation, else its latest one.
@@ -243,6 +261,7 @@ class Desk {
   Result<Agent> set_agent_status(const std::string& agent_id, AgentStatus status, const std::string& actor,
                                  Commit& out);
   std::vector<Agent> agents() const;
+  std::vector<AgentView> agent_views() const;
   // Conversations assigned to the agent now, by capacity kind (docs/routing.md).
   std::map<std::string, uint32_t> agent_load(const std::string& agent_id) const;
   // Creates or replaces a queue (its round-robin position stays). INVALID_ARGUMENT

@@ -196,6 +196,12 @@ struct SlaClock {
   std::optional<Timestamp> due_at;
 };
 
+// Where a waiting conversation stands in its queue: 1 is served next.
+struct QueuePlace {
+  uint32_t position = 0;
+  std::chrono::seconds expected_wait{0};  // from the queue's recent handle times and the agents online
+};
+
 struct Conversation {
   std::string id;
   std::string contact_id;
@@ -227,6 +233,10 @@ struct Conversation {
   std::optional<Timestamp> survey_until;
   int32_t csat = 0;  // 1-5; 0: no answer
   int32_t nps = -1;  // 0-10; -1: no answer
+  // The last wait update sent to the customer while Queued (Queue::wait_updates).
+  std::optional<Timestamp> wait_update_at;
+  uint32_t wait_update_position = 0;
+  std::chrono::seconds wait_update_expected{0};
 
   bool open() const { return state != ConversationState::kResolved && state != ConversationState::kClosed; }
   const ChannelLeg* leg(const std::string& channel) const;
@@ -330,6 +340,16 @@ struct Survey {
   std::chrono::seconds window{0};  // answers count this long after resolve (0: one day)
 };
 
+// Messages that tell a waiting customer their place in line and the expected wait:
+// one soon after they join the queue, then again at most every `interval` when the
+// expected wait moved by a quarter and at least a minute (docs/routing.md). "{position}"
+// and "{wait}" in `text` are replaced; empty: a default text.
+struct WaitUpdates {
+  bool enabled = false;
+  std::chrono::seconds interval{120};
+  std::string text;
+};
+
 // Picks the queue of a new conversation: every non-empty field must match. `address`
 // may end in '*' (a prefix) or start with '*' (a suffix, "*@example.org"). Rules are
 // tried by `order`, then queue name; the first match wins.
@@ -354,8 +374,12 @@ struct Queue {
   // "{next_open}" becomes when it opens. Empty: a default text (when business_hours set).
   std::string out_of_hours_reply;
   Survey survey;
+  WaitUpdates wait_updates;
   std::vector<QueueRule> rules;
   std::string last_assigned_agent;  // round_robin: where it left off (kept by the Desk)
+  // The config definition last applied to this queue (a digest), so a restart applies
+  // the config's queues only when they changed, not over what the API changed since.
+  std::string config_digest;
 };
 
 // What a merge moved, so that unmerge puts back just that.

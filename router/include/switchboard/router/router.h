@@ -14,6 +14,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +53,10 @@ struct RouterOptions {
   // A step that loses a race to another node runs again, up to this many times in
   // all, then answers ABORTED.
   int max_attempts = 8;
+  // A shared store: another node silent this long (no heartbeat, sent about once a
+  // second) has its pending deliveries taken over by the first living node to notice.
+  // 0: never.
+  std::chrono::seconds delivery_takeover_after{30};
 };
 
 class Router final : public AdapterHost {
@@ -121,6 +126,8 @@ class Router final : public AdapterHost {
                     Callback<ConversationUpdate> done);
 
   void get_conversation(std::string conversation_id, Callback<Conversation> done);
+  // With its place in line while Queued (GetConversation).
+  void view_conversation(std::string conversation_id, Callback<ConversationView> done);
   void list_conversations(ConversationFilter filter, std::size_t page_size, std::string page_token,
                           Callback<ConversationPage> done);
   // By conversation id, or by identity (the contact's open or latest conversation).
@@ -138,7 +145,7 @@ class Router final : public AdapterHost {
 
   void upsert_agent(Agent agent, Callback<Agent> done);
   void set_agent_status(std::string agent_id, AgentStatus status, std::string actor, Callback<Agent> done);
-  void list_agents(Callback<std::vector<Agent>> done);
+  void list_agents(Callback<std::vector<AgentView>> done);
   void upsert_queue(Queue queue, Callback<Queue> done);
   void list_queues(Callback<std::vector<Queue>> done);
   void queue_stats(std::string queue, Callback<QueueStats> done);
@@ -173,6 +180,7 @@ class Router final : public AdapterHost {
   // Its own thread: feeds the Desk other nodes' changes and subscribers every node's
   // events, every RouterOptions::tail_interval.
   void tail_loop();
+  void watch_other_nodes();  // on the tailer's thread
   void start_tailing();
   void ask_tailer_to_stop();  // it ends after its current round; the destructor joins it
 
@@ -196,6 +204,8 @@ class Router final : public AdapterHost {
   std::mutex tail_mutex_;
   std::condition_variable tail_wakeup_;
   bool tail_stopping_ = false;  // under tail_mutex_
+  std::chrono::steady_clock::time_point last_heartbeat_;  // the tailer's
+  std::set<std::string> silent_nodes_;                    // the tailer's: taken over already
 };
 
 }  // namespace switchboard::router

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -138,6 +139,12 @@ class Store {
   // The stored records behind `keys`, plus the contacts holding `keys.identities` and
   // the conversations of every contact returned. What is missing is not stored.
   virtual Result<StoredState> load_records(const RecordKeys& /*keys*/) const { return StoredState{}; }
+  // Marks this node alive (by the store's clock) and answers the other nodes it has
+  // not heard from for `silent_for`: their pending deliveries are for the living to
+  // take over.
+  virtual Result<std::vector<std::string>> heartbeat(std::chrono::seconds /*silent_for*/) {
+    return std::vector<std::string>{};
+  }
 };
 
 // Keeps everything in memory: tests, benchmarks, and switchboardd's `memory:` store.

@@ -1,7 +1,8 @@
-// Receipts from providers that name our messages by their own ids (Twilio's
-// MessageSid, Meta's mid and wamid) or by a watermark (Messenger's "everything up to
-// this time was read"). A receipt only moves a message forward, so the retries and
-// reorderings providers are known for change nothing.
+// The outbox after a message was written to it: receipts from providers that name
+// our messages by their own ids (Twilio's MessageSid, Meta's mid and wamid) or by a
+// watermark (Messenger's "everything up to this time was read"), and the takeover of
+// a silent node's deliveries. A receipt only moves a message forward, so the retries
+// and reorderings providers are known for change nothing.
 
 #include "desk_state.h"
 
@@ -109,6 +110,19 @@ Status Desk::report_receipts_up_to(const std::string& channel, const std::string
     }
   }
   return ok_status();
+}
+
+Result<std::size_t> Desk::take_over_deliveries(const std::set<std::string>& silent_nodes, Commit& out) {
+  State& s = *state_;
+  std::size_t taken = 0;
+  for (auto& [_, entry] : s.outbox) {
+    if (entry.status != DeliveryStatus::kPending || !silent_nodes.contains(entry.claimed_by)) continue;
+    entry.claimed_by = options_.node_id;
+    out.outbox.push_back(entry);
+    out.deliveries.push_back(entry);
+    ++taken;
+  }
+  return taken;
 }
 
 }  // namespace switchboard::router
