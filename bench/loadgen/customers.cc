@@ -22,8 +22,8 @@ void authorize(grpc::ClientContext& context, const std::string& key) {
 
 }  // namespace
 
-Customers::Customers(unsigned count, std::string run, unsigned text_bytes)
-    : count_(count), run_(std::move(run)), text_(text_bytes, 'x') {
+Customers::Customers(unsigned count, std::string run, uint64_t phone_base, unsigned text_bytes)
+    : count_(count), run_(std::move(run)), phone_base_(phone_base), text_(text_bytes, 'x') {
   // Something a person might write, padded to the length asked for.
   text_.replace(0, std::min<std::size_t>(text_.size(), 29), "Where is my order? It is late", 0,
                 std::min<std::size_t>(text_.size(), 29));
@@ -36,10 +36,9 @@ std::string Customers::address(unsigned customer, unsigned channel) const {
     case 1:
       return "c" + std::to_string(customer) + "." + run_ + "@loadgen.example";
     default: {
-      // The run is part of chat and email addresses; phone numbers have too few digits
-      // for that, so a second run on one server reuses them (and joins their contacts).
-      char number[16];
-      std::snprintf(number, sizeof number, "+1415%07u", customer % 10'000'000);
+      char number[24];
+      std::snprintf(number, sizeof number, "+1415%07llu",
+                    static_cast<unsigned long long>((phone_base_ + customer) % 10'000'000));
       return number;
     }
   }

@@ -19,8 +19,9 @@ namespace switchboard::loadgen {
 
 class Customers {
  public:
-  // `run` keeps addresses and external ids apart between runs on one server.
-  Customers(unsigned count, std::string run, unsigned text_bytes);
+  // `run` keeps addresses and external ids apart between runs on one server; phone
+  // numbers have only 7 digits to spare, so they start at `phone_base` (mod 10^7).
+  Customers(unsigned count, std::string run, uint64_t phone_base, unsigned text_bytes);
 
   unsigned count() const { return count_; }
 
@@ -42,6 +43,7 @@ class Customers {
 
   unsigned count_;
   std::string run_;
+  uint64_t phone_base_;
   std::string text_;
 };
 

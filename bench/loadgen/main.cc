@@ -52,11 +52,12 @@ std::vector<std::shared_ptr<grpc::Channel>> connect(const sl::Options& options) 
   return channels;
 }
 
-// Addresses and external ids of this run differ from any earlier run's.
-std::string run_id() {
+// Addresses and external ids of this run differ from any earlier run's. Phone numbers
+// start at the clock's milliseconds: two runs on one server collide only if they start
+// less than `customers` ms apart, which their set-up alone outlasts.
+uint64_t now_ms() {
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(now).count() % 100'000'000) + "p" +
-         std::to_string(getpid());
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
 }
 
 void ingest_probe(const std::shared_ptr<grpc::Channel>& channel, const std::string& key,
@@ -76,8 +77,9 @@ void ingest_probe(const std::shared_ptr<grpc::Channel>& channel, const std::stri
 
 int run(const sl::Options& options) {
   const auto channels = connect(options);
-  const std::string run = run_id();
-  const sl::Customers customers(options.customers, run, options.text_bytes);
+  const uint64_t started = now_ms();
+  const std::string run = std::to_string(started % 100'000'000) + "p" + std::to_string(getpid());
+  const sl::Customers customers(options.customers, run, started, options.text_bytes);
   uint64_t setup_ingests = 0;
   if (options.link_identities) {
     auto setup = customers.create_and_link(channels, options.key, std::max(options.concurrency, 4u));
