@@ -43,7 +43,7 @@ class Subscribers::Stream final : public grpc::ClientReadReactor<v1::Event> {
 
 Subscribers::Subscribers(const std::vector<std::shared_ptr<grpc::Channel>>& channels, const std::string& key,
                          unsigned count)
-    : per_stream_(count, 0), attached_(count, false), open_(count) {
+    : per_stream_(new std::atomic<uint64_t>[count]()), attached_(count, false), open_(count) {
   std::vector<std::unique_ptr<v1::EventService::Stub>> stubs;
   for (const auto& channel : channels) stubs.push_back(v1::EventService::NewStub(channel));
   for (unsigned i = 0; i < count; ++i) {
@@ -77,10 +77,12 @@ std::optional<unsigned> Subscribers::attach(const std::string& probe_prefix,
 void Subscribers::arrived(const std::string& external_id, std::chrono::system_clock::time_point at, unsigned stream) {
   latency_.record(std::chrono::system_clock::now() - at);
   ++arrivals_;
-  std::lock_guard lock(mutex_);
   if (!external_id.starts_with(probe_prefix_)) {
     ++per_stream_[stream];
-  } else if (!attached_[stream]) {
+    if (!tail_wanted_) return;
+  }
+  std::lock_guard lock(mutex_);
+  if (external_id.starts_with(probe_prefix_) && !attached_[stream]) {
     attached_[stream] = true;
     ++attached_count_;
   }
@@ -95,9 +97,10 @@ void Subscribers::ended(const grpc::Status& status) {
 }
 
 void Subscribers::finish(uint64_t per_stream, std::chrono::seconds timeout) {
+  tail_wanted_ = true;
   wait_for(timeout, [&] {
-    return open_ == 0 ||
-           std::all_of(per_stream_.begin(), per_stream_.end(), [&](uint64_t n) { return n >= per_stream; });
+    return open_ == 0 || std::all_of(&per_stream_[0], &per_stream_[0] + attached_.size(),
+                                     [&](const std::atomic<uint64_t>& n) { return n >= per_stream; });
   });
   {
     std::lock_guard lock(mutex_);

@@ -58,12 +58,14 @@ class Subscribers {
   std::vector<std::unique_ptr<Stream>> streams_;
   LatencyHistogram latency_;
   std::atomic<uint64_t> arrivals_{0};
-  std::string probe_prefix_;          // set before the first probe
-  std::vector<uint64_t> per_stream_;  // guarded by mutex_
-  std::vector<bool> attached_;        // guarded by mutex_
-  unsigned attached_count_ = 0;       // guarded by mutex_
-  unsigned open_ = 0;                 // guarded by mutex_
-  bool finishing_ = false;            // guarded by mutex_
+  std::string probe_prefix_;  // set before the first probe
+  // Counted without the lock: arrivals are many, and only finish() waits on them.
+  std::unique_ptr<std::atomic<uint64_t>[]> per_stream_;
+  std::atomic<bool> tail_wanted_{false};
+  std::vector<bool> attached_;   // guarded by mutex_
+  unsigned attached_count_ = 0;  // guarded by mutex_
+  unsigned open_ = 0;            // guarded by mutex_
+  bool finishing_ = false;       // guarded by mutex_
   std::map<std::string, unsigned> ended_early_;
   mutable std::mutex mutex_;
   std::condition_variable changed_;
