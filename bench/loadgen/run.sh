@@ -16,7 +16,7 @@
 #   bench/loadgen/run.sh [OUT_DIR]          (JSON per run and summary.json go there)
 #
 # Environment: BUILD (build), DURATION seconds per run (10), CONCURRENCY (32),
-# CHANNELS (4), CUSTOMERS (1000), SUBSCRIBERS (1000), FANOUT_RATE calls/s (100),
+# CHANNELS (4), CUSTOMERS (1000), SUBSCRIBERS (1000), FANOUT_RATE calls/s (10),
 # NO_BUILD=1 to use what is built. Not part of the tests; figures go to BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,7 +27,7 @@ CONCURRENCY=${CONCURRENCY:-32}
 CHANNELS=${CHANNELS:-4}
 CUSTOMERS=${CUSTOMERS:-1000}
 SUBSCRIBERS=${SUBSCRIBERS:-1000}
-FANOUT_RATE=${FANOUT_RATE:-100}
+FANOUT_RATE=${FANOUT_RATE:-10}
 OUT=${1:-$(mktemp -d /tmp/switchboard-loadgen-XXXXXX)}
 mkdir -p "$OUT"
 ADMIN_KEY=loadgen-admin-key
@@ -72,13 +72,21 @@ start_switchboardd() {
   start_server "$name" "$SWITCHBOARDD" --grpc-listen 127.0.0.1:0 --store "$store" --config "$OUT/$name.config.json"
 }
 
-# loadgen NAME ARGS...: one run against $server_address, JSON to $OUT/NAME.json.
+# CPU seconds (user + system) the server used so far: steadier than a rate on a
+# shared machine, where other processes take the cores at will.
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$server_pid/stat"; }
+
+# loadgen NAME ARGS...: one run against $server_address, JSON to $OUT/NAME.json and
+# the server's CPU seconds during the run to $OUT/NAME.cpu.
 loadgen() {
   local name=$1
   shift
   echo "== $name"
+  local cpu_before
+  cpu_before=$(server_cpu)
   SWITCHBOARD_ADMIN_KEY=$ADMIN_KEY "$LOADGEN" --target "$server_address" --label "$name" --json "$OUT/$name.json" \
     --duration "$DURATION" --channels "$CHANNELS" --customers "$CUSTOMERS" "$@"
+  awk -v after="$(server_cpu)" -v before="$cpu_before" 'BEGIN { print after - before }' >"$OUT/$name.cpu"
 }
 
 json_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }

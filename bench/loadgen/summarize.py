@@ -14,6 +14,16 @@ def load(out, name):
     return json.load(open(path)) if os.path.exists(path) else None
 
 
+def server_cpu_us_per_call(out, name, run):
+    """Server CPU time per call, set-up calls (an Ingest and two LinkIdentity per
+    customer) included."""
+    path = os.path.join(out, name + ".cpu")
+    if not os.path.exists(path):
+        return None
+    calls = run["sent"] + 3 * run["setup_ingests"]
+    return float(open(path).read()) * 1e6 / calls if calls else None
+
+
 def raw_rows_per_second(out):
     path = os.path.join(out, "raw.benchmark.json")
     if not os.path.exists(path):
@@ -31,18 +41,23 @@ def main():
     runs = {name: load(out, name) for name in
             ("empty", "disk", "memory", "memory_1_worker", "sqlite", "sqlite_half", "fanout")}
     raw = raw_rows_per_second(out)
-    print("\n%-16s %12s %9s %9s %9s %9s  %s" % ("run", "calls/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "errors"))
+    print("\n%-16s %12s %9s %9s %9s %9s %16s  %s" % ("run", "calls/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
+                                                    "server CPU/call", "errors"))
+    cpu = {}
     for name, run in runs.items():
         if run is None:
             continue
         lat = run["latency"]
-        print("%-16s %12.0f %9.3f %9.3f %9.3f %9.3f  %d" % (name, run["calls_per_s"], lat["p50_ms"], lat["p90_ms"],
-                                                          lat["p99_ms"], lat["p99_9_ms"], run["failed"]))
+        cpu[name] = server_cpu_us_per_call(out, name, run)
+        print("%-16s %12.0f %9.3f %9.3f %9.3f %9.3f %13.1f us  %d" % (
+            name, run["calls_per_s"], lat["p50_ms"], lat["p90_ms"], lat["p99_ms"], lat["p99_9_ms"],
+            cpu[name] or 0, run["failed"]))
     if raw is not None:
         print("%-16s %12.0f  rows/s (no gRPC; 100 rows per transaction)" % ("raw_sqlite", raw))
 
     rate = {name: run["calls_per_s"] for name, run in runs.items() if run}
-    summary = {"rates": rate, "raw_sqlite_rows_per_s": raw, "ratios": {}, "goals": {}}
+    summary = {"rates": rate, "server_cpu_us_per_call": cpu, "raw_sqlite_rows_per_s": raw, "ratios": {},
+               "goals": {}}
     print()
     empty = rate.get("empty")
     if empty:
