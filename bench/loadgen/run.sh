@@ -11,7 +11,8 @@
 #             half the rate it reached, for p99 at half load
 #   raw       store_bench's BM_RawInsert/0: a raw SQLite insert loop, same durability
 #   fanout    switchboardd memory:, SUBSCRIBERS streams attached, an open loop at
-#             FANOUT_RATE: time from an event to its arrival at every subscriber
+#             FANOUT_RATE (fanout_1: at 1 call/s): time from an event to its arrival
+#             at every subscriber
 #
 #   bench/loadgen/run.sh [OUT_DIR]          (JSON per run and summary.json go there)
 #
@@ -123,8 +124,10 @@ loadgen sqlite_half --loop open --rate "$half_rate" --concurrency 1024
 stop_server
 rm -f "$OUT"/sqlite.db* "$OUT"/disk.db*
 
+# Fan-out at FANOUT_RATE, and at one message a second: each event alone, no queueing.
 start_switchboardd fanout memory: 2
 loadgen fanout --loop open --rate "$FANOUT_RATE" --concurrency 64 --subscribers "$SUBSCRIBERS"
+loadgen fanout_1 --loop open --rate 1 --concurrency 64 --subscribers "$SUBSCRIBERS"
 stop_server
 
 echo "== raw SQLite insert loop (store_bench BM_RawInsert/0: WAL, synchronous FULL, 100 rows per transaction)"
