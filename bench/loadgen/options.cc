@@ -26,6 +26,7 @@ usage: switchboard_loadgen --target HOST:PORT [flags]
   --warmup SECONDS       calls before measuring starts (default 1)
   --duration SECONDS     measured time (default 10)
   --requests N           instead of a duration: send exactly N calls, all measured
+                         (no warm-up)
   --customers N          customers (default 1000); each writes on chat, email and phone
                          in turn, so every message moves its conversation to another
                          channel (one message event and one ChannelSwitched event)
