@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "grpc_call.h"
 #include "switchboard/v1/contact.grpc.pb.h"
 
 namespace switchboard::loadgen {
@@ -16,7 +17,7 @@ constexpr std::array<const char*, 3> kChannels = {"chat", "email", "phone"};
 constexpr auto kSetupCallTimeout = std::chrono::seconds(30);
 
 void authorize(grpc::ClientContext& context, const std::string& key) {
-  if (!key.empty()) context.AddMetadata("authorization", "Bearer " + key);
+  add_key(context, key);
   context.set_deadline(std::chrono::system_clock::now() + kSetupCallTimeout);
 }
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "grpc_call.h"
 #include "switchboard/v1/ingest.grpc.pb.h"
 
 namespace switchboard::loadgen {
@@ -13,16 +14,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr auto kCallTimeout = std::chrono::seconds(30);
-
-std::string describe(const grpc::Status& status) {
-  static constexpr const char* kNames[] = {
-      "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
-      "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
-      "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
-      "DATA_LOSS", "UNAUTHENTICATED"};
-  const auto code = static_cast<std::size_t>(status.error_code());
-  return std::string(code < std::size(kNames) ? kNames[code] : "?") + ": " + status.error_message();
-}
 
 class Load {
  public:
@@ -90,7 +81,7 @@ class Load {
     auto call = std::make_unique<Call>();
     call->scheduled = scheduled;
     customers_.fill(i, call->request);
-    if (!options_.key.empty()) call->context.AddMetadata("authorization", "Bearer " + options_.key);
+    add_key(call->context, options_.key);
     call->context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
     {
       std::lock_guard lock(mutex_);

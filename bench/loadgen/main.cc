@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "customers.h"
+#include "grpc_call.h"
 #include "ingest_load.h"
 #include "options.h"
 #include "report.h"
@@ -69,7 +70,7 @@ void ingest_probe(const std::shared_ptr<grpc::Channel>& channel, const std::stri
   request.mutable_message()->set_external_id(external_id);
   request.mutable_message()->set_text("probe: are the subscribers there?");
   grpc::ClientContext context;
-  if (!key.empty()) context.AddMetadata("authorization", "Bearer " + key);
+  sl::add_key(context, key);
   v1::IngestResponse answer;
   if (auto status = v1::IngestService::NewStub(channel)->Ingest(&context, request, &answer); !status.ok()) {
     fail("probe Ingest: " + status.error_message());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "grpc_call.h"
 #include "switchboard/v1/events.grpc.pb.h"
 
 namespace switchboard::loadgen {
@@ -12,7 +13,7 @@ class Subscribers::Stream final : public grpc::ClientReadReactor<v1::Event> {
  public:
   Stream(v1::EventService::Stub& stub, const std::string& key, Subscribers& owner, unsigned index)
       : owner_(owner), index_(index) {
-    if (!key.empty()) context_.AddMetadata("authorization", "Bearer " + key);
+    add_key(context_, key);
     request_.add_kinds(v1::EVENT_KIND_MESSAGE);
     stub.async()->Subscribe(&context_, &request_, this);
     StartRead(&event_);
@@ -91,7 +92,7 @@ void Subscribers::arrived(const std::string& external_id, std::chrono::system_cl
 
 void Subscribers::ended(const grpc::Status& status) {
   std::lock_guard lock(mutex_);
-  if (!finishing_) ++ended_early_[std::to_string(status.error_code()) + " " + status.error_message()];
+  if (!finishing_) ++ended_early_[describe(status)];
   --open_;
   changed_.notify_all();
 }
