@@ -42,6 +42,8 @@ fi
 
 server_pid=
 server_address=
+# A failed run (set -e) must not leave its server behind.
+trap 'if [[ -n $server_pid ]]; then kill -TERM "$server_pid" 2>/dev/null || true; fi' EXIT
 # start_server NAME COMMAND...: starts it, waits for "listening on HOST:PORT".
 start_server() {
   local name=$1
@@ -63,6 +65,7 @@ start_server() {
 stop_server() {
   kill -TERM "$server_pid"
   wait "$server_pid" || echo "run.sh: server exited with $?" >&2
+  server_pid=
 }
 
 # switchboardd with a config of N router worker threads, on the given store.
