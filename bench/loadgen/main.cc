@@ -9,6 +9,7 @@
 
 #include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -62,6 +63,13 @@ uint64_t now_ms() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
 }
 
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 void ingest_probe(const std::shared_ptr<grpc::Channel>& channel, const std::string& key,
                   const std::string& external_id) {
   v1::IngestRequest request;
@@ -101,9 +109,11 @@ int run(const sl::Options& options) {
   }
 
   sl::LoadResult load;
+  const double cpu_before = cpu_seconds();
   sl::run_ingest_load(options, customers, channels, load);
 
-  sl::Report report{.options = options, .setup_ingests = setup_ingests, .load = load};
+  sl::Report report{
+      .options = options, .setup_ingests = setup_ingests, .load = load, .client_cpu_s = cpu_seconds() - cpu_before};
   if (subscribers) {
     // Every stream gets one message event per call answered OK.
     subscribers->finish(load.ok, kSubscriberTimeout);

@@ -63,6 +63,11 @@ void print_text(const Report& report, std::ostream& out) {
       << " answered OK, warm-up included\n"
       << std::setprecision(3);
   print_latency("Ingest latency", load.latency, out);
+  if (load.sent > 0) {
+    out << "Client CPU: " << std::setprecision(1) << report.client_cpu_s * 1e6 / static_cast<double>(load.sent)
+        << " us per call\n"
+        << std::setprecision(3);
+  }
   for (const auto& [error, n] : load.errors) out << "  failed " << n << "x " << error << "\n";
   if (report.events) {
     out << "Events: " << report.events->arrivals << " arrivals at " << report.events->subscribers << " subscribers\n";
@@ -89,6 +94,7 @@ void write_json(const Report& report, std::ostream& out) {
       << "  \"measured\": " << load.measured << ",\n"
       << "  \"window_s\": " << load.window.count() << ",\n"
       << "  \"calls_per_s\": " << load.rate() << ",\n"
+      << "  \"client_cpu_s\": " << report.client_cpu_s << ",\n"
       << "  \"latency\": ";
   json_latency(load.latency, out);
   out << ",\n  \"errors\": ";

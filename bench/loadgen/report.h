@@ -24,6 +24,9 @@ struct Report {
   uint64_t setup_ingests = 0;  // messages the set-up (and the subscribers' probe) stored
   const LoadResult& load;
   std::optional<EventLatency> events;
+  // CPU time (user + system) this process spent in the load: the client's share of a
+  // machine it shares with the server.
+  double client_cpu_s = 0;
 };
 
 void print_text(const Report& report, std::ostream& out);

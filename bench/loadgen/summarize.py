@@ -41,17 +41,18 @@ def main():
     runs = {name: load(out, name) for name in
             ("empty", "disk", "memory", "memory_1_worker", "sqlite", "sqlite_half", "fanout", "fanout_1")}
     raw = raw_rows_per_second(out)
-    print("\n%-16s %12s %9s %9s %9s %9s %16s  %s" % ("run", "calls/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms",
-                                                    "server CPU/call", "errors"))
+    print("\n%-16s %12s %9s %9s %9s %9s %16s %16s  %s" % ("run", "calls/s", "p50 ms", "p90 ms", "p99 ms",
+                                                         "p99.9 ms", "server CPU/call", "client CPU/call", "errors"))
     cpu = {}
     for name, run in runs.items():
         if run is None:
             continue
         lat = run["latency"]
         cpu[name] = server_cpu_us_per_call(out, name, run)
-        print("%-16s %12.0f %9.3f %9.3f %9.3f %9.3f %13.1f us  %d" % (
+        client = run.get("client_cpu_s", 0) * 1e6 / run["sent"] if run["sent"] else 0
+        print("%-16s %12.0f %9.3f %9.3f %9.3f %9.3f %13.1f us %13.1f us  %d" % (
             name, run["calls_per_s"], lat["p50_ms"], lat["p90_ms"], lat["p99_ms"], lat["p99_9_ms"],
-            cpu[name] or 0, run["failed"]))
+            cpu[name] or 0, client, run["failed"]))
     if raw is not None:
         print("%-16s %12.0f  rows/s (no gRPC; 100 rows per transaction)" % ("raw_sqlite", raw))
 
