@@ -6,6 +6,7 @@
 // signal and then shuts down in order: gRPC first (its calls still need the router),
 // then the router, then the pool.
 
+#include <absl/synchronization/mutex.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -309,6 +310,10 @@ int serve(const sd::v1::ServerConfig& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Debian builds Abseil without NDEBUG, which turns on absl::Mutex deadlock detection:
+  // every lock and destruction of a gRPC mutex then updates one process-wide graph under
+  // a global lock, about 3 % of the server's CPU in Ingest (BENCHMARKS.md, issue 10).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   spdlog::set_default_logger(spdlog::stderr_color_mt("switchboardd"));
   auto flags = parse_flags(argc, argv);
   if (!flags.ok()) {

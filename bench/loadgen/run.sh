@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# End-to-end Ingest over gRPC against the limits of this machine, one client, one run
+# (issue 10). Each server starts on a free port (port 0, address from its first line),
+# switchboard_loadgen drives it, and the summary gives absolute figures and ratios:
+#
+#   empty     switchboard_empty_ingest: answers at once (the transport's limit)
+#   disk      switchboard_empty_ingest --sqlite: one row per call, WAL, FULL, group
+#             commit, answered after COMMIT (the disk's limit behind the same transport)
+#   memory    switchboardd --store memory: (the router's limit), 2 and 1 worker threads
+#   sqlite    switchboardd --store sqlite:FILE (synchronous FULL), then an open loop at
+#             half the rate it reached, for p99 at half load
+#   raw       store_bench's BM_RawInsert/0: a raw SQLite insert loop, same durability
+#   fanout    switchboardd memory:, SUBSCRIBERS streams attached, an open loop at
+#             FANOUT_RATE (fanout_1: at 1 call/s): time from an event to its arrival
+#             at every subscriber
+#
+#   bench/loadgen/run.sh [OUT_DIR]          (JSON per run and summary.json go there)
+#
+# Environment: BUILD (build), DURATION seconds per run (10), CONCURRENCY (32),
+# CHANNELS (4), CUSTOMERS (1000), SUBSCRIBERS (1000), FANOUT_RATE calls/s (10),
+# NO_BUILD=1 to use what is built. Not part of the tests; figures go to BENCHMARKS.md.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+BUILD=${BUILD:-build}
+DURATION=${DURATION:-10}
+CONCURRENCY=${CONCURRENCY:-32}
+CHANNELS=${CHANNELS:-4}
+CUSTOMERS=${CUSTOMERS:-1000}
+SUBSCRIBERS=${SUBSCRIBERS:-1000}
+FANOUT_RATE=${FANOUT_RATE:-10}
+OUT=${1:-$(mktemp -d /tmp/switchboard-loadgen-XXXXXX)}
+mkdir -p "$OUT"
+ADMIN_KEY=loadgen-admin-key
+LOADGEN=$BUILD/bench/loadgen/switchboard_loadgen
+EMPTY=$BUILD/bench/loadgen/switchboard_empty_ingest
+SWITCHBOARDD=$BUILD/router/daemon/switchboardd
+
+if [[ -z ${NO_BUILD:-} ]]; then
+  cmake --build "$BUILD" --target switchboardd switchboard_loadgen switchboard_empty_ingest store_bench
+fi
+
+server_pid=
+server_address=
+# A failed run (set -e) must not leave its server behind.
+trap 'if [[ -n $server_pid ]]; then kill -TERM "$server_pid" 2>/dev/null || true; fi' EXIT
+# start_server NAME COMMAND...: starts it, waits for "listening on HOST:PORT".
+start_server() {
+  local name=$1
+  shift
+  SWITCHBOARD_ADMIN_KEY=$ADMIN_KEY "$@" >"$OUT/$name.server.out" 2>"$OUT/$name.server.err" &
+  server_pid=$!
+  for _ in $(seq 100); do
+    if grep -q '^listening on ' "$OUT/$name.server.out" 2>/dev/null; then
+      server_address=$(sed -n '1s/^listening on //p' "$OUT/$name.server.out")
+      return
+    fi
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "run.sh: $name did not start; see $OUT/$name.server.err" >&2
+  exit 1
+}
+
+stop_server() {
+  kill -TERM "$server_pid"
+  wait "$server_pid" || echo "run.sh: server exited with $?" >&2
+  server_pid=
+}
+
+# switchboardd with a config of N router worker threads, on the given store.
+start_switchboardd() {
+  local name=$1 store=$2 workers=$3
+  printf '{"default_queue": "support", "queues": [{"name": "support"}], "worker_threads": %s}\n' "$workers" \
+    >"$OUT/$name.config.json"
+  start_server "$name" "$SWITCHBOARDD" --grpc-listen 127.0.0.1:0 --store "$store" --config "$OUT/$name.config.json"
+}
+
+# CPU seconds (user + system) the server used so far: steadier than a rate on a
+# shared machine, where other processes take the cores at will.
+server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$server_pid/stat"; }
+
+# loadgen NAME ARGS...: one run against $server_address, JSON to $OUT/NAME.json and
+# the server's CPU seconds during the run to $OUT/NAME.cpu.
+loadgen() {
+  local name=$1
+  shift
+  echo "== $name"
+  local cpu_before
+  cpu_before=$(server_cpu)
+  SWITCHBOARD_ADMIN_KEY=$ADMIN_KEY "$LOADGEN" --target "$server_address" --label "$name" --json "$OUT/$name.json" \
+    --duration "$DURATION" --channels "$CHANNELS" --customers "$CUSTOMERS" "$@"
+  awk -v after="$(server_cpu)" -v before="$cpu_before" 'BEGIN { print after - before }' >"$OUT/$name.cpu"
+}
+
+json_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+
+echo "== $(date -u '+%F %T UTC'), $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+start_server empty "$EMPTY" --listen 127.0.0.1:0
+loadgen empty --no-link --concurrency "$CONCURRENCY"
+stop_server
+
+start_server disk "$EMPTY" --listen 127.0.0.1:0 --sqlite "$OUT/disk.db"
+loadgen disk --no-link --concurrency "$CONCURRENCY"
+stop_server
+
+start_switchboardd memory memory: 2
+loadgen memory --concurrency "$CONCURRENCY"
+stop_server
+
+start_switchboardd memory_1_worker memory: 1
+loadgen memory_1_worker --concurrency "$CONCURRENCY"
+stop_server
+
+rm -f "$OUT"/sqlite.db*
+start_switchboardd sqlite "sqlite:$OUT/sqlite.db" 2
+loadgen sqlite --concurrency "$CONCURRENCY"
+stop_server
+
+# Half load on a fresh file, so both runs start from the same state. The open loop
+# may hold many calls in flight: a stall shows as latency, not as a slower schedule.
+half_rate=$(/usr/bin/python3 -c "print(max(1.0, $(json_field "$OUT/sqlite.json" calls_per_s) / 2))")
+rm -f "$OUT"/sqlite.db*
+start_switchboardd sqlite_half "sqlite:$OUT/sqlite.db" 2
+loadgen sqlite_half --loop open --rate "$half_rate" --concurrency 1024
+stop_server
+rm -f "$OUT"/sqlite.db* "$OUT"/disk.db*
+
+# Fan-out at FANOUT_RATE, and at one message a second: each event alone, no queueing.
+start_switchboardd fanout memory: 2
+loadgen fanout --loop open --rate "$FANOUT_RATE" --concurrency 64 --subscribers "$SUBSCRIBERS"
+loadgen fanout_1 --loop open --rate 1 --concurrency 64 --subscribers "$SUBSCRIBERS"
+stop_server
+
+echo "== raw SQLite insert loop (store_bench BM_RawInsert/0: WAL, synchronous FULL, 100 rows per transaction)"
+"$BUILD/bench/store_bench" --benchmark_filter='BM_RawInsert/0' --benchmark_out="$OUT/raw.benchmark.json" \
+  --benchmark_out_format=json >/dev/null
+
+/usr/bin/python3 bench/loadgen/summarize.py "$OUT"

@@ -1,0 +1,120 @@
+#include "subscribers.h"
+
+#include <algorithm>
+
+#include "grpc_call.h"
+#include "switchboard/v1/events.grpc.pb.h"
+
+namespace switchboard::loadgen {
+
+constexpr std::chrono::milliseconds kProbeInterval(200);
+
+class Subscribers::Stream final : public grpc::ClientReadReactor<v1::Event> {
+ public:
+  Stream(v1::EventService::Stub& stub, const std::string& key, Subscribers& owner, unsigned index)
+      : owner_(owner), index_(index) {
+    add_key(context_, key);
+    request_.add_kinds(v1::EVENT_KIND_MESSAGE);
+    stub.async()->Subscribe(&context_, &request_, this);
+    StartRead(&event_);
+    StartCall();
+  }
+
+  void cancel() { context_.TryCancel(); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    const auto at =
+        std::chrono::system_clock::time_point(std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(event_.at().seconds()) + std::chrono::nanoseconds(event_.at().nanos())));
+    owner_.arrived(event_.message().external_id(), at, index_);
+    StartRead(&event_);
+  }
+
+  // The owner destroys the stream, after this ran for every stream.
+  void OnDone(const grpc::Status& status) override { owner_.ended(status); }
+
+ private:
+  Subscribers& owner_;
+  unsigned index_;
+  grpc::ClientContext context_;
+  v1::SubscribeRequest request_;
+  v1::Event event_;
+};
+
+Subscribers::Subscribers(const std::vector<std::shared_ptr<grpc::Channel>>& channels, const std::string& key,
+                         unsigned count)
+    : per_stream_(new std::atomic<uint64_t>[count]()), attached_(count, false), open_(count) {
+  std::vector<std::unique_ptr<v1::EventService::Stub>> stubs;
+  for (const auto& channel : channels) stubs.push_back(v1::EventService::NewStub(channel));
+  for (unsigned i = 0; i < count; ++i) {
+    streams_.push_back(std::make_unique<Stream>(*stubs[i % stubs.size()], key, *this, i));
+  }
+}
+
+Subscribers::~Subscribers() { finish(0, std::chrono::seconds(0)); }
+
+template <typename Pred>
+bool Subscribers::wait_for(std::chrono::milliseconds timeout, Pred pred) {
+  std::unique_lock lock(mutex_);
+  return changed_.wait_for(lock, timeout, [&] { return pred(); });
+}
+
+std::optional<unsigned> Subscribers::attach(const std::string& probe_prefix,
+                                            const std::function<void(unsigned)>& send_probe,
+                                            std::chrono::seconds timeout) {
+  {
+    std::lock_guard lock(mutex_);
+    probe_prefix_ = probe_prefix;
+  }
+  const auto give_up = std::chrono::steady_clock::now() + timeout;
+  for (unsigned sent = 1;; ++sent) {
+    send_probe(sent);
+    if (wait_for(kProbeInterval, [&] { return attached_count_ == streams_.size(); })) return sent;
+    if (std::chrono::steady_clock::now() > give_up) return std::nullopt;
+  }
+}
+
+void Subscribers::arrived(const std::string& external_id, std::chrono::system_clock::time_point at, unsigned stream) {
+  latency_.record(std::chrono::system_clock::now() - at);
+  ++arrivals_;
+  if (!external_id.starts_with(probe_prefix_)) {
+    ++per_stream_[stream];
+    if (!tail_wanted_) return;
+  }
+  std::lock_guard lock(mutex_);
+  if (external_id.starts_with(probe_prefix_) && !attached_[stream]) {
+    attached_[stream] = true;
+    ++attached_count_;
+  }
+  changed_.notify_all();
+}
+
+void Subscribers::ended(const grpc::Status& status) {
+  std::lock_guard lock(mutex_);
+  if (!finishing_) ++ended_early_[describe(status)];
+  --open_;
+  changed_.notify_all();
+}
+
+void Subscribers::finish(uint64_t per_stream, std::chrono::seconds timeout) {
+  tail_wanted_ = true;
+  wait_for(timeout, [&] {
+    return open_ == 0 || std::all_of(&per_stream_[0], &per_stream_[0] + attached_.size(),
+                                     [&](const std::atomic<uint64_t>& n) { return n >= per_stream; });
+  });
+  {
+    std::lock_guard lock(mutex_);
+    finishing_ = true;
+  }
+  for (auto& stream : streams_) stream->cancel();
+  wait_for(std::chrono::seconds(30), [&] { return open_ == 0; });
+  streams_.clear();
+}
+
+std::map<std::string, unsigned> Subscribers::ended_early() const {
+  std::lock_guard lock(mutex_);
+  return ended_early_;
+}
+
+}  // namespace switchboard::loadgen

@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+"""Summary of one bench/loadgen/run.sh: absolute figures and ratios to the baselines
+measured in the same run, printed and written to OUT_DIR/summary.json.
+
+    summarize.py OUT_DIR
+"""
+import json
+import os
+import sys
+
+
+def load(out, name):
+    path = os.path.join(out, name + ".json")
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+def server_cpu_us_per_call(out, name, run):
+    """Server CPU time per call, set-up calls (an Ingest and two LinkIdentity per
+    customer) included."""
+    path = os.path.join(out, name + ".cpu")
+    if not os.path.exists(path):
+        return None
+    calls = run["sent"] + 3 * run["setup_ingests"]
+    return float(open(path).read()) * 1e6 / calls if calls else None
+
+
+def raw_rows_per_second(out):
+    path = os.path.join(out, "raw.benchmark.json")
+    if not os.path.exists(path):
+        return None
+    runs = json.load(open(path))["benchmarks"]
+    return runs[0]["items_per_second"] if runs else None
+
+
+def verdict(met):
+    return "met" if met else "NOT met"
+
+
+def main():
+    out = sys.argv[1]
+    runs = {name: load(out, name) for name in
+            ("empty", "disk", "memory", "memory_1_worker", "sqlite", "sqlite_half", "fanout", "fanout_1")}
+    raw = raw_rows_per_second(out)
+    print("\n%-16s %12s %9s %9s %9s %9s %16s %16s  %s" % ("run", "calls/s", "p50 ms", "p90 ms", "p99 ms",
+                                                         "p99.9 ms", "server CPU/call", "client CPU/call", "errors"))
+    cpu = {}
+    for name, run in runs.items():
+        if run is None:
+            continue
+        lat = run["latency"]
+        cpu[name] = server_cpu_us_per_call(out, name, run)
+        client = run.get("client_cpu_s", 0) * 1e6 / run["sent"] if run["sent"] else 0
+        print("%-16s %12.0f %9.3f %9.3f %9.3f %9.3f %13.1f us %13.1f us  %d" % (
+            name, run["calls_per_s"], lat["p50_ms"], lat["p90_ms"], lat["p99_ms"], lat["p99_9_ms"],
+            cpu[name] or 0, client, run["failed"]))
+    if raw is not None:
+        print("%-16s %12.0f  rows/s (no gRPC; 100 rows per transaction)" % ("raw_sqlite", raw))
+
+    rate = {name: run["calls_per_s"] for name, run in runs.items() if run}
+    summary = {"rates": rate, "server_cpu_us_per_call": cpu, "raw_sqlite_rows_per_s": raw, "ratios": {},
+               "goals": {}}
+    print()
+    empty = rate.get("empty")
+    if empty:
+        for name in ("memory", "memory_1_worker", "sqlite", "disk"):
+            if name in rate:
+                summary["ratios"][name + "/empty"] = rate[name] / empty
+                print("%-24s %.3f" % (name + " / empty", rate[name] / empty))
+        if "memory" in rate:
+            summary["goals"]["memory >= 0.6 empty"] = rate["memory"] / empty >= 0.6
+        if "sqlite" in rate:
+            summary["goals"]["sqlite >= 0.5 empty"] = rate["sqlite"] / empty >= 0.5
+    if "sqlite" in rate and "disk" in rate:
+        summary["ratios"]["sqlite/disk"] = rate["sqlite"] / rate["disk"]
+        print("%-24s %.3f" % ("sqlite / disk", rate["sqlite"] / rate["disk"]))
+    if "memory" in rate and "memory_1_worker" in rate:
+        summary["ratios"]["memory 2 workers/1 worker"] = rate["memory"] / rate["memory_1_worker"]
+        print("%-24s %.3f" % ("2 workers / 1 worker", rate["memory"] / rate["memory_1_worker"]))
+    half = runs.get("sqlite_half")
+    if half:
+        p99 = half["latency"]["p99_ms"]
+        summary["goals"]["sqlite p99 < 5 ms at half load"] = p99 < 5
+        print("sqlite at half load (%.0f calls/s scheduled): p99 %.3f ms" % (half["rate_scheduled"], p99))
+    for name in ("fanout", "fanout_1"):
+        fanout = runs.get(name)
+        if not fanout or "event_latency" not in fanout:
+            continue
+        ev = fanout["event_latency"]
+        goal = "event to %d subscribers p99 < 10 ms at %g/s" % (fanout["subscribers"], fanout["rate_scheduled"])
+        summary["goals"][goal] = ev["p99_ms"] < 10
+        print("event -> arrival at %d subscribers, %g messages/s (%d arrivals): p50 %.3f p99 %.3f p99.9 %.3f ms; "
+              "ended early: %s" % (fanout["subscribers"], fanout["rate_scheduled"], fanout["event_arrivals"],
+                                   ev["p50_ms"], ev["p99_ms"], ev["p99_9_ms"],
+                                   fanout["subscribers_ended_early"] or "none"))
+    print()
+    for goal, met in summary["goals"].items():
+        print("goal %-50s %s" % (goal, verdict(met)))
+    json.dump(summary, open(os.path.join(out, "summary.json"), "w"), indent=2)
+    print("\nJSON: %s" % out)
+
+
+if __name__ == "__main__":
+    main()
