@@ -94,6 +94,8 @@ class Router final : public AdapterHost {
   void ingest(InboundMessage message, Callback<IngestResult> done) override;
   void report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason) override;
   void report_retryable_failure(std::string outbound_id, std::string reason) override;
+  void route_call(InboundCall call, Callback<CallRouting> done) override;
+  void update_call(CallUpdate update, Callback<IngestResult> done) override;
   // The same, and `done` once the new status is durable, or with the error that
   // refused it (NOT_FOUND for an unknown outbound id, INVALID_ARGUMENT for a status
   // that is not sent, delivered, read or failed, FAILED_PRECONDITION to retry a final one).

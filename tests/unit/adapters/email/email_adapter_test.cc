@@ -50,6 +50,12 @@ class FakeHost final : public router::AdapterHost {
     retries.push_back({id, reason});
     if (reported) reported->set_value();
   }
+  void route_call(router::InboundCall, std::function<void(router::Result<router::CallRouting>)> done) override {
+    done(router::Error{router::ErrorCode::kFailedPrecondition, {}, "no calls on email"});
+  }
+  void update_call(router::CallUpdate, std::function<void(router::Result<router::IngestResult>)> done) override {
+    done(router::Error{router::ErrorCode::kFailedPrecondition, {}, "no calls on email"});
+  }
 
   struct Report {
     std::string id;
