@@ -6,7 +6,8 @@ add_library(switchboard_twilio STATIC
   ${CMAKE_CURRENT_LIST_DIR}/twilio_outbound.cc
   ${CMAKE_CURRENT_LIST_DIR}/twilio_settings.cc
   ${CMAKE_CURRENT_LIST_DIR}/twilio_signature.cc
-  ${CMAKE_CURRENT_LIST_DIR}/twilio_twiml.cc)
+  ${CMAKE_CURRENT_LIST_DIR}/twilio_twiml.cc
+  ${CMAKE_CURRENT_LIST_DIR}/twilio_voice.cc)
 add_library(switchboard::adapter_twilio ALIAS switchboard_twilio)
 target_include_directories(switchboard_twilio PUBLIC ${CMAKE_CURRENT_LIST_DIR}/..)
 target_link_libraries(switchboard_twilio PUBLIC switchboard::router switchboard::adapter_common

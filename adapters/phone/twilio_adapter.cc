@@ -24,9 +24,15 @@ struct WebhookRoute {
   const char* path;
   WebhookHandler handler;
 };
-constexpr WebhookRoute kMessagingRoutes[] = {
+constexpr WebhookRoute kRoutes[] = {
     {"/sms", on_incoming_message},
     {"/sms/status", on_message_status},
+    {"/voice", on_incoming_call},
+    {"/voice/status", on_call_status},
+    {"/voice/dial", on_dial_ended},
+    {"/voice/recording", on_recording},
+    {"/voice/transcription", on_transcription},
+    {"/voice/hangup", on_hangup},
 };
 
 http::Response plain(status code, std::string text) { return http::make_response(code, std::move(text) + "\n"); }
@@ -183,7 +189,7 @@ router::Status TwilioAdapter::start() {
   options.server_name = "switchboard-twilio";
   server_ = std::make_unique<http::HttpServer>(options);
   std::weak_ptr<Core> weak = core_;
-  for (const auto& route : kMessagingRoutes) {
+  for (const auto& route : kRoutes) {
     server_->route(http::Verb::post, s.path_prefix + route.path,
                    [weak, handler = route.handler](http::Request req, const http::Peer& peer, http::Respond respond) {
                      auto core = weak.lock();

@@ -85,6 +85,14 @@ http::Response bad_request(Core& core, const Webhook& hook, std::string_view why
 // Messaging (twilio_adapter.cc): an incoming SMS, a message status callback.
 void on_incoming_message(std::shared_ptr<Core> core, Webhook hook, http::Respond respond);
 void on_message_status(std::shared_ptr<Core> core, Webhook hook, http::Respond respond);
+// Voice (twilio_voice.cc): an incoming call, call status, the end of a <Dial>, a
+// voicemail recording and its transcription, and the hang-up after a recording.
+void on_incoming_call(std::shared_ptr<Core> core, Webhook hook, http::Respond respond);
+void on_call_status(std::shared_ptr<Core> core, Webhook hook, http::Respond respond);
+void on_dial_ended(std::shared_ptr<Core> core, Webhook hook, http::Respond respond);
+void on_recording(std::shared_ptr<Core> core, Webhook hook, http::Respond respond);
+void on_transcription(std::shared_ptr<Core> core, Webhook hook, http::Respond respond);
+void on_hangup(std::shared_ptr<Core> core, Webhook hook, http::Respond respond);
 // On a worker: one outbound SMS through the Messages API (twilio_outbound.cc).
 void send_message(Core& core, router::OutboundDelivery delivery);
 

@@ -112,6 +112,7 @@ const std::map<std::string, Setter>& setters() {
       {"messaging_service_sid", text(&S::messaging_service_sid)},
       {"dial_timeout_seconds", duration(&S::dial_timeout)},
       {"busy_message", text(&S::busy_message)},
+      {"unavailable_message", text(&S::unavailable_message)},
       {"say_voice", text(&S::say_voice)},
       {"say_language", text(&S::say_language)},
       {"voicemail", flag(&S::voicemail)},
@@ -155,6 +156,7 @@ Status check(TwilioSettings& s) {
   }
   if (s.max_recording.count() == 0) return invalid_argument("max_recording_seconds", "must be > 0");
   if (s.busy_message.empty()) return invalid_argument("busy_message", "must not be empty");
+  if (s.unavailable_message.empty()) return invalid_argument("unavailable_message", "must not be empty");
   return router::ok_status();
 }
 

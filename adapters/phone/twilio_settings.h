@@ -42,6 +42,8 @@ struct TwilioSettings {
   // --- voice ----------------------------------------------------------------------------
   std::chrono::seconds dial_timeout{20};  // ringing an agent before "no-answer"
   std::string busy_message = "All of our agents are busy right now. Please leave a message after the tone.";
+  // Said when a call cannot be put on a conversation (a withheld number, the store down).
+  std::string unavailable_message = "Sorry, we cannot take your call right now. Please try again later.";
   std::string say_voice;  // <Say voice>; empty: Twilio's default
   std::string say_language;
   bool voicemail = true;

@@ -355,6 +355,213 @@ TEST_F(TwilioAdapterTest, A4xxFailsTheReplyWithTwilioCodeAndMessage) {
   EXPECT_EQ(twilio_->counters().sms_failed, 1u);
 }
 
+// --- voice ---------------------------------------------------------------------------
+
+constexpr char kCallSid[] = "CA5a1e2f0c3d4b5a6978695a4b3c2d1e0f";
+
+Form call_webhook(const std::string& status, const std::string& from = kCustomer) {
+  return {{"AccountSid", kAccount}, {"ApiVersion", "2010-04-01"},
+          {"CallSid", kCallSid},    {"CallStatus", status},
+          {"Called", kOurNumber},   {"Caller", from},
+          {"Direction", "inbound"}, {"From", from},
+          {"To", kOurNumber}};
+}
+
+// The value of an attribute in a TwiML document, entities undone.
+std::string attribute_of(const std::string& twiml, const std::string& name) {
+  const std::string key = " " + name + "=\"";
+  const auto at = twiml.find(key);
+  if (at == std::string::npos) return {};
+  std::string value = twiml.substr(at + key.size(), twiml.find('"', at + key.size()) - at - key.size());
+  for (std::size_t amp; (amp = value.find("&amp;")) != std::string::npos;) value.replace(amp, 5, "&");
+  return value;
+}
+
+class TwilioVoiceTest : public TwilioAdapterTest {
+ protected:
+  void agent_online(const std::string& id, const std::string& sip_uri) {
+    sr::Agent agent;
+    agent.id = id;
+    agent.name = id;
+    agent.capacity = {{"voice", 1}};
+    agent.sip_uri = sip_uri;
+    ASSERT_TRUE(await<sr::Agent>([&](auto d) { router_->upsert_agent(agent, d); }).ok());
+    ASSERT_TRUE(
+        await<sr::Agent>([&](auto d) { router_->set_agent_status(id, sr::AgentStatus::kOnline, "admin", d); }).ok());
+  }
+
+  std::vector<sr::CallEvent> call_events() {
+    std::vector<sr::CallEvent> out;
+    auto ctx = context_of("phone", kCustomer);
+    if (!ctx) return out;
+    for (const auto& e : ctx->events) {
+      if (auto* c = std::get_if<sr::CallEvent>(&e.body)) out.push_back(*c);
+    }
+    return out;
+  }
+
+  std::vector<sr::CallState> call_states() {
+    std::vector<sr::CallState> out;
+    for (const auto& c : call_events()) out.push_back(c.state);
+    return out;
+  }
+
+  uint64_t last_seq() {
+    auto ctx = context_of("phone", kCustomer);
+    return ctx ? ctx->conversation.last_seq : 0;
+  }
+
+  // Twilio posts to a URL of ours that our TwiML named.
+  switchboard::testing::HttpTestReply twilio_posts_to(const std::string& url, const Form& form) {
+    EXPECT_TRUE(url.starts_with(kPublicBase)) << url;
+    return twilio_posts(url.substr(std::string(kPublicBase).size()), form);
+  }
+};
+
+using State = sr::CallState;
+constexpr char kProlog[] = R"(<?xml version="1.0" encoding="UTF-8"?>)";
+
+TEST_F(TwilioVoiceTest, ACallIsDialledToAFreeAgentAndItsWholeLifeLandsOnTheTimeline) {
+  agent_online("alice", "sip:alice@pbx.example.test");
+  const auto reply = twilio_posts("/twilio/voice", call_webhook("ringing"));
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.body, std::string(kProlog) +
+                            R"(<Response><Dial action="https://support.example.test/twilio/voice/dial" timeout="20">)"
+                            R"(<Sip>sip:alice@pbx.example.test</Sip></Dial></Response>)");
+  auto ctx = context_of("phone", kCustomer);
+  ASSERT_TRUE(ctx.ok());
+  EXPECT_EQ(ctx->conversation.assignee_id, "alice");
+
+  // Twilio asks again (a timeout on its side): the same answer, nothing added.
+  const uint64_t seq = last_seq();
+  EXPECT_EQ(twilio_posts("/twilio/voice", call_webhook("ringing")).body, reply.body);
+  EXPECT_EQ(last_seq(), seq);
+
+  EXPECT_EQ(twilio_posts("/twilio/voice/status", call_webhook("in-progress")).status, 200);
+  EXPECT_EQ(twilio_posts("/twilio/voice/status", call_webhook("in-progress")).status, 200);  // repeated
+  Form completed = call_webhook("completed");
+  completed.emplace_back("CallDuration", "42");
+  EXPECT_EQ(twilio_posts("/twilio/voice/status", completed).status, 200);
+  EXPECT_EQ(twilio_posts("/twilio/voice/status", completed).status, 200);  // repeated
+
+  EXPECT_EQ(call_states(), (std::vector<State>{State::kRinging, State::kInProgress, State::kEnded}));
+  const auto events = call_events();
+  EXPECT_EQ(events.back().duration, std::chrono::seconds(42));
+  EXPECT_EQ(events.back().call_id, kCallSid);
+  EXPECT_EQ(events.front().agent_id, "alice");
+}
+
+TEST_F(TwilioVoiceTest, ACompletedCallbackAloneStillEndsAnAnsweredCall) {
+  agent_online("alice", "tel:+14155550123");
+  const auto reply = twilio_posts("/twilio/voice", call_webhook("ringing"));
+  EXPECT_NE(reply.body.find("<Number>+14155550123</Number>"), std::string::npos) << reply.body;
+  Form completed = call_webhook("completed");
+  completed.emplace_back("CallDuration", "30");
+  EXPECT_EQ(twilio_posts("/twilio/voice/status", completed).status, 200);
+  EXPECT_EQ(call_states(), (std::vector<State>{State::kRinging, State::kInProgress, State::kEnded}));
+}
+
+TEST_F(TwilioVoiceTest, NobodyFreeMeansAMissedCallAVoicemailAndItsTranscriptOnTheConversation) {
+  const auto reply = twilio_posts("/twilio/voice", call_webhook("ringing"));
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_NE(reply.body.find("<Say>All of our agents are busy"), std::string::npos) << reply.body;
+  EXPECT_EQ(call_states(), (std::vector<State>{State::kRinging, State::kMissed}));
+  auto ctx = context_of("phone", kCustomer);
+  ASSERT_TRUE(ctx.ok());
+  const std::string conversation = ctx->conversation.id;
+
+  const std::string recording_url = attribute_of(reply.body, "recordingStatusCallback");
+  EXPECT_EQ(recording_url,
+            std::string(kPublicBase) + "/twilio/voice/recording?caller=%2B14155550100&conversation=" + conversation);
+  EXPECT_EQ(attribute_of(reply.body, "action"), std::string(kPublicBase) + "/twilio/voice/hangup");
+  EXPECT_EQ(twilio_posts_to(attribute_of(reply.body, "action"), {{"CallSid", kCallSid}, {"RecordingUrl", "x"}}).body,
+            std::string(kProlog) + "<Response><Hangup/></Response>");
+
+  const Form recording = {
+      {"AccountSid", kAccount},
+      {"CallSid", kCallSid},
+      {"RecordingSid", "RE0123456789abcdef0123456789abcdef"},
+      {"RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE0123456789abcdef0123456789abcdef"},
+      {"RecordingStatus", "completed"},
+      {"RecordingDuration", "17"},
+      {"RecordingChannels", "1"},
+      {"RecordingSource", "RecordVerb"},
+      {"RecordingStartTime", "Tue, 24 Nov 2026 04:00:00 +0000"}};
+  EXPECT_EQ(twilio_posts_to(recording_url, recording).status, 200);
+  EXPECT_EQ(twilio_posts_to(recording_url, recording).status, 200);  // repeated: nothing added
+
+  const std::string transcription_url = attribute_of(reply.body, "transcribeCallback");
+  const Form transcription = {{"AccountSid", kAccount},
+                              {"CallSid", kCallSid},
+                              {"From", kCustomer},
+                              {"To", kOurNumber},
+                              {"RecordingSid", "RE0123456789abcdef0123456789abcdef"},
+                              {"RecordingUrl", "https://api.twilio.com/x"},
+                              {"TranscriptionSid", "TR0123456789abcdef0123456789abcdef"},
+                              {"TranscriptionText", "Hi, it is Ana, my parcel is lost. Call me back please."},
+                              {"TranscriptionStatus", "completed"},
+                              {"TranscriptionUrl", "https://api.twilio.com/y"}};
+  EXPECT_EQ(twilio_posts_to(transcription_url, transcription).status, 200);
+  EXPECT_EQ(twilio_posts_to(transcription_url, transcription).status, 200);
+
+  const auto stored = messages("phone", kCustomer);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[0].external_id, "RE0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(stored[0].text, "Voicemail (17 s)");
+  ASSERT_EQ(stored[0].attachments.size(), 1u);
+  EXPECT_TRUE(stored[0].attachments[0].url.ends_with("/Recordings/RE0123456789abcdef0123456789abcdef"));
+  EXPECT_EQ(stored[1].external_id, "TR0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(stored[1].text, "Hi, it is Ana, my parcel is lost. Call me back please.");
+  EXPECT_EQ(stored[1].metadata.at("call_sid"), kCallSid);
+  ctx = context_of("phone", kCustomer);
+  ASSERT_TRUE(ctx.ok());
+  EXPECT_EQ(ctx->conversation.id, conversation);  // one conversation for all of it
+}
+
+TEST_F(TwilioVoiceTest, AnAgentWhoDoesNotAnswerMakesAMissedCallAndOffersVoicemail) {
+  agent_online("alice", "sip:alice@pbx.example.test");
+  EXPECT_EQ(twilio_posts("/twilio/voice", call_webhook("ringing")).status, 200);
+  Form dial = call_webhook("in-progress");
+  dial.emplace_back("DialCallSid", "CAchild");
+  dial.emplace_back("DialCallStatus", "no-answer");
+  const auto reply = twilio_posts("/twilio/voice/dial", dial);
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_NE(reply.body.find("<Record"), std::string::npos) << reply.body;
+  const auto events = call_events();
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].state, State::kMissed);
+  EXPECT_EQ(events[1].reason, "no-answer");
+  // The caller hangs up after the message: Missed is final, Twilio still gets 200.
+  Form completed = call_webhook("completed");
+  completed.emplace_back("CallDuration", "35");
+  EXPECT_EQ(twilio_posts("/twilio/voice/status", completed).status, 200);
+  EXPECT_EQ(call_events().size(), 2u);
+}
+
+TEST_F(TwilioVoiceTest, UnsignedAndTamperedCallWebhooksAreRefusedAndNothingIsStored) {
+  agent_online("alice", "sip:alice@pbx.example.test");
+  const Form form = call_webhook("ringing");
+  EXPECT_EQ(post_form(twilio_->local_port(), "/twilio/voice", form, std::nullopt).status, 403);
+  Form tampered = form;
+  tampered[5].second = "+14155550111";  // Caller
+  EXPECT_EQ(post_form(twilio_->local_port(), "/twilio/voice", tampered,
+                      sign_as_twilio(kToken, std::string(kPublicBase) + "/twilio/voice", form))
+                .status,
+            403);
+  EXPECT_EQ(post_form(twilio_->local_port(), "/twilio/voice/status", call_webhook("completed"), "bm90IGEgc2lnbmF0dXJl")
+                .status,
+            403);
+  EXPECT_FALSE(context_of("phone", kCustomer).ok());
+  EXPECT_FALSE(context_of("phone", "+14155550111").ok());
+}
+
+TEST_F(TwilioVoiceTest, AWithheldNumberHearsThatWeCannotTakeTheCall) {
+  const auto reply = twilio_posts("/twilio/voice", call_webhook("ringing", "anonymous"));
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_NE(reply.body.find("cannot take your call"), std::string::npos) << reply.body;
+  EXPECT_EQ(reply.body.find("<Record"), std::string::npos);
+}
+
 TEST(TwilioFactory, IsNamedTwilioAndRefusesBadSettingsNamingTheField) {
   class NoHost final : public sr::AdapterHost {
     void ingest(sr::InboundMessage, std::function<void(sr::Result<sr::IngestResult>)>) override {}
@@ -364,6 +571,8 @@ TEST(TwilioFactory, IsNamedTwilioAndRefusesBadSettingsNamingTheField) {
     void report_receipt(sr::DeliveryReceipt, std::function<void(sr::Status)>) override {}
     void report_receipts_up_to(std::string, std::string, sr::Timestamp, sr::DeliveryStatus,
                                std::function<void(sr::Status)>) override {}
+    void route_call(sr::InboundCall, std::function<void(sr::Result<sr::CallRouting>)>) override {}
+    void update_call(sr::CallUpdate, std::function<void(sr::Result<sr::IngestResult>)>) override {}
   } host;
   auto factory = make_factory();
   EXPECT_EQ(factory->name(), "twilio");
