@@ -44,16 +44,16 @@ std::variant<Webhook, http::Response> authenticate(Core& core, const http::Reque
     ++core.counters.bad_requests;
     return plain(status::unsupported_media_type, "expected application/x-www-form-urlencoded");
   }
-  auto fields = http::parse_form(req.body());
-  if (!fields) return bad_request(core, hook, "the body is not a valid form");
-  hook.fields = std::move(*fields);
   const std::string_view given = req["X-Twilio-Signature"];
-  const std::string url = core.settings.public_base_url + hook.target;
   if (given.empty()) {
     ++core.counters.unsigned_refused;
     spdlog::warn("twilio: refused an unsigned request to {} from {} (403)", hook.target, peer.address);
     return plain(status::forbidden, "X-Twilio-Signature required");
   }
+  auto fields = http::parse_form(req.body());
+  if (!fields) return bad_request(core, hook, "the body is not a valid form");
+  hook.fields = std::move(*fields);
+  const std::string url = core.settings.public_base_url + hook.target;
   if (!signature_valid(core.settings.auth_token, url, hook.fields, given)) {
     ++core.counters.forged_refused;
     spdlog::warn("twilio: refused a request to {} from {}: the signature does not match {} (403)", hook.target,

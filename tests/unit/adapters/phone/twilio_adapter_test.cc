@@ -278,6 +278,12 @@ TEST_F(TwilioAdapterTest, ABadFormIsRefused) {
   EXPECT_EQ(twilio_posts("/twilio/sms", no_sid).status, 400);
   const Form not_a_number = {{"From", "not a number"}, {"Body", "hi"}, {"MessageSid", "SM6"}};
   EXPECT_EQ(twilio_posts("/twilio/sms", not_a_number).status, 400);
+  const Form too_big = {
+      {"From", kCustomer}, {"Body", std::string(settings_.max_body_bytes, 'x')}, {"MessageSid", "SM7"}};
+  EXPECT_EQ(twilio_posts("/twilio/sms", too_big).status, 413);
+  EXPECT_EQ(twilio_->http_counters().body_too_large, 1u);
+  EXPECT_EQ(twilio_->counters().bad_requests, 2u);  // the bad form, no MessageSid
+  EXPECT_FALSE(context_of("sms", kCustomer).ok());
 }
 
 TEST_F(TwilioAdapterTest, AReplyIsPostedToTheMessagesApiAndReportedSentWithTwilioSid) {
