@@ -4,6 +4,7 @@
 
 #include <chat/chat_adapter.h>
 #include <email/email_adapter.h>
+#include <phone/phone_adapter.h>
 #include <phone/twilio_adapter.h>
 
 namespace switchboard::daemon {
@@ -25,6 +26,7 @@ router::AdapterRegistry builtin_adapters() {
   registry.add(adapters::chat::make_factory());
   registry.add(adapters::email::make_factory());
   registry.add(adapters::twilio::make_factory());
+  registry.add(adapters::phone::make_factory());
   return registry;
 }
 
