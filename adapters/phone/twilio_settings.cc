@@ -1,10 +1,10 @@
 #include "twilio_settings.h"
 
 #include <boost/json.hpp>
-#include <charconv>
-#include <cmath>
 #include <functional>
 #include <map>
+
+#include "common/settings_json.h"
 
 namespace switchboard::adapters::twilio {
 namespace {
@@ -14,36 +14,14 @@ using router::Result;
 using router::Status;
 namespace json = boost::json;
 
-// JSON configs reach us through protobuf's Struct (every number a double), YAML
-// configs with every scalar as a string: both are read.
-Result<uint64_t> as_count(const json::value& v, const std::string& field) {
-  if (v.is_int64() && v.as_int64() >= 0) return static_cast<uint64_t>(v.as_int64());
-  if (v.is_uint64()) return v.as_uint64();
-  if (v.is_string()) {
-    const auto& text = v.as_string();
-    uint64_t n = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) return n;
-  }
-  if (v.is_double() && v.as_double() >= 0 && v.as_double() <= 9.0e18 && std::floor(v.as_double()) == v.as_double()) {
-    return static_cast<uint64_t>(v.as_double());
-  }
-  return invalid_argument(field, "must be a whole number >= 0");
-}
-
-Result<bool> as_bool(const json::value& v, const std::string& field) {
-  if (v.is_bool()) return v.as_bool();
-  if (v.is_string() && (v.as_string() == "true" || v.as_string() == "false")) return v.as_string() == "true";
-  return invalid_argument(field, "must be true or false");
-}
-
 // One setter per known key: reads the value into the settings or names what is wrong.
 using Setter = std::function<Status(TwilioSettings&, const json::value&, const std::string&)>;
 
 Setter text(std::string TwilioSettings::*member) {
   return [member](TwilioSettings& s, const json::value& v, const std::string& field) -> Status {
-    if (!v.is_string()) return invalid_argument(field, "must be a string");
-    s.*member = std::string(v.as_string());
+    auto value = setting_string(v, field);
+    if (!value) return value.error();
+    s.*member = std::move(*value);
     return router::ok_status();
   };
 }
@@ -51,7 +29,7 @@ Setter text(std::string TwilioSettings::*member) {
 template <typename N>
 Setter count(N TwilioSettings::*member) {
   return [member](TwilioSettings& s, const json::value& v, const std::string& field) -> Status {
-    auto n = as_count(v, field);
+    auto n = setting_count(v, field);
     if (!n) return n.error();
     s.*member = static_cast<N>(*n);
     return router::ok_status();
@@ -61,7 +39,7 @@ Setter count(N TwilioSettings::*member) {
 template <typename D>
 Setter duration(D TwilioSettings::*member) {
   return [member](TwilioSettings& s, const json::value& v, const std::string& field) -> Status {
-    auto n = as_count(v, field);
+    auto n = setting_count(v, field);
     if (!n) return n.error();
     s.*member = D(static_cast<typename D::rep>(*n));
     return router::ok_status();
@@ -70,7 +48,7 @@ Setter duration(D TwilioSettings::*member) {
 
 Setter flag(bool TwilioSettings::*member) {
   return [member](TwilioSettings& s, const json::value& v, const std::string& field) -> Status {
-    auto b = as_bool(v, field);
+    auto b = setting_bool(v, field);
     if (!b) return b.error();
     s.*member = *b;
     return router::ok_status();
@@ -79,12 +57,9 @@ Setter flag(bool TwilioSettings::*member) {
 
 Setter texts(std::vector<std::string> TwilioSettings::*member) {
   return [member](TwilioSettings& s, const json::value& v, const std::string& field) -> Status {
-    if (!v.is_array()) return invalid_argument(field, "must be a list of strings");
-    (s.*member).clear();
-    for (const auto& item : v.as_array()) {
-      if (!item.is_string()) return invalid_argument(field, "must be a list of strings");
-      (s.*member).emplace_back(item.as_string());
-    }
+    auto list = setting_strings(v, field);
+    if (!list) return list.error();
+    s.*member = std::move(*list);
     return router::ok_status();
   };
 }
