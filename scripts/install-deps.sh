@@ -23,6 +23,8 @@ apt-get install -y -qq --no-install-recommends \
 apt-get install -y -qq --no-install-recommends libgmime-3.0-dev libcurl4-openssl-dev swaks python3-aiosmtpd
 # chat adapter: the widget's end-to-end test drives a headless browser
 apt-get install -y -qq --no-install-recommends chromium fonts-liberation
+# phone adapter: SIP parsed by libosip2's parser; sipp (sip-tester) drives its tests and benchmark
+apt-get install -y -qq --no-install-recommends libosip2-dev sip-tester
 
 # Business hours in named time zones: libstdc++ 12 has no std::chrono::locate_zone, so
 # Howard Hinnant's date/tz library, reading the system's tzdata.

@@ -18,6 +18,7 @@
 
 #include <switchboard/router/error.h>
 
+#include "common/peer_filter.h"
 #include "smtp_protocol.h"
 
 namespace switchboard::adapters::email {
@@ -63,12 +64,8 @@ class SmtpServer {
   std::shared_ptr<Shared> shared_;
 };
 
-// "10.0.0.0/8", "::1", "192.168.1.7": INVALID_ARGUMENT when not one.
-struct PeerFilter {
-  std::vector<boost::asio::ip::network_v4> v4;
-  std::vector<boost::asio::ip::network_v6> v6;
-  bool allows(const boost::asio::ip::address& address) const;
-};
-router::Result<PeerFilter> parse_peer_filter(const std::vector<std::string>& blocks);
+// allowed_peers: "10.0.0.0/8", "::1", "192.168.1.7" (common/peer_filter.h).
+using adapters::parse_peer_filter;
+using adapters::PeerFilter;
 
 }  // namespace switchboard::adapters::email

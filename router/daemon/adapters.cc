@@ -4,6 +4,8 @@
 
 #include <chat/chat_adapter.h>
 #include <email/email_adapter.h>
+#include <phone/phone_adapter.h>
+#include <phone/twilio_adapter.h>
 
 namespace switchboard::daemon {
 
@@ -23,6 +25,8 @@ router::AdapterRegistry builtin_adapters() {
   // One line per built-in channel adapter.
   registry.add(adapters::chat::make_factory());
   registry.add(adapters::email::make_factory());
+  registry.add(adapters::twilio::make_factory());
+  registry.add(adapters::phone::make_factory());
   return registry;
 }
 

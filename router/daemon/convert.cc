@@ -163,6 +163,17 @@ void fill_kind(const model::EventBody& body, v1::Event& out) {
                    k.set_from_queue(e.from_queue);
                    k.set_to_queue(e.to_queue);
                  },
+                 [&](const model::CallEvent& e) {
+                   auto& k = *out.mutable_call();
+                   k.set_call_id(e.call_id);
+                   k.set_channel(e.channel);
+                   k.set_address(e.address);
+                   // CallState n is the model's enumerator n - 1 (the asserts below).
+                   k.set_state(static_cast<v1::CallState>(static_cast<int>(e.state) + 1));
+                   k.set_agent_id(e.agent_id);
+                   k.set_duration_seconds(static_cast<uint32_t>(e.duration.count()));
+                   k.set_reason(e.reason);
+                 },
              },
              body);
 }
@@ -178,7 +189,10 @@ static_assert(std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_CONTACT_C
                              model::ContactChanged>);
 static_assert(
     std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_OVERFLOWED - 1, model::EventBody>, model::Overflowed>);
+static_assert(std::is_same_v<std::variant_alternative_t<v1::EVENT_KIND_CALL - 1, model::EventBody>, model::CallEvent>);
 static_assert(v1::EventKind_MAX == std::variant_size_v<model::EventBody>);
+static_assert(v1::CALL_STATE_RINGING == static_cast<int>(model::CallState::kRinging) + 1 &&
+              v1::CALL_STATE_MISSED == static_cast<int>(model::CallState::kMissed) + 1);
 
 }  // namespace
 
@@ -403,6 +417,7 @@ void to_proto(const model::Agent& agent, v1::Agent& out) {
   for (const auto& skill : agent.skills) out.add_skills(skill);
   for (const auto& [channel, capacity] : agent.capacity) (*out.mutable_capacity())[channel] = capacity;
   out.set_wrap_up_seconds(static_cast<uint32_t>(agent.wrap_up.count()));
+  out.set_sip_uri(agent.sip_uri);
   to_proto(agent.status_since, *out.mutable_status_since());
   if (agent.wrap_up_until) to_proto(*agent.wrap_up_until, *out.mutable_wrap_up_until());
   to_proto(agent.idle_since, *out.mutable_idle_since());
@@ -584,6 +599,7 @@ model::Agent from_proto(const v1::Agent& agent) {
   out.skills.assign(agent.skills().begin(), agent.skills().end());
   out.capacity = {agent.capacity().begin(), agent.capacity().end()};
   out.wrap_up = std::chrono::seconds(agent.wrap_up_seconds());
+  out.sip_uri = agent.sip_uri();
   return out;
 }
 

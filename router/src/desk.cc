@@ -176,6 +176,54 @@ void Desk::State::recompute_current(const std::string& contact_id) {
   if (latest && latest->data.state != ConversationState::kClosed) current[contact_id] = latest->data.id;
 }
 
+ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, bool own_identity,
+                                    const Identity& identity, const std::string& display_name, const std::string& queue,
+                                    Timestamp at, std::chrono::seconds reopen_window, Commit& out) {
+  bool contact_saved = true;
+  if (contact == nullptr) {
+    const std::string id = ids.next("ct_", at);
+    contact = &contacts.emplace(id, Contact{id, display_name, {identity}, {}, at, {}}).first->second;
+    identity_owner.emplace(identity.key(), id);
+    save(*contact, out);
+  } else if (own_identity && contact->display_name.empty() && !display_name.empty()) {
+    contact->display_name = display_name;
+    save(*contact, out);
+  } else {
+    contact_saved = false;
+  }
+
+  // Which conversation? The contact's current one, unless its reopen window ended.
+  if (slot != nullptr && slot->data.state == ConversationState::kResolved && slot->data.resolved_at &&
+      at > *slot->data.resolved_at + reopen_window) {
+    close(*slot, at, out);
+    slot = nullptr;
+  }
+  if (slot != nullptr) return *slot;
+  const std::string id = ids.next("cv_", at);
+  ConversationSlot fresh{Conversation{}, Lifecycle{}};
+  fresh.data.id = id;
+  fresh.data.contact_id = contact->id;
+  fresh.data.queue = queue;
+  fresh.data.created_at = at;
+  if (ConversationSlot* previous = latest_of(contact->id)) fresh.data.previous_conversation_id = previous->data.id;
+  slot = &conversations.emplace(id, std::move(fresh)).first->second;
+  conversations_of[contact->id].push_back(id);
+  current[contact->id] = id;
+  append(slot->data, ConversationOpened{contact->id, queue, slot->data.previous_conversation_id}, "customer", at, out);
+  // Written with its new conversation even when unchanged: nodes sharing a store
+  // then conflict on the contact, and never open two conversations for one.
+  if (!contact_saved) save(*contact, out);
+  return *slot;
+}
+
+void Desk::State::arrive(Conversation& c, const Identity& identity, Timestamp at, Commit& out) {
+  if (!c.active_channel.empty() && c.active_channel != identity.channel) {
+    append(c, ChannelSwitched{c.active_channel, identity.channel}, "customer", at, out);
+  }
+  c.active_channel = identity.channel;
+  touch_leg(c, identity.channel, identity.address, at);
+}
+
 // --- Desk -------------------------------------------------------------------------------
 
 Desk::Desk(DeskOptions options, Now now)
@@ -282,52 +330,10 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
     return record(slot->data, [] {});
   }
 
-  bool contact_saved = true;
-  if (contact == nullptr) {
-    const std::string id = s.ids.next("ct_", at);
-    contact = &s.contacts.emplace(id, Contact{id, m.display_name, {*identity}, {}, at, {}}).first->second;
-    s.identity_owner.emplace(identity->key(), id);
-    s.save(*contact, out);
-  } else if (own_identity && contact->display_name.empty() && !m.display_name.empty()) {
-    contact->display_name = m.display_name;
-    s.save(*contact, out);
-  } else {
-    contact_saved = false;
-  }
-
-  // Which conversation? The contact's current one, unless its reopen window ended.
-  if (slot != nullptr && window_ended(slot->data)) {
-    s.close(*slot, at, out);
-    slot = nullptr;
-  }
-  const bool opened = slot == nullptr;
-  if (opened) {
-    const std::string id = s.ids.next("cv_", at);
-    ConversationSlot fresh{Conversation{}, Lifecycle{}};
-    fresh.data.id = id;
-    fresh.data.contact_id = contact->id;
-    fresh.data.queue = queue;
-    fresh.data.created_at = at;
-    if (ConversationSlot* previous = s.latest_of(contact->id)) fresh.data.previous_conversation_id = previous->data.id;
-    slot = &s.conversations.emplace(id, std::move(fresh)).first->second;
-    s.conversations_of[contact->id].push_back(id);
-    s.current[contact->id] = id;
-    s.append(slot->data, ConversationOpened{contact->id, queue, slot->data.previous_conversation_id}, "customer", at,
-             out);
-    // Written with its new conversation even when unchanged: nodes sharing a store
-    // then conflict on the contact, and never open two conversations for one.
-    if (!contact_saved) s.save(*contact, out);
-  }
+  slot = &s.join(contact, slot, own_identity, *identity, m.display_name, queue, at, options_.limits.reopen_window, out);
   Conversation& c = slot->data;
-
   // A colleague's mail joins, but replies keep going to the customer's own addresses.
-  if (own_identity) {
-    if (!c.active_channel.empty() && c.active_channel != identity->channel) {
-      s.append(c, ChannelSwitched{c.active_channel, identity->channel}, "customer", at, out);
-    }
-    c.active_channel = identity->channel;
-    touch_leg(c, identity->channel, identity->address, at);
-  }
+  if (own_identity) s.arrive(c, *identity, at, out);
   c.last_inbound_at = at;
 
   ++s.routing.measures.inbound[identity->channel];

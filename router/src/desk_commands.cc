@@ -236,6 +236,24 @@ Status check_target(const SlaTarget& target, const std::string& field) {
 
 }  // namespace
 
+namespace {
+
+// Where calls for the agent go: a SIP or tel URI a PBX can dial, or empty.
+Status check_sip_uri(const std::string& uri, const Limits& limits) {
+  if (uri.empty()) return ok_status();
+  if (uri.size() > limits.max_address_bytes) {
+    return invalid_argument("agent.sip_uri", "longer than " + std::to_string(limits.max_address_bytes) + " bytes");
+  }
+  const bool scheme = uri.starts_with("sip:") || uri.starts_with("sips:") || uri.starts_with("tel:");
+  const bool printable = std::all_of(uri.begin(), uri.end(), [](char ch) { return ch > ' ' && ch < 0x7f; });
+  if (!scheme || !printable || uri.find_first_of("<>\"") != std::string::npos || uri.back() == ':') {
+    return invalid_argument("agent.sip_uri", "'" + uri.substr(0, 64) + "' is not a sip:, sips: or tel: URI");
+  }
+  return ok_status();
+}
+
+}  // namespace
+
 Result<Agent> Desk::upsert_agent(const Agent& agent, Commit& out) {
   State& s = *state_;
   if (auto id = normalizer_.normalize_channel(agent.id, "agent.id"); !id) return id.error();
@@ -252,6 +270,7 @@ Result<Agent> Desk::upsert_agent(const Agent& agent, Commit& out) {
       return invalid_argument("agent.capacity[" + kind + "]", "must be from 0 to " + std::to_string(kMaxCapacity));
     }
   }
+  if (auto ok = check_sip_uri(agent.sip_uri, options_.limits); !ok) return ok.error();
   if (agent.wrap_up.count() < 0 || agent.wrap_up > kMaxWrapUp) {
     return invalid_argument("agent.wrap_up_seconds", "must be from 0 to 86400");
   }

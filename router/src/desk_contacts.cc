@@ -225,6 +225,7 @@ Result<EraseResult> Desk::delete_contact(const std::string& contact_id, Commit& 
       result.events += static_cast<uint32_t>(s.conversations.at(conversation_id).data.last_seq);
       ++result.conversations;
       s.forget(conversation_id, now_());
+      s.unindex_calls(s.conversations.at(conversation_id).data);
       s.conversations.erase(conversation_id);
       std::erase_if(s.outbox, [&](const auto& entry) { return entry.second.conversation_id == conversation_id; });
       out.erased_conversations.push_back(conversation_id);

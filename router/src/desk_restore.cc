@@ -41,6 +41,8 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   // Ids sort by creation time: keep each contact's list oldest first.
   auto& ids = conversations_of[c.contact_id];
   if (auto at = std::lower_bound(ids.begin(), ids.end(), c.id); at == ids.end() || *at != c.id) ids.insert(at, c.id);
+  if (auto old = conversations.find(c.id); old != conversations.end()) unindex_calls(old->second.data);
+  index_calls(c);
   const std::string id = c.id;
   const std::string contact_id = c.contact_id;
   Lifecycle lifecycle(c.state);
@@ -52,6 +54,7 @@ void Desk::State::drop_conversation(const std::string& id) {
   auto it = conversations.find(id);
   if (it == conversations.end()) return;
   const std::string contact_id = it->second.data.contact_id;
+  unindex_calls(it->second.data);
   conversations.erase(it);
   std::erase(conversations_of[contact_id], id);
   recompute_current(contact_id);

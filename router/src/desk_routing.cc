@@ -176,7 +176,10 @@ void Desk::State::track(Conversation& c, Commit& out) {
 
   auto hold = r.holds.find(c.id);
   const bool holds_slot = c.state == ConversationState::kAssigned && !c.assignee_id.empty();
-  if (hold != r.holds.end() && (!holds_slot || hold->second.agent_id != c.assignee_id)) {
+  // A conversation that moved to another kind of channel (a chat that became a call)
+  // holds a slot of the new kind from then on.
+  if (hold != r.holds.end() &&
+      (!holds_slot || hold->second.agent_id != c.assignee_id || hold->second.kind != capacity_kind(c.active_channel))) {
     const std::string agent_id = hold->second.agent_id;
     --r.load[agent_id][hold->second.kind];
     --r.open_of[agent_id];
@@ -273,6 +276,24 @@ const BusinessCalendar& Desk::State::calendar(const std::string& queue) const {
 
 // --- assignment ---------------------------------------------------------------------------
 
+const std::string& Desk::State::next_agent(const Lane& l, const Queue& queue) const {
+  auto pick = l.free_agents.begin();
+  if (queue.strategy == "round_robin" && !queue.last_assigned_agent.empty()) {
+    pick = l.free_agents.upper_bound({AgentKey{}, queue.last_assigned_agent});
+    if (pick == l.free_agents.end()) pick = l.free_agents.begin();
+  }
+  return pick->second;
+}
+
+void Desk::State::assign_by_routing(ConversationSlot& slot, const std::string& agent_id, Queue& queue, Timestamp at,
+                                    Commit& out) {
+  fire(slot, Trigger::kAssign, facts_for(slot.data), kRouting, at, {}, out).value();
+  slot.data.assignee_id = agent_id;
+  append(slot.data, Assigned{agent_id}, kRouting, at, out);
+  save(slot.data, out);  // leaves the lane, takes the agent's slot
+  if (queue.strategy == "round_robin") queue.last_assigned_agent = agent_id;
+}
+
 void Desk::State::dispatch(Timestamp at, Commit& out) {
   std::set<std::string> moved;  // round_robin queues whose position changed
   for (auto& [key, l] : routing.lanes) {
@@ -282,22 +303,10 @@ void Desk::State::dispatch(Timestamp at, Commit& out) {
     const bool round_robin = queue.strategy == "round_robin";
     while (!l.waiting.empty() && !l.free_agents.empty()) {
       const std::string conversation_id = l.waiting.begin()->conversation_id;
-      auto pick = l.free_agents.begin();
-      if (round_robin && !queue.last_assigned_agent.empty()) {
-        pick = l.free_agents.upper_bound({AgentKey{}, queue.last_assigned_agent});
-        if (pick == l.free_agents.end()) pick = l.free_agents.begin();
-      }
-      const std::string agent_id = pick->second;
-      ConversationSlot& slot = conversations.at(conversation_id);
-      // Queued always accepts Assign; the lane holds only Queued conversations.
-      fire(slot, Trigger::kAssign, facts_for(slot.data), kRouting, at, {}, out).value();
-      slot.data.assignee_id = agent_id;
-      append(slot.data, Assigned{agent_id}, kRouting, at, out);
-      save(slot.data, out);  // leaves the lane, takes the agent's slot
-      if (round_robin) {
-        queue.last_assigned_agent = agent_id;
-        moved.insert(queue.name);
-      }
+      const std::string agent_id = next_agent(l, queue);
+      // The lane holds only Queued conversations, which always accept Assign.
+      assign_by_routing(conversations.at(conversation_id), agent_id, queue, at, out);
+      if (round_robin) moved.insert(queue.name);
     }
   }
   if (out.with_records) {

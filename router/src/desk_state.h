@@ -107,6 +107,7 @@ struct Desk::State {
   absl::flat_hash_map<std::string, std::set<std::string>> unread_outbound;
   std::multimap<Timestamp, Deadline> deadlines;
   std::map<std::string, Timestamp> next_wait_update;  // queue -> its armed wait-update tick
+  absl::flat_hash_map<std::string, std::string> calls_by_id;  // channel '\0' call id -> conversation id
   Routing routing;  // indexes over the records above, rebuilt on restore
 
   // NOT_FOUND naming `field` when there is no such conversation.
@@ -148,6 +149,27 @@ struct Desk::State {
   // (restore_routing does this for all of them at start-up).
   void follow(const Conversation& c, Timestamp now);
 
+  // The conversation a customer reaching us as `identity` joins: `current` (the
+  // contact's current one) unless its reopen window ended, else a new one in `queue`.
+  // A null `contact` is created first; one without a name takes `display_name`.
+  ConversationSlot& join(Contact*& contact, ConversationSlot* current, bool own_identity, const Identity& identity,
+                         const std::string& display_name, const std::string& queue, Timestamp at,
+                         std::chrono::seconds reopen_window, Commit& out);
+  // The customer is on `identity`'s channel now: ChannelSwitched, the leg touched.
+  void arrive(Conversation& c, const Identity& identity, Timestamp at, Commit& out);
+
+  // --- phone calls (desk_calls.cc) -------------------------------------------------
+  // Keeps `calls_by_id` in step with the calls a conversation record carries.
+  void index_calls(const Conversation& c);
+  void unindex_calls(const Conversation& c);
+  // The agent a ringing call goes to, or none and why ("busy", "nobody-available").
+  std::pair<std::string, std::string> call_agent_for(const Conversation& c, Timestamp at);
+  bool has_voice_room(const Agent& agent, const Conversation& c, Timestamp at) const;
+  // The conversation follows the call to `agent_id` (assigned, or transferred).
+  void put_call_through(ConversationSlot& slot, const std::string& agent_id, Timestamp at, Commit& out);
+  // Adds `call` to the conversation's record, forgetting the oldest beyond `keep`.
+  void remember_call(Conversation& c, Call call, std::size_t keep);
+
   // The contact's latest conversation, open or not (nullptr when none).
   ConversationSlot* latest_of(const std::string& contact_id);
   void recompute_current(const std::string& contact_id);
@@ -161,6 +183,12 @@ struct Desk::State {
   void on_queue_changed(Conversation& c, Timestamp at);
   // Offers waiting conversations to agents with room, by each queue's strategy.
   void dispatch(Timestamp at, Commit& out);
+  // The agent a lane offers next: the front of its order; round_robin after where it
+  // left off. The lane has free agents.
+  const std::string& next_agent(const Lane& l, const Queue& queue) const;
+  // Queued -> Assigned to `agent_id` by routing (round_robin remembers the agent; the
+  // caller saves the queue record).
+  void assign_by_routing(ConversationSlot& slot, const std::string& agent_id, Queue& queue, Timestamp at, Commit& out);
   void refresh_agent(const Agent& agent, Timestamp now);
   void rebuild_routing(Timestamp now);
   void restore_routing(Timestamp now);

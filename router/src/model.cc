@@ -52,6 +52,22 @@ const char* to_string(DeliveryStatus status) {
   return "?";
 }
 
+const char* to_string(CallState state) {
+  switch (state) {
+    case CallState::kRinging:
+      return "ringing";
+    case CallState::kInProgress:
+      return "in_progress";
+    case CallState::kOnHold:
+      return "on_hold";
+    case CallState::kEnded:
+      return "ended";
+    case CallState::kMissed:
+      return "missed";
+  }
+  return "?";
+}
+
 const ChannelLeg* Conversation::leg(const std::string& channel) const {
   for (const auto& l : legs) {
     if (l.channel == channel) return &l;

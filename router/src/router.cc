@@ -389,6 +389,14 @@ void Router::ingest(InboundMessage message, Callback<IngestResult> done) {
   run<IngestResult>([m = std::move(message)](Desk& d, Commit& out) { return d.ingest(m, out); }, std::move(done));
 }
 
+void Router::route_call(InboundCall call, Callback<CallRouting> done) {
+  run<CallRouting>([c = std::move(call)](Desk& d, Commit& out) { return d.route_call(c, out); }, std::move(done));
+}
+
+void Router::update_call(CallUpdate update, Callback<IngestResult> done) {
+  run<IngestResult>([u = std::move(update)](Desk& d, Commit& out) { return d.update_call(u, out); }, std::move(done));
+}
+
 void Router::report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason) {
   run<Done>([=](Desk& d, Commit& out) { return d.report_delivery(outbound_id, status, reason, out); }, [](Status) {});
 }

@@ -30,12 +30,15 @@ template <>
 constexpr std::array kNames<DeliveryStatus> = {"none"sv, "pending"sv, "sent"sv, "delivered"sv, "read"sv, "failed"sv};
 template <>
 constexpr std::array kNames<AgentStatus> = {"online"sv, "away"sv, "offline"sv};
+template <>
+constexpr std::array kNames<CallState> = {"ringing"sv, "in_progress"sv, "on_hold"sv, "ended"sv, "missed"sv};
 
 // Each table names every enumerator, up to the last one these asserts know of.
 static_assert(kNames<ConversationState>.size() == static_cast<std::size_t>(ConversationState::kClosed) + 1);
 static_assert(kNames<Direction>.size() == static_cast<std::size_t>(Direction::kNote) + 1);
 static_assert(kNames<DeliveryStatus>.size() == static_cast<std::size_t>(DeliveryStatus::kFailed) + 1);
 static_assert(kNames<AgentStatus>.size() == static_cast<std::size_t>(AgentStatus::kOffline) + 1);
+static_assert(kNames<CallState>.size() == static_cast<std::size_t>(CallState::kMissed) + 1);
 
 // The "kind" of each EventBody alternative, in the variant's order.
 constexpr std::array kKinds = {"message"sv,
@@ -59,7 +62,8 @@ constexpr std::array kKinds = {"message"sv,
                                "sla_warning"sv,
                                "sla_breached"sv,
                                "survey_answered"sv,
-                               "overflowed"sv};
+                               "overflowed"sv,
+                               "call"sv};
 static_assert(kKinds.size() == std::variant_size_v<EventBody>);
 
 std::string_view text_of(const json::value& in) {
@@ -254,6 +258,26 @@ void fields(auto& io, Is<Overflowed> auto& x) {
   io("from_queue", x.from_queue);
   io("to_queue", x.to_queue);
 }
+void fields(auto& io, Is<CallEvent> auto& x) {
+  io("call_id", x.call_id);
+  io("channel", x.channel);
+  io("address", x.address);
+  io("state", x.state);
+  io("agent_id", x.agent_id);
+  io("duration", x.duration);
+  io("reason", x.reason);
+}
+void fields(auto& io, Is<Call> auto& x) {
+  io("call_id", x.call_id);
+  io("channel", x.channel);
+  io("state", x.state);
+  io("agent_id", x.agent_id);
+  io("agent_sip_uri", x.agent_sip_uri);
+  io("reason", x.reason);
+  io("seq", x.seq);
+  io("last_seq", x.last_seq);
+  io("started_at", x.started_at);
+}
 void fields(auto& io, Is<SlaClock> auto& x) {
   io("metric", x.metric);
   io("started_at", x.started_at);
@@ -344,6 +368,7 @@ void fields(auto& io, Is<Conversation> auto& x) {
   io("wait_update_at", x.wait_update_at);
   io("wait_update_position", x.wait_update_position);
   io("wait_update_expected", x.wait_update_expected);
+  io("calls", x.calls);
 }
 void fields(auto& io, Is<OutboxEntry> auto& x) {
   io("outbound_id", x.outbound_id);
@@ -366,6 +391,7 @@ void fields(auto& io, Is<Agent> auto& x) {
   io("skills", x.skills);
   io("capacity", x.capacity);
   io("wrap_up", x.wrap_up);
+  io("sip_uri", x.sip_uri);
   io("status_since", x.status_since);
   io("wrap_up_until", x.wrap_up_until);
   io("idle_since", x.idle_since);
@@ -473,6 +499,7 @@ SWITCHBOARD_JSON_CONVERSION(SlaPolicy)
 SWITCHBOARD_JSON_CONVERSION(Survey)
 SWITCHBOARD_JSON_CONVERSION(QueueRule)
 SWITCHBOARD_JSON_CONVERSION(WaitUpdates)
+SWITCHBOARD_JSON_CONVERSION(Call)
 
 #undef SWITCHBOARD_JSON_CONVERSION
 

@@ -54,6 +54,13 @@ std::vector<EventBody> every_event_body() {
       SlaBreached{.metric = "rt", .due_at = at_micros(kMonday + 120'000'000)},
       SurveyAnswered{.survey = "csat", .score = 4},
       Overflowed{.from_queue = "support", .to_queue = "general"},
+      CallEvent{.call_id = "a84b4c76e66710@pbx.example.org",
+                .channel = "phone",
+                .address = "+14155550100",
+                .state = CallState::kEnded,
+                .agent_id = "agent-7",
+                .duration = seconds(184),
+                .reason = "no-answer"},
   };
 }
 
@@ -126,7 +133,16 @@ Conversation sample_conversation(const std::string& id, const std::string& conta
           .nps = 9,
           .wait_update_at = at_micros(kMonday + 60'000'000),
           .wait_update_position = 4,
-          .wait_update_expected = seconds(480)};
+          .wait_update_expected = seconds(480),
+          .calls = {{.call_id = "CA0123456789abcdef",
+                     .channel = "phone",
+                     .state = CallState::kOnHold,
+                     .agent_id = "agent-7",
+                     .agent_sip_uri = "sip:agent-7@pbx.example.org",
+                     .reason = "busy",
+                     .seq = 6,
+                     .last_seq = 8,
+                     .started_at = at_micros(kMonday + 6)}}};
 }
 
 OutboxEntry sample_outbox(const std::string& outbound_id, const std::string& conversation_id, DeliveryStatus status) {
@@ -151,6 +167,7 @@ Agent sample_agent(const std::string& id) {
           .skills = {"billing", "de"},
           .capacity = {{"chat", 3}, {"voice", 1}},
           .wrap_up = seconds(30),
+          .sip_uri = "sip:bo@pbx.example.org;transport=tcp",
           .status_since = at_micros(kMonday),
           .wrap_up_until = at_micros(kMonday + 30'000'000),
           .idle_since = at_micros(kMonday + 1)};

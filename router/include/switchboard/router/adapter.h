@@ -39,6 +39,34 @@ struct OutboundDelivery {
   std::vector<AttachmentRef> attachments;
 };
 
+// An incoming phone call, as a SIP front or a voice provider's webhook sees it.
+struct InboundCall {
+  std::string channel = "phone";
+  std::string address;  // the caller's number; normalised to E.164 like any phone identity
+  std::string call_id;  // SIP Call-ID or provider CallSid: a repeat is a duplicate
+  std::string display_name;
+  bool verified = false;  // the number is vouched for (P-Asserted-Identity from a trusted peer)
+  std::string queue;      // empty: the queue rules, else the default queue
+  std::map<std::string, std::string> metadata;
+};
+
+// Where the call goes: an agent (and the agent's sip_uri), or nobody and why.
+struct CallRouting {
+  IngestResult ingest;  // the conversation and the Ringing event; duplicate on a repeated call_id
+  std::string agent_id;
+  std::string agent_sip_uri;
+  std::string reason;  // when agent_id is empty: "busy" (voice agents all busy) or "nobody-available"
+};
+
+// A transition of a known call.
+struct CallUpdate {
+  std::string channel = "phone";
+  std::string call_id;
+  CallState state = CallState::kInProgress;
+  std::chrono::seconds duration{0};  // on Ended
+  std::string reason;                // on Missed: busy, no-answer, canceled, failed
+};
+
 // What the router offers an adapter.
 class AdapterHost {
  public:
@@ -65,6 +93,18 @@ class AdapterHost {
   // or before `up_to` has reached `status` (delivered or read).
   virtual void report_receipts_up_to(std::string channel, std::string address, Timestamp up_to, DeliveryStatus status,
                                      std::function<void(Status)> done) = 0;
+
+  // Records a Ringing CallEvent on the caller's one conversation (opening one if
+  // needed), asks routing now for an agent with voice capacity (the conversation's
+  // assignee first, when online with voice room) and answers once durable. Nobody: no
+  // agent_id, `reason` says why, a Missed CallEvent is recorded and the conversation
+  // waits in its queue for a call back. A repeated call_id adds nothing and answers
+  // the first routing again (ingest.duplicate). INVALID_ARGUMENT names the field.
+  virtual void route_call(InboundCall call, std::function<void(Result<CallRouting>)> done) = 0;
+  // A known call moved on: Ringing -> InProgress <-> OnHold -> Ended, Ringing ->
+  // Missed. Repeating the current state adds nothing (duplicate); an impossible step
+  // is FAILED_PRECONDITION, an unknown call_id NOT_FOUND.
+  virtual void update_call(CallUpdate update, std::function<void(Result<IngestResult>)> done) = 0;
 };
 
 class Adapter {

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include <switchboard/router/adapter.h>
 #include <switchboard/router/error.h>
 #include <switchboard/router/identity.h>
 #include <switchboard/router/lifecycle.h>
@@ -205,6 +206,14 @@ class Desk {
   Status report_receipt(const DeliveryReceipt& receipt, Commit& out);
   Status report_receipts_up_to(const std::string& channel, const std::string& address, Timestamp up_to,
                                DeliveryStatus status, Commit& out);
+
+  // --- phone calls (desk_calls.cc; AdapterHost::route_call and update_call) --------
+  // The caller's conversation gets a Ringing CallEvent; routing picks an agent with
+  // voice room now (the assignee first), else a Missed CallEvent and the conversation
+  // waits in its queue for a call back. A known call id answers its first routing.
+  Result<CallRouting> route_call(const InboundCall& call, Commit& out);
+  // Moves a known call along the per-call machine (call_machine.h).
+  Result<IngestResult> update_call(const CallUpdate& update, Commit& out);
 
   // --- conversation commands; each answers the conversation and the new events --
   Result<ConversationUpdate> add_note(const std::string& conversation_id, const std::string& text,

@@ -29,6 +29,9 @@ struct Limits {
   // How many (channel, external_id) and request_id answers are remembered for
   // dropping redeliveries; the oldest are forgotten first.
   std::size_t dedupe_entries = 1'000'000;
+  // Calls kept on a conversation's record for updates and repeats (the oldest go first).
+  std::size_t max_calls_per_conversation = 32;
+  std::size_t max_call_id_bytes = 256;
   std::chrono::seconds reopen_window = std::chrono::hours(24 * 7);
   // Outbound delivery: attempts before giving up, and the backoff between them
   // (doubling from the first delay up to the cap).

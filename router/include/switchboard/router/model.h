@@ -164,11 +164,26 @@ struct Overflowed {
   std::string to_queue;
 };
 
+// A phone call's state (the per-call machine: router/src/call_machine.h).
+enum class CallState : uint8_t { kRinging, kInProgress, kOnHold, kEnded, kMissed };
+const char* to_string(CallState state);  // "ringing", "in_progress", "on_hold", "ended", "missed"
+
+// A phone call reached a new state: turned into the conversation's timeline.
+struct CallEvent {
+  std::string call_id;  // the SIP Call-ID or the provider's CallSid
+  std::string channel;  // "phone"
+  std::string address;  // the caller, E.164
+  CallState state = CallState::kRinging;
+  std::string agent_id;              // who it was routed to, if anyone
+  std::chrono::seconds duration{0};  // on Ended
+  std::string reason;                // on Missed: busy, no-answer, canceled, failed, nobody-available
+};
+
 // New alternatives go at the end: events.proto's EventKind numbers follow this order.
-using EventBody = std::variant<Message, StateChanged, ChannelSwitched, Assigned, Unassigned, Transferred, HandedOff,
-                               Snoozed, Woke, Resolved, Reopened, Closed, ConversationOpened, AttributesChanged,
-                               LabelsChanged, PriorityChanged, DeliveryUpdated, ContactChanged, SlaWarning,
-                               SlaBreached, SurveyAnswered, Overflowed>;
+using EventBody =
+    std::variant<Message, StateChanged, ChannelSwitched, Assigned, Unassigned, Transferred, HandedOff, Snoozed, Woke,
+                 Resolved, Reopened, Closed, ConversationOpened, AttributesChanged, LabelsChanged, PriorityChanged,
+                 DeliveryUpdated, ContactChanged, SlaWarning, SlaBreached, SurveyAnswered, Overflowed, CallEvent>;
 
 // One entry of a conversation's timeline.
 struct Event {
@@ -200,6 +215,20 @@ struct SlaClock {
 struct QueuePlace {
   uint32_t position = 0;
   std::chrono::seconds expected_wait{0};  // from the queue's recent handle times and the agents online
+};
+
+// A call the conversation knows, kept on its record: where its next update goes and
+// the answer a repeated call id gets, across restarts and nodes.
+struct Call {
+  std::string call_id;
+  std::string channel;
+  CallState state = CallState::kRinging;
+  std::string agent_id;  // the routing answer
+  std::string agent_sip_uri;
+  std::string reason;     // why nobody took it
+  uint64_t seq = 0;       // the Ringing event
+  uint64_t last_seq = 0;  // the latest event of the call
+  Timestamp started_at;
 };
 
 struct Conversation {
@@ -237,6 +266,7 @@ struct Conversation {
   std::optional<Timestamp> wait_update_at;
   uint32_t wait_update_position = 0;
   std::chrono::seconds wait_update_expected{0};
+  std::vector<Call> calls;  // the latest Limits::max_calls_per_conversation, oldest first
 
   bool open() const { return state != ConversationState::kResolved && state != ConversationState::kClosed; }
   const ChannelLeg* leg(const std::string& channel) const;
@@ -297,6 +327,7 @@ struct Agent {
   std::vector<std::string> skills;
   std::map<std::string, uint32_t> capacity;  // per channel kind: {"voice": 1, "chat": 3}
   std::chrono::seconds wrap_up{0};
+  std::string sip_uri;  // where calls routed to this agent go: sip:alice@pbx.example, or tel:+1...
   Timestamp status_since;
   // Kept by the Desk, not by UpsertAgent: no offers before wrap_up_until; longest_idle
   // picks the smallest idle_since (the last assignment or resolve).

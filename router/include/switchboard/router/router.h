@@ -103,6 +103,8 @@ class Router final : public AdapterHost {
   void report_receipt(DeliveryReceipt receipt, Callback<Done> done) override;
   void report_receipts_up_to(std::string channel, std::string address, Timestamp up_to, DeliveryStatus status,
                              Callback<Done> done) override;
+  void route_call(InboundCall call, Callback<CallRouting> done) override;
+  void update_call(CallUpdate update, Callback<IngestResult> done) override;
   // The same, and `done` once the new status is durable, or with the error that
   // refused it (NOT_FOUND for an unknown outbound id, INVALID_ARGUMENT for a status
   // that is not sent, delivered, read or failed, FAILED_PRECONDITION to retry a final one).

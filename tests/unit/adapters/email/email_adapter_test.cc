@@ -61,6 +61,12 @@ class FakeHost final : public router::AdapterHost {
                              std::function<void(router::Status)>) override {
     ADD_FAILURE() << "report_receipts_up_to";
   }
+  void route_call(router::InboundCall, std::function<void(router::Result<router::CallRouting>)> done) override {
+    done(router::Error{router::ErrorCode::kFailedPrecondition, {}, "no calls on email"});
+  }
+  void update_call(router::CallUpdate, std::function<void(router::Result<router::IngestResult>)> done) override {
+    done(router::Error{router::ErrorCode::kFailedPrecondition, {}, "no calls on email"});
+  }
 
   struct Report {
     std::string id;

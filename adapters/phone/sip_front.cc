@@ -1,0 +1,333 @@
+#include "sip_front.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <cstdio>
+
+namespace switchboard::adapters::phone {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using router::ErrorCode;
+
+constexpr char kAllow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS";
+
+std::string quoted(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+// One INVITE server transaction (RFC 3261 17.2.1), kept until it expires so that
+// retransmissions and the ACK find it.
+struct SipFront::Transaction {
+  SipRequest request;
+  SipPeer peer;
+  std::string to_tag;
+  std::string last_response;  // 100 Trying until the final answer
+  bool routing = true;        // route_call has not answered yet
+  bool final = false;
+  bool acked = false;
+  bool canceled = false;
+  std::chrono::milliseconds retransmit_interval{0};
+};
+
+// Shared with route_call's answers, which may come after the front closed.
+class SipFront::Lifeline {
+ public:
+  explicit Lifeline(SipFront* front) : front_(front) {}
+  void post(std::string key, router::Result<router::CallRouting> routed) {
+    std::lock_guard lock(mutex_);
+    if (front_ == nullptr) return;
+    SipFront* front = front_;
+    asio::post(front->io_, [front, key = std::move(key), routed = std::move(routed)]() mutable {
+      front->on_routed(key, std::move(routed));
+    });
+  }
+  void cut() {
+    std::lock_guard lock(mutex_);
+    front_ = nullptr;
+  }
+
+ private:
+  std::mutex mutex_;
+  SipFront* front_;
+};
+
+SipFront::SipFront(SipSettings settings, PeerFilter trusted, router::AdapterHost& host, asio::io_context& io)
+    : settings_(std::move(settings)),
+      trusted_(std::move(trusted)),
+      host_(host),
+      io_(io),
+      sweep_timer_(io),
+      retransmit_timer_(io),
+      lifeline_(std::make_shared<Lifeline>(this)) {
+  arm_sweep();
+}
+
+SipFront::~SipFront() { close(); }
+
+void SipFront::close() {
+  lifeline_->cut();
+  sweep_timer_.cancel();
+  retransmit_timer_.cancel();
+}
+
+SipCounters SipFront::counters() const {
+  std::lock_guard lock(counters_mutex_);
+  return counters_;
+}
+
+#define SIP_COUNT(field)                         \
+  do {                                           \
+    std::lock_guard count_lock(counters_mutex_); \
+    ++counters_.field;                           \
+  } while (0)
+
+void SipFront::receive(std::string_view text, const SipPeer& peer) {
+  SIP_COUNT(requests);
+  if (text.size() > settings_.max_message_bytes) {
+    SIP_COUNT(malformed);
+    if (auto r = make_bare_response(text, 513, "Message Too Large"); !r.empty()) peer.send(std::move(r));
+    return;
+  }
+  if (text.starts_with("SIP/2.0 ")) return;  // a response: a redirect server sends no requests
+  auto parsed = parse_request(text, peer.address.to_string(), peer.port);
+  if (!parsed) {
+    // Bad input: a 400 naming what is wrong, and no transaction, no call.
+    SIP_COUNT(malformed);
+    const std::string why = parsed.error().field + ": " + parsed.error().message;
+    if (request_method(text) == "ACK") return;  // never answered (RFC 3261 17.2.1)
+    auto r =
+        make_bare_response(text, 400, "Bad Request", {{"Warning", "399 " + settings_.hostname + " " + quoted(why)}});
+    if (!r.empty()) peer.send(std::move(r));
+    return;
+  }
+  const SipRequest& request = *parsed;
+  if (request.method == "INVITE") return on_invite(request, peer);
+  if (request.method == "ACK") return on_ack(request);
+  if (request.method == "CANCEL") return on_cancel(request, peer);
+  if (request.method == "BYE") return on_bye(request, peer);
+  if (request.method == "OPTIONS") {
+    // Keep-alive pings from the PBX: we are here and what we take.
+    return peer.send(make_response(request, 200, "OK", "ka", {{"Allow", kAllow}}));
+  }
+  peer.send(make_response(request, 405, "Method Not Allowed", "na", {{"Allow", kAllow}}));
+}
+
+// Per-source rate and the global bounds; false answers 503 Retry-After.
+bool SipFront::admit_invite(const SipPeer& peer) {
+  const auto now = Clock::now();
+  const std::string source = peer.address.to_string();
+  auto bucket = buckets_.find(source);
+  if (bucket == buckets_.end()) {
+    if (buckets_.size() >= settings_.max_sources) sweep();
+    if (buckets_.size() >= settings_.max_sources) {
+      SIP_COUNT(overloaded);
+      return false;
+    }
+    bucket = buckets_
+                 .emplace(source, chat::TokenBucket(settings_.invites_per_second_per_source,
+                                                    settings_.invite_burst_per_source, now))
+                 .first;
+  }
+  if (!bucket->second.take(now)) {
+    SIP_COUNT(rate_limited);
+    return false;
+  }
+  if (in_flight_ >= settings_.max_in_flight || transactions_.size() >= settings_.max_transactions) {
+    SIP_COUNT(overloaded);
+    return false;
+  }
+  return true;
+}
+
+void SipFront::on_invite(const SipRequest& request, const SipPeer& peer) {
+  const std::string key = request.transaction_key();
+  if (auto known = transactions_.find(key); known != transactions_.end()) {
+    // A retransmission: the same answer again, and nothing else (RFC 3261 17.2.1).
+    SIP_COUNT(retransmissions_absorbed);
+    if (!known->second.last_response.empty()) peer.send(known->second.last_response);
+    return;
+  }
+  if (!admit_invite(peer)) {
+    const std::string retry = std::to_string(settings_.retry_after_seconds);
+    return peer.send(make_response(request, 503, "Service Unavailable", "ol", {{"Retry-After", retry}}));
+  }
+  // The caller: P-Asserted-Identity only from a peer we trust to have checked it.
+  const bool asserted = !request.asserted.user.empty() && trusted_.allows(peer.address);
+  const SipAddress& caller = asserted ? request.asserted : request.from;
+  if (caller.user.empty() || caller.user == "anonymous" || caller.host == "anonymous.invalid") {
+    return peer.send(make_response(request, 433, "Anonymity Disallowed", "an",
+                                   {{"Warning", "399 " + settings_.hostname + " \"calls need a caller number\""}}));
+  }
+
+  char tag[24];
+  std::snprintf(tag, sizeof tag, "sb%llx", static_cast<unsigned long long>(++next_tag_));
+  Transaction t{request, peer, tag};
+  t.last_response = make_response(request, 100, "Trying", {});
+  peer.send(t.last_response);  // at once: stops the caller's retransmissions (RFC 3261 17.2.1)
+  transactions_.emplace(key, std::move(t));
+  expiry_.emplace_back(Clock::now() + settings_.transaction_ttl, key);
+  ++in_flight_;
+
+  router::InboundCall call;
+  call.address = caller.user;
+  call.call_id = request.call_id;
+  call.display_name = asserted ? request.asserted.display_name : request.from.display_name;
+  if (call.display_name.empty()) call.display_name = request.from.display_name;
+  call.verified = asserted;
+  call.queue = settings_.queue;
+  if (!request.request_uri.user.empty()) call.metadata["dialed"] = request.request_uri.user;
+  host_.route_call(std::move(call), [lifeline = lifeline_, key](router::Result<router::CallRouting> routed) {
+    lifeline->post(key, std::move(routed));
+  });
+}
+
+void SipFront::on_routed(const std::string& key, router::Result<router::CallRouting> routed) {
+  auto it = transactions_.find(key);
+  if (it == transactions_.end()) return;  // expired meanwhile (a very slow store)
+  Transaction& t = it->second;
+  t.routing = false;
+  --in_flight_;
+  const std::string& host = settings_.hostname;
+  if (!routed) {
+    const router::Error& e = routed.error();
+    if (t.canceled) return;
+    if (e.code == ErrorCode::kUnavailable) {
+      return answer(t, make_response(t.request, 503, "Service Unavailable", t.to_tag,
+                                     {{"Retry-After", std::to_string(settings_.retry_after_seconds)}}));
+    }
+    const int code = e.code == ErrorCode::kInvalidArgument ? 403 : 500;
+    spdlog::info("phone: INVITE {} refused: {}", t.request.call_id, e.describe());
+    return answer(t, make_response(t.request, code, code == 403 ? "Forbidden" : "Server Internal Error", t.to_tag,
+                                   {{"Warning", "399 " + host + " " + quoted(e.describe())}}));
+  }
+  SIP_COUNT(invites_routed);
+  const router::CallRouting& r = *routed;
+  if (t.canceled) {
+    // The caller hung up before we answered: the call is a missed one.
+    if (!r.agent_id.empty()) {
+      host_.update_call({.call_id = t.request.call_id, .state = router::CallState::kMissed, .reason = "canceled"},
+                        [](auto) {});
+    }
+    return;
+  }
+  if (!r.agent_id.empty() && !r.agent_sip_uri.empty()) {
+    return answer(
+        t, make_response(t.request, 302, "Moved Temporarily", t.to_tag, {{"Contact", "<" + r.agent_sip_uri + ">"}}));
+  }
+  if (!r.agent_id.empty()) {
+    // Routed to someone we cannot point the PBX at: a failed call, said so.
+    host_.update_call({.call_id = t.request.call_id, .state = router::CallState::kMissed, .reason = "failed"},
+                      [](auto) {});
+    return answer(t, make_response(t.request, 480, "Temporarily Unavailable", t.to_tag,
+                                   {{"Warning", "399 " + host + " \"agent " + r.agent_id + " has no sip_uri\""}}));
+  }
+  const bool busy = r.reason == "busy";
+  answer(t, make_response(t.request, busy ? 486 : 480, busy ? "Busy Here" : "Temporarily Unavailable", t.to_tag,
+                          {{"Reason", "SIP;cause=" + std::string(busy ? "486" : "480") + ";text=" + quoted(r.reason)},
+                           {"Warning", "399 " + host + " " +
+                                           quoted(busy ? "every agent who takes calls is busy; we will call back"
+                                                       : "no agent is available; we will call back")},
+                           {"Retry-After", std::to_string(settings_.retry_after_seconds)}}));
+}
+
+void SipFront::answer(Transaction& t, std::string response) {
+  t.final = true;
+  t.last_response = std::move(response);
+  t.peer.send(t.last_response);
+  if (!t.peer.reliable) {
+    t.retransmit_interval = settings_.t1;
+    retransmits_.emplace(Clock::now() + t.retransmit_interval, t.request.transaction_key());
+    arm_retransmit();
+  }
+}
+
+void SipFront::on_ack(const SipRequest& request) {
+  auto it = transactions_.find(request.transaction_key());
+  if (it != transactions_.end()) it->second.acked = true;  // absorbed: ends Timer G
+}
+
+void SipFront::on_cancel(const SipRequest& request, const SipPeer& peer) {
+  auto it = transactions_.find(request.transaction_key());
+  if (it == transactions_.end()) {
+    return peer.send(make_response(request, 481, "Call/Transaction Does Not Exist", "nx"));
+  }
+  Transaction& t = it->second;
+  peer.send(make_response(request, 200, "OK", t.to_tag));
+  if (t.final) return;  // too late: the INVITE has its answer (RFC 3261 9.2)
+  SIP_COUNT(canceled);
+  t.canceled = true;
+  answer(t, make_response(t.request, 487, "Request Terminated", t.to_tag));
+}
+
+void SipFront::on_bye(const SipRequest& request, const SipPeer& peer) {
+  peer.send(make_response(request, 200, "OK", "bye"));
+  // A BYE proves the call was connected: answered, then ended. Unknown calls (not
+  // routed here) and repeats change nothing.
+  const std::string call_id = request.call_id;
+  host_.update_call({.call_id = call_id, .state = router::CallState::kInProgress},
+                    [&host = host_, call_id](router::Result<router::IngestResult> answered) {
+                      if (!answered && answered.error().code == ErrorCode::kNotFound) return;
+                      host.update_call({.call_id = call_id, .state = router::CallState::kEnded}, [](auto) {});
+                    });
+}
+
+// --- timers -------------------------------------------------------------------------
+
+void SipFront::arm_retransmit() {
+  if (retransmits_.empty()) return;
+  retransmit_timer_.expires_at(retransmits_.begin()->first);
+  retransmit_timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) retransmit_due();
+  });
+}
+
+void SipFront::retransmit_due() {
+  const auto now = Clock::now();
+  while (!retransmits_.empty() && retransmits_.begin()->first <= now) {
+    const std::string key = retransmits_.begin()->second;
+    retransmits_.erase(retransmits_.begin());
+    auto it = transactions_.find(key);
+    if (it == transactions_.end() || it->second.acked) continue;
+    Transaction& t = it->second;
+    t.peer.send(t.last_response);
+    t.retransmit_interval = std::min(t.retransmit_interval * 2, settings_.t2);
+    retransmits_.emplace(now + t.retransmit_interval, key);
+  }
+  arm_retransmit();
+}
+
+void SipFront::arm_sweep() {
+  sweep_timer_.expires_after(std::min<Clock::duration>(settings_.transaction_ttl / 4, std::chrono::seconds(1)));
+  sweep_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    sweep();
+    arm_sweep();
+  });
+}
+
+// Forgets expired transactions (Timer H/J) and idle rate buckets.
+void SipFront::sweep() {
+  const auto now = Clock::now();
+  while (!expiry_.empty() && expiry_.front().first <= now) {
+    auto it = transactions_.find(expiry_.front().second);
+    expiry_.pop_front();
+    if (it == transactions_.end()) continue;
+    if (it->second.routing) --in_flight_;  // its answer, if it ever comes, finds nothing
+    transactions_.erase(it);
+  }
+  for (auto it = buckets_.begin(); it != buckets_.end();) {
+    it = it->second.full(now) ? buckets_.erase(it) : std::next(it);  // idle: as good as new
+  }
+}
+
+}  // namespace switchboard::adapters::phone
