@@ -4,6 +4,7 @@
 
 #include <chat/chat_adapter.h>
 #include <email/email_adapter.h>
+#include <social/social_adapter.h>
 
 namespace switchboard::daemon {
 
@@ -23,6 +24,7 @@ router::AdapterRegistry builtin_adapters() {
   // One line per built-in channel adapter.
   registry.add(adapters::chat::make_factory());
   registry.add(adapters::email::make_factory());
+  registry.add(adapters::social::make_factory());
   return registry;
 }
 
