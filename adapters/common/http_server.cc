@@ -378,6 +378,11 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
       state_.refused(c.header_too_large, "a request header over max_header_bytes", peer_);
       return write(make_response(beast_http::status::request_header_fields_too_large, "header too large\n"), false);
     }
+    // A Content-Length over the server's max_body_bytes fails the header read already.
+    if (ec == beast_http::error::body_limit) {
+      state_.refused(c.body_too_large, "a request body over max_body_bytes", peer_);
+      return write(make_response(beast_http::status::payload_too_large, "body too large\n"), false);
+    }
     if (ec) {
       state_.refused(c.bad_requests, "an unparsable request: " + ec.message(), peer_);
       return write(make_response(beast_http::status::bad_request, "bad request\n"), false);
