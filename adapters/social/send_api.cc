@@ -1,8 +1,8 @@
 #include "send_api.h"
 
 #include <algorithm>
-#include <charconv>
 #include <boost/json.hpp>
+#include <charconv>
 
 namespace switchboard::adapters::social {
 namespace {
@@ -11,7 +11,7 @@ namespace json = boost::json;
 using router::invalid_argument;
 using router::Result;
 
-const MetaSender* find_sender(const SocialSettings& s, std::vector<MetaSender> MetaApp::* list, const std::string& id) {
+const MetaSender* find_sender(const SocialSettings& s, std::vector<MetaSender> MetaApp::*list, const std::string& id) {
   for (const auto& app : s.meta_apps) {
     for (const auto& sender : app.*list) {
       if (id.empty() || sender.id == id) return &sender;
@@ -67,7 +67,8 @@ Result<http::ClientRequest> whatsapp_send(const router::OutboundDelivery& d, con
 
 Result<http::ClientRequest> telegram_send(const router::OutboundDelivery& d, const SocialSettings& s) {
   const auto [bot_name, user] = split_address(d.address);
-  auto bot = std::find_if(s.telegram_bots.begin(), s.telegram_bots.end(), [&](const auto& b) { return b.name == bot_name; });
+  auto bot =
+      std::find_if(s.telegram_bots.begin(), s.telegram_bots.end(), [&](const auto& b) { return b.name == bot_name; });
   if (bot == s.telegram_bots.end() || user.empty()) {
     return invalid_argument("address", "telegram address '" + d.address + "' names no configured bot");
   }

@@ -118,7 +118,8 @@ std::map<std::string, Setter> limit_keys(ChannelLimits& l) {
 }
 
 Setter limits_into(ChannelLimits& target) {
-  return [&target](const json::value& v, const std::string& field) { return read_object(v, field, limit_keys(target)); };
+  return
+      [&target](const json::value& v, const std::string& field) { return read_object(v, field, limit_keys(target)); };
 }
 
 std::map<std::string, Setter> top_keys(SocialSettings& s) {

@@ -51,9 +51,9 @@ struct SocialSettings {
   uint32_t max_messages_per_request = 1000;
   uint32_t max_connections = 1000;
   std::chrono::seconds request_timeout{30};
-  std::chrono::seconds handler_timeout{20};  // Meta waits 20 s for an answer
-  std::size_t max_text_bytes = 64 * 1024;   // inbound text beyond this is cut (at a UTF-8 boundary)
-  std::string queue;                        // empty: the router's default
+  std::chrono::seconds handler_timeout{20};  // for the router to answer (then 503)
+  std::size_t max_text_bytes = 64 * 1024;    // inbound text beyond this is cut (at a UTF-8 boundary)
+  std::string queue;                         // empty: the router's default
 
   std::string graph_base_url = "https://graph.facebook.com/v19.0";
   std::string telegram_base_url = "https://api.telegram.org";

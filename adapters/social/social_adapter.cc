@@ -31,8 +31,7 @@ http::Response answer(status code, std::string body = {}) { return http::make_re
 
 // Worth the provider sending again: the store or the router may work later.
 bool transient(const router::Error& e) {
-  return e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kAborted ||
-         e.code == ErrorCode::kResourceExhausted;
+  return e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kAborted || e.code == ErrorCode::kResourceExhausted;
 }
 
 // One webhook request's items, answered once the last of them is settled: 200 when
@@ -50,7 +49,8 @@ class WebhookBatch {
       }
     }
     if (remaining_.fetch_sub(1) == 1) {
-      respond_(retry_.load() ? answer(status::service_unavailable, "try again\n") : answer(status::ok, "EVENT_RECEIVED"));
+      respond_(retry_.load() ? answer(status::service_unavailable, "try again\n")
+                             : answer(status::ok, "EVENT_RECEIVED"));
     }
   }
 
@@ -79,7 +79,7 @@ class SocialAdapter final : public router::Adapter {
     const auto add = [&](const char* channel, const ChannelLimits& limits, bool carried) {
       if (carried) out.push_back({channel, false, false, limits.max_text_length, limits.reply_window});
     };
-    const auto any = [&](std::vector<MetaSender> MetaApp::* list) {
+    const auto any = [&](std::vector<MetaSender> MetaApp::*list) {
       return std::any_of(settings_.meta_apps.begin(), settings_.meta_apps.end(),
                          [&](const MetaApp& a) { return !(a.*list).empty(); });
     };

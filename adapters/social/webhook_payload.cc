@@ -111,13 +111,15 @@ void messenger_event(const std::string& channel, const std::string& ours, const 
     out.emplace_back(std::move(m));
     return;
   }
-  for (const auto& [field, status] : {std::pair{"delivery", DeliveryStatus::kDelivered}, {"read", DeliveryStatus::kRead}}) {
+  for (const auto& [field, status] :
+       {std::pair{"delivery", DeliveryStatus::kDelivered}, {"read", DeliveryStatus::kRead}}) {
     const auto* receipt = event.if_contains(field);
     if (receipt == nullptr || !receipt->is_object()) continue;
     const auto& r = receipt->as_object();
     if (const json::array* mids = array_at(r, "mids")) {
       for (const auto& mid : *mids) {
-        if (mid.is_string()) out.emplace_back(router::DeliveryReceipt{channel, std::string(mid.as_string()), status, {}});
+        if (mid.is_string())
+          out.emplace_back(router::DeliveryReceipt{channel, std::string(mid.as_string()), status, {}});
       }
     }
     if (auto mid = text_at(r, "mid"); !mid.empty()) out.emplace_back(router::DeliveryReceipt{channel, mid, status, {}});
@@ -144,8 +146,8 @@ std::string whatsapp_text(const json::object& msg, const std::string& type, Inbo
     const std::string id = text_at(media_object, "id");
     if (!id.empty()) {
       // The Graph API answers GET <base>/<media id> with the file's (short-lived) URL.
-      m.attachments.push_back(
-          {options.graph_base_url + "/" + id, text_at(media_object, "mime_type"), text_at(media_object, "filename"), 0});
+      m.attachments.push_back({options.graph_base_url + "/" + id, text_at(media_object, "mime_type"),
+                               text_at(media_object, "filename"), 0});
     }
     return text_at(media_object, "caption");
   }
@@ -177,17 +179,17 @@ void whatsapp_change(const json::object& value, const PayloadOptions& options, s
   }
   if (const json::array* statuses = array_at(value, "statuses")) {
     static const std::map<std::string, DeliveryStatus> kStatuses = {{"sent", DeliveryStatus::kSent},
-                                                                      {"delivered", DeliveryStatus::kDelivered},
-                                                                      {"read", DeliveryStatus::kRead},
-                                                                      {"failed", DeliveryStatus::kFailed}};
+                                                                    {"delivered", DeliveryStatus::kDelivered},
+                                                                    {"read", DeliveryStatus::kRead},
+                                                                    {"failed", DeliveryStatus::kFailed}};
     for (const auto& item : *statuses) {
       if (!item.is_object()) continue;
       const auto& st = item.as_object();
       auto status = kStatuses.find(text_at(st, "status"));
       if (status == kStatuses.end()) continue;  // "deleted", or a status added later
       std::string reason;
-      if (const json::array* errors = array_at(st, "errors"); errors != nullptr && !errors->empty() &&
-                                                              errors->front().is_object()) {
+      if (const json::array* errors = array_at(st, "errors");
+          errors != nullptr && !errors->empty() && errors->front().is_object()) {
         const auto& e = errors->front().as_object();
         std::string detail = text_at(object_at(e, "error_data"), "details");
         if (detail.empty()) detail = text_at(e, "message");

@@ -57,8 +57,8 @@ inline std::string fixture(const std::string& name) {
 inline std::string meta_signature(const std::string& secret, const std::string& body) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(body.data()),
-       body.size(), mac, &length);
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &length);
   std::string out = "sha256=";
   char hex[3];
   for (unsigned int i = 0; i < length; ++i) {
@@ -132,10 +132,14 @@ class CaptureServer {
   // What each provider answers a good send with, as documented.
   static std::pair<int, std::string> default_answer(std::string_view target) {
     if (target.find("/sendMessage") != std::string_view::npos) {
-      return {200, R"({"ok":true,"result":{"message_id":4242,"chat":{"id":1111111,"type":"private"},"date":1700000100,"text":"x"}})"};
+      return {
+          200,
+          R"({"ok":true,"result":{"message_id":4242,"chat":{"id":1111111,"type":"private"},"date":1700000100,"text":"x"}})"};
     }
     if (target.find(kWhatsAppNumber) != std::string_view::npos) {
-      return {200, R"({"messaging_product":"whatsapp","contacts":[{"input":"16505551234","wa_id":"16505551234"}],"messages":[{"id":"wamid.OUTBOUND0001"}]})"};
+      return {
+          200,
+          R"({"messaging_product":"whatsapp","contacts":[{"input":"16505551234","wa_id":"16505551234"}],"messages":[{"id":"wamid.OUTBOUND0001"}]})"};
     }
     return {200, R"({"recipient_id":"5487611111111111","message_id":"m_OUTBOUND0001"})"};
   }
@@ -223,8 +227,9 @@ class SocialHarness : public ::testing::Test {
     return page.ok() ? page->conversations.size() : 9999;
   }
   sr::Result<sr::ConversationContext> context_of(const std::string& channel, const std::string& address) {
-    return await<sr::ConversationContext>(
-        [&](auto d) { router_->get_context("", sr::Identity{channel, address, false}, 100, d); });
+    return await<sr::ConversationContext>([&](auto d) {
+      router_->get_context("", sr::Identity{channel, address, false}, 100, d);
+    });
   }
   static std::vector<sr::Message> messages(const sr::ConversationContext& c, sr::Direction direction) {
     std::vector<sr::Message> out;

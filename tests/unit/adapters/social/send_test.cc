@@ -60,7 +60,8 @@ TEST_F(SocialSendTest, InstagramReplyIsPostedToTheAccount) {
   const Captured r = only_request();
   EXPECT_EQ(r.target, "/v19.0/17841400000000001/messages");
   EXPECT_EQ(r.authorization, "Bearer IGAAToken456");
-  EXPECT_EQ(json::parse(r.body), json::parse(R"({"recipient":{"id":"1111222233334444"},"message":{"text":"Yes, in blue."}})"));
+  EXPECT_EQ(json::parse(r.body),
+            json::parse(R"({"recipient":{"id":"1111222233334444"},"message":{"text":"Yes, in blue."}})"));
 }
 
 TEST_F(SocialSendTest, WhatsAppReplyGoesFromTheNumberTheCustomerWroteTo) {
@@ -82,7 +83,8 @@ TEST_F(SocialSendTest, WhatsAppFailedStatusCarriesTheProvidersError) {
   EXPECT_TRUE(eventually([&] { return status_of("whatsapp", "+16505551234", sent.seq) == sr::DeliveryStatus::kSent; }));
   ASSERT_EQ(post_meta(fixture("whatsapp_status_failed.json")).status, 200);
   EXPECT_EQ(status_of("whatsapp", "+16505551234", sent.seq), sr::DeliveryStatus::kFailed);
-  EXPECT_THAT(failure_reason("whatsapp", "+16505551234", sent.seq), ::testing::StartsWith("131047: Re-engagement message"));
+  EXPECT_THAT(failure_reason("whatsapp", "+16505551234", sent.seq),
+              ::testing::StartsWith("131047: Re-engagement message"));
 }
 
 TEST_F(SocialSendTest, TelegramReplyUsesSendMessageWithTheTokenInThePath) {
@@ -91,11 +93,13 @@ TEST_F(SocialSendTest, TelegramReplyUsesSendMessageWithTheTokenInThePath) {
   EXPECT_EQ(r.target, std::string("/bot") + kBotToken + "/sendMessage");
   EXPECT_EQ(r.authorization, "");
   EXPECT_EQ(json::parse(r.body), json::parse(R"({"chat_id":1111111,"text":"Welcome!"})"));
-  EXPECT_TRUE(eventually([&] { return status_of("telegram", "supportbot/1111111", sent.seq) == sr::DeliveryStatus::kSent; }));
+  EXPECT_TRUE(
+      eventually([&] { return status_of("telegram", "supportbot/1111111", sent.seq) == sr::DeliveryStatus::kSent; }));
 }
 
 TEST_F(SocialSendTest, A5xxIsTriedAgainUntilTheProviderTakesIt) {
-  capture_.then_answer(503, R"({"error":{"message":"Service temporarily unavailable","type":"OAuthException","code":2}})");
+  capture_.then_answer(503,
+                       R"({"error":{"message":"Service temporarily unavailable","type":"OAuthException","code":2}})");
   capture_.then_answer(500, "oops");
   const std::string address = std::string(kPage) + "/5487611111111111";
   auto sent = customer_then_reply("messenger_text.json", "messenger", address, "Retry me");
@@ -116,7 +120,8 @@ TEST_F(SocialSendTest, A4xxFailsWithTheProvidersCodeAndText) {
 TEST_F(SocialSendTest, ATelegram4xxFailsWithItsDescription) {
   capture_.then_answer(403, R"({"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"})");
   auto sent = customer_then_reply("telegram_text.json", "telegram", "supportbot/1111111", "Hello?");
-  EXPECT_TRUE(eventually([&] { return status_of("telegram", "supportbot/1111111", sent.seq) == sr::DeliveryStatus::kFailed; }));
+  EXPECT_TRUE(
+      eventually([&] { return status_of("telegram", "supportbot/1111111", sent.seq) == sr::DeliveryStatus::kFailed; }));
   EXPECT_EQ(failure_reason("telegram", "supportbot/1111111", sent.seq), "403: Forbidden: bot was blocked by the user");
 }
 

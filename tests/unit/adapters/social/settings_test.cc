@@ -5,9 +5,12 @@
 namespace switchboard::adapters::social {
 namespace {
 
-constexpr char kApp[] = R"("meta_apps":[{"path":"/meta","app_secret":"s","verify_token":"v","pages":[{"id":"1","access_token":"t"}]}])";
+constexpr char kApp[] =
+    R"("meta_apps":[{"path":"/meta","app_secret":"s","verify_token":"v","pages":[{"id":"1","access_token":"t"}]}])";
 
-std::string with(const std::string& extra) { return "{" + std::string(kApp) + (extra.empty() ? "" : "," + extra) + "}"; }
+std::string with(const std::string& extra) {
+  return "{" + std::string(kApp) + (extra.empty() ? "" : "," + extra) + "}";
+}
 
 TEST(SocialSettingsTest, ReadsEveryLimitAndTheChannelRules) {
   auto s = parse_settings(with(R"("max_body_bytes":4096,"send_threads":"3","handler_timeout_seconds":5.0,

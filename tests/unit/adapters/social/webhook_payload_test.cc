@@ -51,7 +51,8 @@ TEST(WebhookPayloadTest, EchoesOfOurOwnMessagesAreNotCustomerMessages) {
 
 TEST(WebhookPayloadTest, TelegramGroupMessagesAreIgnoredAndUpdateIdIsRequired) {
   auto group = parse_telegram_update(R"({"update_id":5,"message":{"message_id":1,"from":{"id":7},
-      "chat":{"id":-100,"type":"group"},"date":1,"text":"hi all"}})", "bot", options());
+      "chat":{"id":-100,"type":"group"},"date":1,"text":"hi all"}})",
+                                     "bot", options());
   ASSERT_TRUE(group.ok());
   EXPECT_TRUE(group->empty());
   EXPECT_FALSE(parse_telegram_update(R"({"message":{}})", "bot", options()).ok());
