@@ -4,6 +4,8 @@
 #include <boost/json.hpp>
 #include <charconv>
 
+#include "json_fields.h"
+
 namespace switchboard::adapters::social {
 namespace {
 
@@ -96,21 +98,6 @@ json::object parse_or_empty(const std::string& body) {
   return !ec && v.is_object() ? std::move(v.as_object()) : json::object{};
 }
 
-std::string text_of(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr) return {};
-  if (v->is_string()) return std::string(v->as_string());
-  if (v->is_int64()) return std::to_string(v->as_int64());
-  if (v->is_uint64()) return std::to_string(v->as_uint64());
-  return {};
-}
-
-const json::object& object_of(const json::object& o, std::string_view key) {
-  static const json::object kEmpty;
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? v->as_object() : kEmpty;
-}
-
 // Graph: {"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}};
 // Telegram: {"ok": false, "error_code", "description"}.
 std::string provider_error(const std::string& channel, const http::ClientResponse& response) {
@@ -118,12 +105,12 @@ std::string provider_error(const std::string& channel, const http::ClientRespons
   const json::object answer = parse_or_empty(response.body);
   std::string code, text;
   if (channel == "telegram") {
-    code = text_of(answer, "error_code");
-    text = text_of(answer, "description");
+    code = text_at(answer, "error_code");
+    text = text_at(answer, "description");
   } else {
-    const auto& error = object_of(answer, "error");
-    code = text_of(error, "code");
-    text = text_of(error, "message");
+    const auto& error = object_at(answer, "error");
+    code = text_at(error, "code");
+    text = text_at(error, "message");
   }
   if (code.empty()) code = "HTTP " + std::to_string(response.status);
   return code + ": " + (text.empty() ? response.body.substr(0, 200) : text);
@@ -132,16 +119,16 @@ std::string provider_error(const std::string& channel, const http::ClientRespons
 std::string sent_id(const std::string& channel, const std::string& address, const json::object& answer) {
   if (channel == "telegram") {
     // Message ids are per chat: the chat makes them unique.
-    const std::string id = text_of(object_of(answer, "result"), "message_id");
+    const std::string id = text_at(object_at(answer, "result"), "message_id");
     return id.empty() ? std::string() : address + ":" + id;
   }
   if (channel == "whatsapp") {
     const auto* messages = answer.if_contains("messages");
     if (messages == nullptr || !messages->is_array() || messages->as_array().empty()) return {};
     const auto& first = messages->as_array().front();
-    return first.is_object() ? text_of(first.as_object(), "id") : std::string();
+    return first.is_object() ? text_at(first.as_object(), "id") : std::string();
   }
-  return text_of(answer, "message_id");
+  return text_at(answer, "message_id");
 }
 
 }  // namespace

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <map>
+
+#include "json_fields.h"
 
 namespace switchboard::adapters::social {
 namespace {
@@ -12,26 +15,9 @@ using router::InboundMessage;
 using router::invalid_argument;
 using router::Result;
 
-const json::object kEmpty;
-
-const json::object& object_at(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? v->as_object() : kEmpty;
-}
-
 const json::array* array_at(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   return v != nullptr && v->is_array() ? &v->as_array() : nullptr;
-}
-
-// Ids come as strings (Meta) or numbers (Telegram); both are kept as text.
-std::string text_at(const json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  if (v == nullptr) return {};
-  if (v->is_string()) return std::string(v->as_string());
-  if (v->is_int64()) return std::to_string(v->as_int64());
-  if (v->is_uint64()) return std::to_string(v->as_uint64());
-  return {};
 }
 
 // Meta's timestamps: milliseconds as numbers (Messenger), seconds as strings (WhatsApp).

@@ -9,8 +9,6 @@
 // are plain Beast synchronous HTTP clients on their own threads, one connection each.
 // `batch` messages go in one POST (Meta batches under load). Not part of ctest.
 
-#include <openssl/hmac.h>
-
 #include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -29,6 +27,7 @@
 #include <switchboard/router/router.h>
 #include <switchboard/router/sqlite_store.h>
 
+#include "common/hmac.h"
 #include "social/social_adapter.h"
 
 namespace {
@@ -42,17 +41,7 @@ namespace social = switchboard::adapters::social;
 constexpr char kSecret[] = "bench-app-secret";
 
 std::string signature(const std::string& body) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), kSecret, sizeof kSecret - 1, reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac,
-       &length);
-  std::string out = "sha256=";
-  char hex[3];
-  for (unsigned int i = 0; i < length; ++i) {
-    std::snprintf(hex, sizeof hex, "%02x", mac[i]);
-    out += hex;
-  }
-  return out;
+  return "sha256=" + switchboard::adapters::to_hex(switchboard::adapters::hmac_sha256(kSecret, body));
 }
 
 // One WhatsApp webhook with `batch` text messages, as Meta sends them.
