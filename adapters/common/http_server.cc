@@ -378,7 +378,8 @@ class HttpSession final : public Closable, public std::enable_shared_from_this<H
       state_.refused(c.header_too_large, "a request header over max_header_bytes", peer_);
       return write(make_response(beast_http::status::request_header_fields_too_large, "header too large\n"), false);
     }
-    if (ec == beast_http::error::body_limit) {  // a Content-Length over the server's max_body_bytes
+    // A Content-Length over the server's max_body_bytes fails the header read already.
+    if (ec == beast_http::error::body_limit) {
       state_.refused(c.body_too_large, "a request body over max_body_bytes", peer_);
       return write(make_response(beast_http::status::payload_too_large, "body too large\n"), false);
     }

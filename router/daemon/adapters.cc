@@ -6,6 +6,7 @@
 #include <email/email_adapter.h>
 #include <phone/phone_adapter.h>
 #include <phone/twilio_adapter.h>
+#include <social/social_adapter.h>
 
 namespace switchboard::daemon {
 
@@ -27,6 +28,7 @@ router::AdapterRegistry builtin_adapters() {
   registry.add(adapters::email::make_factory());
   registry.add(adapters::twilio::make_factory());
   registry.add(adapters::phone::make_factory());
+  registry.add(adapters::social::make_factory());
   return registry;
 }
 

@@ -2,6 +2,7 @@
 // Conversation commands are in desk_commands.cc, contacts in desk_contacts.cc.
 
 #include <switchboard/router/desk.h>
+#include <switchboard/router/identity.h>
 #include <switchboard/router/utf8.h>
 
 #include <algorithm>
@@ -35,6 +36,20 @@ void touch_leg(Conversation& c, const std::string& channel, const std::string& a
     }
   }
   c.legs.push_back(ChannelLeg{channel, address, at, at});
+}
+
+// A number on a phone channel that the channel verified (WhatsApp: Meta checked that
+// the customer holds it) is the same person as that number on another phone channel
+// (they called, or texted): it joins that contact. Caller ids and SMS senders prove
+// nothing, so only a verified newcomer is linked, and only to a number already known.
+const Contact* contact_with_same_number(Desk::State& s, const Identity& identity) {
+  if (!identity.verified || !is_phone_channel(identity.channel)) return nullptr;
+  for (const std::string_view channel : {"phone", "sms", "whatsapp", "voice"}) {
+    if (channel == identity.channel) continue;
+    auto owner = s.identity_owner.find(std::string(channel) + ':' + identity.address);
+    if (owner != s.identity_owner.end()) return &s.contacts.at(owner->second);
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -287,6 +302,15 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
     if (auto it = s.conversations.find(m.conversation_id); it != s.conversations.end()) hinted = &it->second;
   }
   auto owner = s.identity_owner.find(identity->key());
+  if (owner == s.identity_owner.end() && hinted == nullptr && !m.require_conversation_id) {
+    const Contact* same = contact_with_same_number(s, *identity);
+    if (same != nullptr && same->identities.size() < options_.limits.max_identities_per_contact) {
+      Contact& known = s.contacts.at(same->id);
+      known.identities.push_back(*identity);
+      owner = s.identity_owner.emplace(identity->key(), known.id).first;
+      s.save(known, out);
+    }
+  }
   Contact* contact = nullptr;
   if (hinted != nullptr) {
     contact = &s.contacts.at(hinted->data.contact_id);

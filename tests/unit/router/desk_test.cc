@@ -262,6 +262,24 @@ TEST_F(DeskTest, LinkedIdentityOnAnotherChannelJoinsAndSwitchesChannel) {
   EXPECT_EQ(desk_.contact_count(), 1u);
 }
 
+// Meta verified a WhatsApp number: it is the caller who had that number, and the link
+// is in the commit, so the store keeps it. An unverified number links to nobody.
+TEST_F(DeskTest, AVerifiedNumberJoinsTheContactWithThatNumberOnAnotherPhoneChannel) {
+  const IngestResult call = say("phone", "+16505551234", "Missed call");
+  const IngestResult sms = say("sms", "+1 650 555 1234", "hi");
+  EXPECT_NE(sms.contact_id, call.contact_id);
+
+  InboundMessage wa = message("whatsapp", "+16505551234", "hello");
+  wa.verified = true;
+  const IngestResult joined = say(wa);
+  EXPECT_EQ(joined.contact_id, call.contact_id);
+  EXPECT_EQ(joined.conversation_id, call.conversation_id);
+  EXPECT_EQ(identity_keys(contact(call.contact_id)),
+            (std::set<std::string>{"phone:+16505551234", "whatsapp:+16505551234"}));
+  ASSERT_FALSE(commit_.contacts.empty());
+  EXPECT_EQ(identity_keys(commit_.contacts.back()), identity_keys(contact(call.contact_id)));
+}
+
 TEST_F(DeskTest, UnlinkedIdentityIsAnotherContact) {
   const IngestResult chat = say(kChat, kVisitor);
   const IngestResult mail = say(kEmail, kAnaEmail);

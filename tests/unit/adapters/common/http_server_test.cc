@@ -127,6 +127,14 @@ TEST_F(HttpServerTest, BodyOverTheRouteLimitIs413) {
   EXPECT_EQ(http_request(port_, Verb::post, "/echo", std::string(1024, 'x')).status, 200);
 }
 
+TEST_F(HttpServerTest, BodyOverTheServersLimitIs413Too) {
+  HttpServerOptions options;
+  options.max_body_bytes = 512;
+  start(options);
+  EXPECT_EQ(http_request(port_, Verb::post, "/later", std::string(513, 'x')).status, 413);
+  EXPECT_EQ(server_->counters().body_too_large, 1u);
+}
+
 TEST_F(HttpServerTest, HeaderOverTheLimitIs431) {
   HttpServerOptions options;
   options.max_header_bytes = 1024;
