@@ -76,6 +76,16 @@ class GateHost final : public router::AdapterHost {
   void update_call(router::CallUpdate update, router::Callback<router::IngestResult> done) override {
     router_.update_call(std::move(update), std::move(done));
   }
+  void report_sent(std::string id, std::string external_id, router::Callback<router::Done> done) override {
+    router_.report_sent(std::move(id), std::move(external_id), std::move(done));
+  }
+  void report_receipt(router::DeliveryReceipt receipt, router::Callback<router::Done> done) override {
+    router_.report_receipt(std::move(receipt), std::move(done));
+  }
+  void report_receipts_up_to(std::string channel, std::string address, router::Timestamp up_to,
+                             router::DeliveryStatus status, router::Callback<router::Done> done) override {
+    router_.report_receipts_up_to(std::move(channel), std::move(address), up_to, status, std::move(done));
+  }
 
   void hold() {
     std::lock_guard lock(mutex_);
@@ -508,6 +518,10 @@ TEST(SipSettings, UnknownOrBadSettingsAreRefusedNamingTheField) {
     void report_retryable_failure(std::string, std::string) override {}
     void route_call(router::InboundCall, router::Callback<router::CallRouting>) override {}
     void update_call(router::CallUpdate, router::Callback<router::IngestResult>) override {}
+    void report_sent(std::string, std::string, router::Callback<router::Done>) override {}
+    void report_receipt(router::DeliveryReceipt, router::Callback<router::Done>) override {}
+    void report_receipts_up_to(std::string, std::string, router::Timestamp, router::DeliveryStatus,
+                               router::Callback<router::Done>) override {}
   } host;
   auto factory = make_factory();
   EXPECT_EQ(factory->name(), "phone");
