@@ -13,6 +13,7 @@
 
 #include <switchboard/router/router.h>
 
+#include "../common/async_wait.h"
 #include "chat/protocol.h"
 #include "chat/visitor_token.h"
 #include "ws_test_client.h"
@@ -28,25 +29,8 @@ using testing::WsTestClient;
 constexpr char kVisitorSecret[] = "visitor-secret-for-tests";
 constexpr char kIdentitySecret[] = "identity-secret-for-tests";
 
-template <typename T, typename Start>
-sr::Result<T> await(Start start) {
-  std::promise<sr::Result<T>> done;
-  start([&done](sr::Result<T> r) { done.set_value(std::move(r)); });
-  auto f = done.get_future();
-  if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-    return sr::Error{sr::ErrorCode::kUnavailable, {}, "timed out"};
-  }
-  return f.get();
-}
-
-// For counters the server bumps just after the client saw the close: a bounded wait.
-bool eventually(const std::function<bool()>& condition) {
-  for (int i = 0; i < 500; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return condition();
-}
+using switchboard::testing::await;
+using switchboard::testing::eventually;  // for counters the server bumps just after the client saw the close
 
 std::string str(const json::object& o, const char* key) {
   auto* v = o.if_contains(key);

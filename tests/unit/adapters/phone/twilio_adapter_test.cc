@@ -14,6 +14,7 @@
 
 #include <switchboard/router/router.h>
 
+#include "../common/async_wait.h"
 #include "common/hmac.h"
 #include "twilio_test_support.h"
 
@@ -31,25 +32,8 @@ constexpr char kToken[] = "twilio-test-auth-token";
 constexpr char kOurNumber[] = "+14155550199";
 constexpr char kCustomer[] = "+14155550100";
 
-template <typename T, typename Start>
-sr::Result<T> await(Start start) {
-  std::promise<sr::Result<T>> done;
-  start([&done](sr::Result<T> r) { done.set_value(std::move(r)); });
-  auto f = done.get_future();
-  if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-    return sr::Error{sr::ErrorCode::kUnavailable, {}, "timed out"};
-  }
-  return f.get();
-}
-
-// For what happens after an answer (outbox deliveries on the adapter's workers).
-bool eventually(const std::function<bool()>& condition) {
-  for (int i = 0; i < 1000; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return condition();
-}
+using switchboard::testing::await;
+using switchboard::testing::eventually;  // for what happens after an answer (outbox deliveries on the adapter's workers)
 
 // Stands in for api.twilio.com: records each request to the Messages resource and
 // answers with the next scripted answer (201 and a new sid when none is left).

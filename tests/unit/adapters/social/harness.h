@@ -24,6 +24,7 @@
 
 #include <switchboard/router/router.h>
 
+#include "../common/async_wait.h"
 #include "common/http_client.h"
 #include "common/http_server.h"
 #include "social/settings.h"
@@ -68,25 +69,8 @@ inline std::string meta_signature(const std::string& secret, const std::string& 
   return out;
 }
 
-template <typename T, typename Start>
-sr::Result<T> await(Start start) {
-  std::promise<sr::Result<T>> done;
-  start([&done](sr::Result<T> r) { done.set_value(std::move(r)); });
-  auto f = done.get_future();
-  if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
-    return sr::Error{sr::ErrorCode::kUnavailable, {}, "timed out"};
-  }
-  return f.get();
-}
-
-// For what the router does after answering (outbound sends, receipts): a bounded wait.
-inline bool eventually(const std::function<bool()>& condition) {
-  for (int i = 0; i < 1000; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return condition();
-}
+using switchboard::testing::await;
+using switchboard::testing::eventually;  // for what the router does after answering (sends, receipts)
 
 // One request the capture server got.
 struct Captured {
