@@ -1,9 +1,9 @@
 #include "settings.h"
 
 #include <boost/json.hpp>
-#include <charconv>
-#include <cmath>
 #include <set>
+
+#include "common/settings_json.h"
 
 namespace switchboard::adapters::email {
 namespace {
@@ -11,39 +11,6 @@ namespace {
 using router::invalid_argument;
 using router::Result;
 namespace json = boost::json;
-
-// JSON configs reach us through protobuf's Struct, where every number is a double;
-// YAML configs as strings.
-Result<uint64_t> as_count(const json::value& v, const std::string& field) {
-  if (v.is_int64() && v.as_int64() >= 0) return static_cast<uint64_t>(v.as_int64());
-  if (v.is_uint64()) return v.as_uint64();
-  if (v.is_string()) {  // YAML configs give every scalar as a string ("25")
-    const auto& text = v.as_string();
-    uint64_t n = 0;
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-    if (!text.empty() && ec == std::errc() && end == text.data() + text.size()) return n;
-  }
-  if (v.is_double()) {
-    const double d = v.as_double();
-    if (d >= 0 && d <= 9.0e18 && std::floor(d) == d) return static_cast<uint64_t>(d);
-  }
-  return invalid_argument(field, "must be a whole number >= 0");
-}
-
-Result<std::string> as_string(const json::value& v, const std::string& field) {
-  if (!v.is_string()) return invalid_argument(field, "must be a string");
-  return std::string(v.as_string());
-}
-
-Result<std::vector<std::string>> as_strings(const json::value& v, const std::string& field) {
-  if (!v.is_array()) return invalid_argument(field, "must be a list of strings");
-  std::vector<std::string> out;
-  for (const auto& item : v.as_array()) {
-    if (!item.is_string()) return invalid_argument(field, "must be a list of strings");
-    out.emplace_back(item.as_string());
-  }
-  return out;
-}
 
 std::string lower(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -92,16 +59,16 @@ Result<EmailSettings> parse_settings(const std::string& text) {
   for (const auto& [key, value] : root.as_object()) {
     const std::string k(key);
     if (!known.contains(k)) return invalid_argument(k, "unknown setting (see docs/email.md)");
-#define SB_STRING(name)            \
-  if (k == #name) {                \
-    auto r = as_string(value, k);  \
-    if (!r) return r.error();      \
-    s.name = std::move(r.value()); \
-    continue;                      \
+#define SB_STRING(name)                \
+  if (k == #name) {                    \
+    auto r = setting_string(value, k); \
+    if (!r) return r.error();          \
+    s.name = std::move(r.value());     \
+    continue;                          \
   }
 #define SB_COUNT(name, field)                     \
   if (k == name) {                                \
-    auto r = as_count(value, k);                  \
+    auto r = setting_count(value, k);             \
     if (!r) return r.error();                     \
     s.field = static_cast<decltype(s.field)>(*r); \
     continue;                                     \
@@ -133,7 +100,7 @@ Result<EmailSettings> parse_settings(const std::string& text) {
 #undef SB_STRING
 #undef SB_COUNT
     if (k == "idle_timeout_seconds" || k == "session_timeout_seconds" || k == "relay_timeout_seconds") {
-      auto r = as_count(value, k);
+      auto r = setting_count(value, k);
       if (!r) return r.error();
       const std::chrono::seconds secs(static_cast<int64_t>(*r));
       (k == "idle_timeout_seconds"      ? s.idle_timeout
@@ -146,7 +113,7 @@ Result<EmailSettings> parse_settings(const std::string& text) {
       (k == "require_reply_token" ? s.require_reply_token : s.relay_starttls) = value.as_bool();
       continue;
     }
-    auto list = as_strings(value, k);
+    auto list = setting_strings(value, k);
     if (!list) return list.error();
     auto& target = k == "domains" ? s.domains : k == "mailboxes" ? s.mailboxes : s.allowed_peers;
     target = std::move(list.value());
