@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 
+#include <absl/container/flat_hash_map.h>
 #include <phonenumbers/phonenumberutil.h>
 
 namespace switchboard::router {
@@ -24,6 +25,25 @@ std::string lower(std::string_view s) {
 bool printable(std::string_view s) {
   // Control characters in an address are never legitimate and break logs and keys.
   return std::none_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+}
+
+// libphonenumber runs ICU regular expressions on every parse, a tenth of an ingest's
+// CPU when callers text or ring again and again. Recent answers are kept per thread
+// (no lock on the message path), forgotten all at once when the table is full.
+constexpr std::size_t kRecentPhoneNumbers = 4096;
+
+struct RecentPhoneNumbers {
+  std::string region;
+  absl::flat_hash_map<std::string, std::string> e164;  // address as written -> E.164
+};
+
+RecentPhoneNumbers& recent_phone_numbers(const std::string& region) {
+  thread_local RecentPhoneNumbers recent;
+  if (recent.region != region) {
+    recent.e164.clear();
+    recent.region = region;
+  }
+  return recent;
 }
 
 }  // namespace
@@ -98,6 +118,9 @@ Result<std::string> IdentityNormalizer::normalize_email(std::string_view address
 Result<std::string> IdentityNormalizer::normalize_phone(std::string_view address, std::string_view field) const {
   using i18n::phonenumbers::PhoneNumber;
   using i18n::phonenumbers::PhoneNumberUtil;
+  RecentPhoneNumbers& recent = recent_phone_numbers(default_region_);
+  if (auto known = recent.e164.find(absl::string_view(address.data(), address.size())); known != recent.e164.end())
+    return known->second;
   const PhoneNumberUtil& util = *PhoneNumberUtil::GetInstance();
   PhoneNumber number;
   if (util.Parse(std::string(address), default_region_, &number) != PhoneNumberUtil::NO_PARSING_ERROR ||
@@ -107,6 +130,8 @@ Result<std::string> IdentityNormalizer::normalize_phone(std::string_view address
   }
   std::string e164;
   util.Format(number, PhoneNumberUtil::E164, &e164);
+  if (recent.e164.size() >= kRecentPhoneNumbers) recent.e164.clear();
+  recent.e164.emplace(address, e164);
   return e164;
 }
 

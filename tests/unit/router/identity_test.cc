@@ -108,6 +108,21 @@ TEST_F(IdentityNormalizerTest, UsesTheDefaultRegionForNationalNumbers) {
   EXPECT_EQ(identity->address, "+442079460958");
 }
 
+// Recent numbers are remembered per thread: an answer for one default region must not
+// be handed out for another, however the calls interleave.
+TEST_F(IdentityNormalizerTest, RemembersNumbersPerDefaultRegion) {
+  const IdentityNormalizer british("GB");
+  const IdentityNormalizer american("US");
+  for (int round = 0; round < 2; ++round) {
+    EXPECT_EQ(british.normalize("phone", "020 7946 0958", false)->address, "+442079460958");
+    EXPECT_EQ(american.normalize("phone", "020 7946 0958", false).ok(), false);
+    EXPECT_EQ(american.normalize("sms", "(415) 555-0100", false)->address, "+14155550100");
+    const Result<Identity> in_britain = british.normalize("sms", "(415) 555-0100", false);
+    ASSERT_TRUE(in_britain.ok()) << in_britain.error().describe();  // a possible British number
+    EXPECT_EQ(in_britain->address, "+444155550100");
+  }
+}
+
 TEST_F(IdentityNormalizerTest, KeepsOtherChannelsAsGivenButTrimmed) {
   expect_normalized({
       {"chat", "  Visitor-42 ", "Visitor-42"},
