@@ -8,6 +8,9 @@
 //                     Customers are known on chat and on email (linked); messages
 //                     rotate over the customers and, round by round, over the two
 //                     channels, so every message also records a channel switch.
+//   BM_EncodeIngest   encoding one ingest's commit (events and whole records) into the
+//                     JSON text a durable store writes.
+//   BM_DecodeConversation  decoding one stored conversation record (start-up).
 //   BM_RouterIngest   Router::ingest end to end on an io_context run by the benchmark
 //                     thread: strand, Desk, memory store, EventBus publish to one
 //                     subscriber (drained after each batch), callback.
@@ -35,6 +38,9 @@
 #include <switchboard/router/desk.h>
 #include <switchboard/router/lifecycle.h>
 #include <switchboard/router/router.h>
+
+#include "group_commit.h"
+#include "record_codec.h"
 
 namespace switchboard::router {
 namespace {
@@ -108,33 +114,52 @@ Identity identity_of(const InboundMessage& m) { return {.channel = m.channel, .a
 
 // --- BM_DeskIngest -----------------------------------------------------------------------
 
-void BM_DeskIngest(benchmark::State& state) {
-  Timestamp now = Clock::from_time_t(1'700'000'000);
-  Desk desk({}, [&now] { return now; });
-  Customers customers(static_cast<std::size_t>(state.range(0)));
-  for (std::size_t i = 0; i < customers.chat.size(); ++i) {
-    Commit setup;
-    auto first = desk.ingest(customers.chat[i], setup);
-    if (!first || !desk.link_identity(first->contact_id, identity_of(customers.email[i]), "admin", setup)) {
-      state.SkipWithError("setup failed");
-      return;
+// A Desk on a fake clock whose customers are known on chat and on email, linked.
+struct LinkedCustomers {
+  explicit LinkedCustomers(std::size_t n) : customers(n) {}
+
+  bool link_all() {
+    for (std::size_t i = 0; i < customers.chat.size(); ++i) {
+      Commit setup;
+      auto first = desk.ingest(customers.chat[i], setup);
+      if (!first || !desk.link_identity(first->contact_id, identity_of(customers.email[i]), "admin", setup)) {
+        return false;
+      }
     }
+    return true;
   }
 
+  // The next message of the run, and a millisecond passes.
+  Result<IngestResult> ingest_next(Commit& commit) {
+    auto result = desk.ingest(customers.message(k++), commit);
+    now += 1ms;
+    return result;
+  }
+
+  Timestamp now = Clock::from_time_t(1'700'000'000);
+  Desk desk{{}, [this] { return now; }};
+  Customers customers;
   uint64_t k = 0;
+};
+
+void BM_DeskIngest(benchmark::State& state) {
+  LinkedCustomers run(static_cast<std::size_t>(state.range(0)));
+  if (!run.link_all()) {
+    state.SkipWithError("setup failed");
+    return;
+  }
   uint64_t events = 0;
   const bool with_records = state.range(1) != 0;
   for (auto _ : state) {
     Commit commit;
     commit.with_records = with_records;
-    auto result = desk.ingest(customers.message(k++), commit);
+    auto result = run.ingest_next(commit);
     if (!result) {
       state.SkipWithError(result.error().describe().c_str());
       break;
     }
     events += commit.events.size();
     benchmark::DoNotOptimize(commit);
-    now += 1ms;
   }
   state.SetItemsProcessed(state.iterations());
   state.counters["events_per_second"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
@@ -143,12 +168,61 @@ void BM_DeskIngest(benchmark::State& state) {
 // them; switchboardd's memory: store does not).
 BENCHMARK(BM_DeskIngest)->ArgsProduct({{1'000, 100'000}, {0, 1}});
 
+// --- BM_EncodeIngest / BM_DecodeConversation ---------------------------------------------
+
+// The commits of `count` ingests as a durable store receives them (whole records).
+std::vector<std::shared_ptr<const Commit>> ingest_commits(std::size_t count) {
+  LinkedCustomers run(1'000);
+  if (!run.link_all()) return {};
+  std::vector<std::shared_ptr<const Commit>> commits;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto commit = std::make_shared<Commit>();
+    if (!run.ingest_next(*commit)) return {};
+    commits.push_back(std::move(commit));
+  }
+  return commits;
+}
+
+// Encoding one ingest's commit for a durable store (events, conversation, contact,
+// redelivery answer), as append() does on the router's strand.
+void BM_EncodeIngest(benchmark::State& state) {
+  const auto commits = ingest_commits(2'000);
+  if (commits.empty()) return state.SkipWithError("setup failed");
+  std::size_t i = 0;
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    auto encoded = store::EncodedCommit::encode(commits[i++ % commits.size()], {});
+    for (const auto& text : encoded.conversations) bytes += text.size();
+    for (const auto& text : encoded.events) bytes += text.size();
+    benchmark::DoNotOptimize(encoded);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.SetBytesProcessed(static_cast<int64_t>(bytes));
+}
+BENCHMARK(BM_EncodeIngest);
+
+// Decoding a stored conversation record, as start-up does for each one.
+void BM_DecodeConversation(benchmark::State& state) {
+  std::vector<std::string> texts;
+  for (const auto& commit : ingest_commits(2'000)) {
+    for (const auto& c : commit->conversations) texts.push_back(store::encode(c));
+  }
+  if (texts.empty()) return state.SkipWithError("setup failed");
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto decoded = store::decode<Conversation>(texts[i++ % texts.size()]);
+    if (!decoded) return state.SkipWithError(decoded.error().describe().c_str());
+    benchmark::DoNotOptimize(decoded);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DecodeConversation);
+
 // --- BM_RouterIngest ---------------------------------------------------------------------
 
 class RouterRun {
  public:
-  explicit RouterRun(bool keep_records)
-      : router_(io_, make_memory_store({.keep_records = keep_records}), options()) {
+  explicit RouterRun(bool keep_records) : router_(io_, make_memory_store({.keep_records = keep_records}), options()) {
     subscription_ = router_.events().subscribe({}, std::nullopt, [] {});
   }
 

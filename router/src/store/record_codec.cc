@@ -1,6 +1,7 @@
 #include "record_codec.h"
 
 #include <array>
+#include <charconv>
 #include <concepts>
 #include <span>
 #include <stdexcept>
@@ -142,12 +143,27 @@ struct Writer {
   }
 };
 
-// Reads each field that is present; absent ones keep their defaults.
+// Reads each field that is present; absent ones keep their defaults. Records are
+// written in field order, so the next member is tried before a lookup by name.
 struct Reader {
   const json::object& object;
+  std::size_t next = 0;
+
   template <typename T>
-  void operator()(std::string_view key, T& field) const {
-    if (const json::value* in = object.if_contains(key)) from_value(*in, field);
+  void operator()(std::string_view key, T& field) {
+    if (const json::value* in = find(key)) from_value(*in, field);
+  }
+
+ private:
+  const json::value* find(std::string_view key) {
+    if (next < object.size()) {
+      const json::key_value_pair& member = object.begin()[next];
+      if (member.key() == key) {
+        ++next;
+        return &member.value();
+      }
+    }
+    return object.if_contains(key);
   }
 };
 
@@ -441,7 +457,7 @@ void write_record(json::value& out, const T& record) {
 
 template <typename T>
 void read_record(const json::value& in, T& record) {
-  const Reader reader{in.as_object()};  // throws when `in` is not an object
+  Reader reader{in.as_object()};  // throws when `in` is not an object
   fields(reader, record);
 }
 
@@ -450,6 +466,142 @@ T read_record(const json::value& in) {
   T record{};
   read_record(in, record);
   return record;
+}
+
+// ---- straight to text: the same JSON that serialize(value_from(record)) gives, byte
+// for byte, written into one string without building a DOM first. Every durable
+// commit encodes its records on the router's strand, and the DOM cost five times this.
+
+template <typename T>
+struct IsVector : std::false_type {};
+template <typename T>
+struct IsVector<std::vector<T>> : std::true_type {};
+template <typename T>
+struct IsStringMap : std::false_type {};
+template <typename V>
+struct IsStringMap<std::map<std::string, V>> : std::true_type {};
+
+// Escapes as Boost.JSON's serializer does: quote, backslash and control characters;
+// everything else (UTF-8 included) as it is.
+void put_string(std::string& out, std::string_view in) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  const char* plain = in.data();  // start of the run not yet copied
+  const char* const end = in.data() + in.size();
+  for (const char* p = plain; p != end; ++p) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x20 && c != '"' && c != '\\') [[likely]]
+      continue;
+    out.append(plain, p);
+    plain = p + 1;
+    switch (c) {
+      case '"':
+        out.append("\\\"", 2);
+        break;
+      case '\\':
+        out.append("\\\\", 2);
+        break;
+      case '\b':
+        out.append("\\b", 2);
+        break;
+      case '\t':
+        out.append("\\t", 2);
+        break;
+      case '\n':
+        out.append("\\n", 2);
+        break;
+      case '\f':
+        out.append("\\f", 2);
+        break;
+      case '\r':
+        out.append("\\r", 2);
+        break;
+      default: {
+        const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+        out.append(escaped, sizeof escaped);
+      }
+    }
+  }
+  out.append(plain, end);
+  out += '"';
+}
+
+void put_integer(std::string& out, std::integral auto in) {
+  char digits[24];
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, in).ptr);
+}
+
+template <typename T>
+void put(std::string& out, const T& in);
+
+// Writes `"key":value` pairs of one object. Field names are plain identifiers, written
+// as they are; a map's keys are anyone's text and are escaped.
+struct TextWriter {
+  std::string& out;
+  char separator = '{';
+
+  template <typename T>
+  void operator()(std::string_view field_name, const T& field) {
+    const char open[] = {separator, '"'};
+    out.append(open, 2).append(field_name).append("\":", 2);
+    separator = ',';
+    put(out, field);
+  }
+  template <typename T>
+  void entry(std::string_view key, const T& value) {
+    out += separator;
+    separator = ',';
+    put_string(out, key);
+    out += ':';
+    put(out, value);
+  }
+  void close() {
+    if (separator == '{') out += '{';  // no field at all
+    out += '}';
+  }
+};
+
+template <typename T>
+void put(std::string& out, const T& in) {
+  if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+    put_string(out, in);
+  } else if constexpr (std::is_same_v<T, bool>) {
+    out += in ? "true" : "false";
+  } else if constexpr (std::is_enum_v<T>) {
+    put_string(out, kNames<T>.at(static_cast<std::size_t>(in)));
+  } else if constexpr (std::is_integral_v<T>) {
+    put_integer(out, in);
+  } else if constexpr (std::is_same_v<T, Timestamp>) {
+    put_integer(out, std::chrono::duration_cast<microseconds>(in.time_since_epoch()).count());
+  } else if constexpr (std::is_same_v<T, seconds>) {
+    put_integer(out, in.count());
+  } else if constexpr (std::is_same_v<T, std::optional<Timestamp>>) {
+    if (in) {
+      put(out, *in);
+    } else {
+      out += "null";
+    }
+  } else if constexpr (std::is_same_v<T, EventBody>) {
+    TextWriter writer{out};
+    std::visit([&](const auto& alternative) { fields(writer, alternative); }, in);
+    writer("kind", kKinds[in.index()]);
+    writer.close();
+  } else if constexpr (IsVector<T>::value) {
+    out += '[';
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      if (i > 0) out += ',';
+      put(out, in[i]);
+    }
+    out += ']';
+  } else if constexpr (IsStringMap<T>::value) {
+    TextWriter writer{out};
+    for (const auto& [key, value] : in) writer.entry(key, value);
+    writer.close();
+  } else {
+    TextWriter writer{out};
+    fields(writer, in);
+    writer.close();
+  }
 }
 
 // ---- EventBody: {"kind": "<alternative>", ...its fields}.
@@ -477,7 +629,8 @@ void body_from_value(const json::value& in, EventBody& out) {
 
 #define SWITCHBOARD_JSON_CONVERSION(Type)                                                                   \
   void tag_invoke(const json::value_from_tag&, json::value& out, const Type& in) { write_record(out, in); } \
-  Type tag_invoke(const json::value_to_tag<Type>&, const json::value& in) { return read_record<Type>(in); }
+  Type tag_invoke(const json::value_to_tag<Type>&, const json::value& in) { return read_record<Type>(in); } \
+  void append_json(std::string& out, const Type& in) { put(out, in); }
 
 SWITCHBOARD_JSON_CONVERSION(Identity)
 SWITCHBOARD_JSON_CONVERSION(Contact)

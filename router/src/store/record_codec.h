@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include <boost/json/fwd.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value_from.hpp>
@@ -26,9 +27,11 @@ namespace switchboard::router {
 
 // Boost.JSON conversions, found by argument-dependent lookup. value_to throws on bad
 // data; outside this codec use decode(), which does not.
+// append_json writes the same text as serialize(value_from(in)), without the DOM.
 #define SWITCHBOARD_JSON_CONVERSION(Type)                                                       \
   void tag_invoke(const boost::json::value_from_tag&, boost::json::value& out, const Type& in); \
-  Type tag_invoke(const boost::json::value_to_tag<Type>&, const boost::json::value& in);
+  Type tag_invoke(const boost::json::value_to_tag<Type>&, const boost::json::value& in);        \
+  void append_json(std::string& out, const Type& in);
 
 SWITCHBOARD_JSON_CONVERSION(Identity)
 SWITCHBOARD_JSON_CONVERSION(Contact)
@@ -62,15 +65,21 @@ std::string_view status_name(DeliveryStatus status);
 // The compact JSON text of one record.
 template <typename T>
 std::string encode(const T& record) {
-  return boost::json::serialize(boost::json::value_from(record));
+  std::string out;
+  out.reserve(256);
+  append_json(out, record);
+  return out;
 }
 
 // Parses what encode() wrote. Never throws: bad text or data is an Error whose
 // message says what was wrong; the caller adds where the row came from.
 template <typename T>
 Result<T> decode(std::string_view text) {
+  // One block for the whole DOM, freed at once: start-up decodes a million records.
+  unsigned char buffer[4096];
+  boost::json::monotonic_resource resource(buffer, sizeof buffer);
   boost::system::error_code ec;
-  const boost::json::value value = boost::json::parse(text, ec);
+  const boost::json::value value = boost::json::parse(text, ec, &resource);
   if (ec) return failed_precondition("not JSON: " + ec.message());
   try {
     return boost::json::value_to<T>(value);
