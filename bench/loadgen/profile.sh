@@ -36,7 +36,7 @@ SWITCHBOARD_ADMIN_KEY=profile-key "$BUILD/bench/loadgen/switchboard_loadgen" --t
   --concurrency "$CONCURRENCY" --warmup 3 --duration $((DURATION + 3)) >"$OUT/loadgen.txt" &
 loadgen=$!
 sleep 4
-perf record -F 499 -o "$OUT/perf.data" -p "$server" -- sleep "$DURATION" 2>/dev/null
+perf record ${PERF_ARGS:-} -F ${PERF_FREQ:-499} -o "$OUT/perf.data" -p "$server" -- sleep "$DURATION" 2>/dev/null
 wait $loadgen
 cat "$OUT/loadgen.txt"
 echo "== share by library"

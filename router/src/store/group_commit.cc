@@ -44,7 +44,7 @@ void CommitQueue::push(EncodedCommit commit) {
 
 std::vector<EncodedCommit> CommitQueue::take() {
   std::unique_lock lock(mutex_);
-  ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+  ready_.wait(lock, [this] { return stopping_ || (!held_ && !queue_.empty()); });
   std::vector<EncodedCommit> batch;
   std::size_t events = 0;
   while (!queue_.empty() && (batch.empty() || events + queue_.front().weight() <= max_batch_events_)) {
@@ -63,16 +63,64 @@ void CommitQueue::stop() {
   ready_.notify_one();
 }
 
-void commit_in_group(std::span<EncodedCommit> batch,
-                     const std::function<Status(std::span<const EncodedCommit>)>& write) {
+void CommitQueue::hold() {
+  std::lock_guard lock(mutex_);
+  held_ = true;
+}
+
+void CommitQueue::release() {
+  {
+    std::lock_guard lock(mutex_);
+    held_ = false;
+  }
+  ready_.notify_one();
+}
+
+std::vector<Status> commit_in_group(std::span<const EncodedCommit> batch,
+                                    const std::function<Status(std::span<const EncodedCommit>)>& write) {
   const Status status = write(batch);
   const bool one_at_fault =
       !status && (status.error().code == ErrorCode::kAlreadyExists || status.error().code == ErrorCode::kAborted);
   if (one_at_fault && batch.size() > 1) {
-    for (auto& pending : batch) pending.done(write({&pending, 1}));
-    return;
+    std::vector<Status> outcomes;
+    outcomes.reserve(batch.size());
+    for (const auto& pending : batch) outcomes.push_back(write({&pending, 1}));
+    return outcomes;
   }
-  for (auto& pending : batch) pending.done(status);
+  return std::vector<Status>(batch.size(), status);
+}
+
+Completions::Completions() : thread_([this] { answer_loop(); }) {}
+
+Completions::~Completions() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  ready_.notify_one();
+  thread_.join();
+}
+
+void Completions::push(std::vector<EncodedCommit> batch, std::vector<Status> outcomes) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back({std::move(batch), std::move(outcomes)});
+  }
+  ready_.notify_one();
+}
+
+void Completions::answer_loop() {
+  for (;;) {
+    Written written;
+    {
+      std::unique_lock lock(mutex_);
+      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and everything pushed is answered
+      written = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    for (std::size_t i = 0; i < written.batch.size(); ++i) written.batch[i].done(std::move(written.outcomes[i]));
+  }
 }
 
 }  // namespace switchboard::router::store

@@ -2,8 +2,9 @@
 
 // What a group-committing store does the same whatever its database: append() encodes
 // a commit on the caller's thread and queues it; one writer thread takes everything
-// queued (up to a number of events), writes it in one transaction, then runs the
-// `done` callbacks in append order.
+// queued (up to a number of events) and writes it in one transaction; a completion
+// thread then runs the `done` callbacks in append order, while the writer already
+// writes the next batch (answering a caller, a gRPC Finish, costs as much as writing).
 //
 // The SQLite and PostgreSQL stores both use it: what differs between them is only
 // how a batch is written (the `write` given to commit_in_group).
@@ -16,6 +17,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <switchboard/router/error.h>
@@ -50,20 +52,49 @@ class CommitQueue {
   // take() returns what is left, then nothing.
   void stop();
 
+  // For tests: while held, take() waits (unless stopped), so that what is appended
+  // meanwhile queues up and goes in as few transactions as the batch limit allows.
+  void hold();
+  void release();
+
  private:
   const std::size_t max_batch_events_;
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<EncodedCommit> queue_;
   bool stopping_ = false;
+  bool held_ = false;
 };
 
-// Writes `batch` with `write` (one transaction for all of it), then calls every `done`
-// in order with its outcome. When the transaction broke a uniqueness constraint
+// Writes `batch` with `write` (one transaction for all of it) and gives each commit's
+// outcome, in order. When the transaction broke a uniqueness constraint
 // (kAlreadyExists: a repeated (conversation, seq)) or lost a race with another node
 // (kAborted), each commit is written alone so that only the one at fault fails, not
 // the strangers it was batched with.
-void commit_in_group(std::span<EncodedCommit> batch,
-                     const std::function<Status(std::span<const EncodedCommit>)>& write);
+std::vector<Status> commit_in_group(std::span<const EncodedCommit> batch,
+                                    const std::function<Status(std::span<const EncodedCommit>)>& write);
+
+// Runs the `done` of written batches, in the order they were written, on a thread of
+// its own. Nothing is answered before its batch was written: push() takes outcomes.
+class Completions {
+ public:
+  Completions();
+  ~Completions();  // answers everything pushed, then joins
+
+  void push(std::vector<EncodedCommit> batch, std::vector<Status> outcomes);
+
+ private:
+  struct Written {
+    std::vector<EncodedCommit> batch;
+    std::vector<Status> outcomes;
+  };
+  void answer_loop();
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<Written> queue_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once everything above exists
+};
 
 }  // namespace switchboard::router::store

@@ -330,7 +330,8 @@ void PostgresStore::write_loop() {
   for (;;) {
     std::vector<EncodedCommit> batch = queue_.take();
     if (batch.empty()) return;  // stopping, and everything appended is done
-    commit_in_group(batch, write);
+    std::vector<Status> outcomes = commit_in_group(batch, write);
+    completions_.push(std::move(batch), std::move(outcomes));
   }
 }
 

@@ -6,7 +6,7 @@
 // (group_commit.h). One writer thread owns the write connection: it takes everything
 // queued (up to max_batch_events), writes it in one transaction with prepared
 // statements, sends one NOTIFY if the transaction stored events, commits, publishes
-// the new head, then runs the `done` callbacks in order. A failed transaction drops a
+// the new head; the completion thread runs the `done` callbacks in order meanwhile. A failed transaction drops a
 // lost connection; the next batch connects again (and, when exclusive, takes the
 // advisory lock again on the new connection before writing). Reads use a second connection under
 // read_mutex_, reconnecting once when it was lost.
@@ -61,6 +61,10 @@ class PostgresStore final : public Store {
 
   PostgresStats stats() const;
 
+  // For tests: appends queue up until release_writes(), then share transactions.
+  void hold_writes() { queue_.hold(); }
+  void release_writes() { queue_.release(); }
+
  private:
   using Connection = std::unique_ptr<pqxx::connection>;
 
@@ -101,6 +105,7 @@ class PostgresStore final : public Store {
   std::set<std::string> tainted_;
 
   CommitQueue queue_;
+  Completions completions_;  // after the writer thread ends, answers what it wrote
   std::atomic<uint64_t> head_{0};
   mutable std::mutex stats_mutex_;
   PostgresStats stats_;

@@ -234,8 +234,9 @@ void SqliteStore::write_loop() {
   for (;;) {
     std::vector<EncodedCommit> batch = queue_.take();
     if (batch.empty()) return;  // stopping, and everything appended is done
-    commit_in_group(batch, write);
-    checkpointer_->after_commit();  // after the `done` calls: they need not wait for it
+    std::vector<Status> outcomes = commit_in_group(batch, write);
+    completions_.push(std::move(batch), std::move(outcomes));
+    checkpointer_->after_commit();  // the callers are answered meanwhile: they need not wait for it
   }
 }
 

@@ -5,11 +5,12 @@
 // Threads: append() encodes the commit on the caller's thread and queues it
 // (group_commit.h). One writer thread owns the write connection: it takes everything
 // queued (up to max_batch_events), writes it in one transaction with prepared
-// statements, commits (one fsync at FULL), publishes the new head, then runs the
-// `done` callbacks in order. Reads use a second connection under read_mutex_; WAL
-// lets them run while the writer writes, and they see committed transactions only. A
-// third connection checkpoints the WAL on a thread of its own (sqlite_checkpointer.h),
-// told after the `done` calls of each batch.
+// statements, commits (one fsync at FULL), publishes the new head, then hands the
+// batch to the completion thread, which runs the `done` callbacks in order while the
+// writer goes on. Reads use a second connection under read_mutex_; WAL lets them run
+// while the writer writes, and they see committed transactions only. A third
+// connection checkpoints the WAL on a thread of its own (sqlite_checkpointer.h), told
+// after each batch.
 
 #include <atomic>
 #include <cstdint>
@@ -50,6 +51,10 @@ class SqliteStore final : public Store {
 
   SqliteStats stats() const;
 
+  // For tests: appends queue up until release_writes(), then share transactions.
+  void hold_writes() { queue_.hold(); }
+  void release_writes() { queue_.release(); }
+
  private:
   struct Writes;
   struct Reads;
@@ -74,6 +79,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<Checkpointer> checkpointer_;  // uses writer_: destroyed before it
 
   CommitQueue queue_;
+  Completions completions_;  // after the writer thread ends, answers what it wrote
 
   std::atomic<uint64_t> head_{0};
   mutable std::mutex stats_mutex_;

@@ -74,7 +74,7 @@ TEST_F(PostgresStoreTest, QueuedCommitsShareATransactionUpToMaxBatchEvents) {
   small.max_batch_events = 100;
   auto store = open(small);
   ASSERT_TRUE(store);
-  expect_transactions_stop_at_100_events(*store, 250);  // the gate's, then 100 + 100 + 50
+  expect_transactions_stop_at_100_events(*store, 250);  // 100 + 100 + 50
 }
 
 TEST_F(PostgresStoreTest, OneNotificationPerTransactionNotPerEvent) {
@@ -84,7 +84,7 @@ TEST_F(PostgresStoreTest, OneNotificationPerTransactionNotPerEvent) {
   ASSERT_TRUE(store);
   DoneLog log;
   WriterGate gate;
-  gate.close(*store);  // an empty commit: no events, no NOTIFY
+  gate.close(*store);
   for (int i = 1; i <= 20; ++i) {
     auto commit = std::make_shared<Commit>();
     commit->events.push_back(message_event(i, "cv-1", i, "m"));

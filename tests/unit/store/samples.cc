@@ -174,25 +174,26 @@ Agent sample_agent(const std::string& id) {
 }
 
 Queue sample_queue(const std::string& name) {
-  return {.name = name,
-          .strategy = "least_busy",
-          .required_skills = {"billing"},
-          .bot_id = "faq-bot",
-          .overflow_queue = "general",
-          .overflow_after = seconds(120),
-          .business_hours = {.time_zone = "Europe/Berlin",
-                             .weekly = {{.weekday = 1, .open_minute = 540, .close_minute = 1020}},
-                             .holidays = {"2023-12-25"}},
-          .sla = {.first_response = {.target = seconds(3600), .warning = seconds(2700)},
-                  .next_response = {.target = seconds(1800), .warning = seconds(1200)},
-                  .resolution = {.target = seconds(86400), .warning = seconds(72000)},
-                  .pause_while_waiting_on_customer = true},
-          .out_of_hours_reply = "We are closed; we answer from {next_open}.",
-          .survey = {.kind = "csat", .text = "How did we do? Reply 1-5.", .window = seconds(86400)},
-          .wait_updates = {.enabled = true, .interval = seconds(300), .text = "You are number {position}."},
-          .rules = {{.order = 1, .channel = "email", .address = "*@example.org", .label = "vip", .attribute = "tier=gold"}},
-          .last_assigned_agent = "agent-7",
-          .config_digest = "0123456789abcdef"};
+  return {
+      .name = name,
+      .strategy = "least_busy",
+      .required_skills = {"billing"},
+      .bot_id = "faq-bot",
+      .overflow_queue = "general",
+      .overflow_after = seconds(120),
+      .business_hours = {.time_zone = "Europe/Berlin",
+                         .weekly = {{.weekday = 1, .open_minute = 540, .close_minute = 1020}},
+                         .holidays = {"2023-12-25"}},
+      .sla = {.first_response = {.target = seconds(3600), .warning = seconds(2700)},
+              .next_response = {.target = seconds(1800), .warning = seconds(1200)},
+              .resolution = {.target = seconds(86400), .warning = seconds(72000)},
+              .pause_while_waiting_on_customer = true},
+      .out_of_hours_reply = "We are closed; we answer from {next_open}.",
+      .survey = {.kind = "csat", .text = "How did we do? Reply 1-5.", .window = seconds(86400)},
+      .wait_updates = {.enabled = true, .interval = seconds(300), .text = "You are number {position}."},
+      .rules = {{.order = 1, .channel = "email", .address = "*@example.org", .label = "vip", .attribute = "tier=gold"}},
+      .last_assigned_agent = "agent-7",
+      .config_digest = "0123456789abcdef"};
 }
 
 Merge sample_merge(const std::string& id, const std::string& target_id, const std::string& source_id) {

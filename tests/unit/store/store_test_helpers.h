@@ -20,23 +20,20 @@
 
 namespace switchboard::router::testing {
 
-// Holds the writer thread inside one `done` until released, so that whatever is
-// appended meanwhile is queued, deterministically, for the next transaction.
+// Holds the store's writer until released, so that whatever is appended meanwhile is
+// queued, deterministically, for the next transaction.
 class WriterGate {
  public:
-  // Appends an empty commit whose `done` waits; returns once the writer is inside it.
-  void close(Store& store) {
-    store.append(std::make_shared<const Commit>(), [this](Status) {
-      entered_.set_value();
-      released_.get_future().wait();
-    });
-    entered_.get_future().wait();
+  // From now on the store's writer takes nothing: appends queue up behind the gate.
+  template <typename DurableStore>
+  void close(DurableStore& store) {
+    store.hold_writes();
+    release_ = [&store] { store.release_writes(); };
   }
-  void open() { released_.set_value(); }
+  void open() { release_(); }
 
  private:
-  std::promise<void> entered_;
-  std::promise<void> released_;
+  std::function<void()> release_;
 };
 
 template <typename T>
@@ -95,7 +92,7 @@ inline void expect_destroying_the_store_commits_what_was_appended(const OpenStor
 }
 
 // `count` one-event commits queued behind a gate go in transactions of at most 100
-// events (the store was opened with max_batch_events = 100), after the gate's own.
+// events (the store was opened with max_batch_events = 100).
 template <typename DurableStore>
 void expect_transactions_stop_at_100_events(DurableStore& store, int count) {
   DoneLog log;
@@ -108,13 +105,14 @@ void expect_transactions_stop_at_100_events(DurableStore& store, int count) {
   }
   gate.open();
   ASSERT_TRUE(log.wait_for(count));
-  EXPECT_EQ(store.stats().transactions, 1u + (static_cast<uint64_t>(count) + 99) / 100);
+  EXPECT_EQ(store.stats().transactions, (static_cast<uint64_t>(count) + 99) / 100);
   EXPECT_EQ(store.stats().largest_batch, 100u);
 }
 
 // Three commits in one batch, the second repeating the first's (conversation, seq):
 // only the second fails, with kAlreadyExists saying `says`; the others are stored.
-inline void expect_a_repeated_sequence_fails_only_its_own_commit(Store& store, const std::string& says) {
+template <typename DurableStore>
+void expect_a_repeated_sequence_fails_only_its_own_commit(DurableStore& store, const std::string& says) {
   DoneLog log;
   WriterGate gate;
   gate.close(store);
