@@ -13,7 +13,7 @@ namespace {
 
 // Schema migrations, oldest first; the database's PRAGMA user_version counts how many
 // it has. Append new ones, never edit one that has shipped.
-constexpr std::array<const char*, 1> kMigrations = {
+constexpr std::array<const char*, 2> kMigrations = {
     // 1: records as JSON bodies (record_codec.h), keyed by what the reads and the
     // erasures look them up by.
     R"sql(
@@ -40,6 +40,12 @@ CREATE TABLE inbound_seen(
   body TEXT NOT NULL, PRIMARY KEY(channel, external_id));
 CREATE INDEX inbound_seen_by_conversation ON inbound_seen(conversation_id);
 CREATE INDEX inbound_seen_by_contact ON inbound_seen(contact_id);
+)sql",
+    // 2: every answer wrote three random index pages and pruning deleted three more;
+    // the two indexes served only erasure, which now scans the bounded table instead.
+    R"sql(
+DROP INDEX inbound_seen_by_conversation;
+DROP INDEX inbound_seen_by_contact;
 )sql",
 };
 
@@ -188,13 +194,24 @@ Status SqliteStore::prepare() {
           {&w.begin, "BEGIN IMMEDIATE"},
           {&w.commit, "COMMIT"},
           {&w.insert_event, "INSERT INTO events(cursor, conversation_id, seq, body) VALUES(?1, ?2, ?3, ?4)"},
-          {&w.upsert_contact, "INSERT OR REPLACE INTO contacts(id, body) VALUES(?1, ?2)"},
-          {&w.upsert_conversation, "INSERT OR REPLACE INTO conversations(id, contact_id, body) VALUES(?1, ?2, ?3)"},
+          // Upserts update in place: REPLACE would delete the row and insert it again
+          // under a new rowid, dirtying its old page, a new one and every index.
+          {&w.upsert_contact,
+           "INSERT INTO contacts(id, body) VALUES(?1, ?2) ON CONFLICT(id) DO UPDATE SET body = excluded.body"},
+          {&w.upsert_conversation,
+           "INSERT INTO conversations(id, contact_id, body) VALUES(?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET "
+           "contact_id = excluded.contact_id, body = excluded.body"},
           {&w.upsert_outbox,
-           "INSERT OR REPLACE INTO outbox(outbound_id, conversation_id, status, body) VALUES(?1, ?2, ?3, ?4)"},
-          {&w.upsert_agent, "INSERT OR REPLACE INTO agents(id, body) VALUES(?1, ?2)"},
-          {&w.upsert_queue, "INSERT OR REPLACE INTO queues(id, body) VALUES(?1, ?2)"},
-          {&w.upsert_merge, "INSERT OR REPLACE INTO merges(id, target_id, source_id, body) VALUES(?1, ?2, ?3, ?4)"},
+           "INSERT INTO outbox(outbound_id, conversation_id, status, body) VALUES(?1, ?2, ?3, ?4) "
+           "ON CONFLICT(outbound_id) DO UPDATE SET conversation_id = excluded.conversation_id, "
+           "status = excluded.status, body = excluded.body"},
+          {&w.upsert_agent,
+           "INSERT INTO agents(id, body) VALUES(?1, ?2) ON CONFLICT(id) DO UPDATE SET body = excluded.body"},
+          {&w.upsert_queue,
+           "INSERT INTO queues(id, body) VALUES(?1, ?2) ON CONFLICT(id) DO UPDATE SET body = excluded.body"},
+          {&w.upsert_merge,
+           "INSERT INTO merges(id, target_id, source_id, body) VALUES(?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET "
+           "target_id = excluded.target_id, source_id = excluded.source_id, body = excluded.body"},
           {&w.upsert_seen,
            "INSERT OR REPLACE INTO inbound_seen(channel, external_id, contact_id, conversation_id, body) "
            "VALUES(?1, ?2, ?3, ?4, ?5)"},
@@ -245,15 +262,19 @@ Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
   int rc = w.begin.run();
   uint64_t head = 0;
   std::size_t events = 0;
-  bool answered = false;
   for (const auto& pending : batch) {
     write_commit(pending, rc);
     for (const auto& event : pending.commit->events) head = std::max(head, event.cursor);
     events += pending.commit->events.size();
-    answered = answered || !pending.commit->inbound_seen.empty();
+    answers_since_prune_ += pending.commit->inbound_seen.size();
   }
   if (head != 0) run(rc, w.raise_head, head);
-  if (answered) run(rc, w.prune_seen, sql_limit(options_.keep_redelivery_answers));
+  // Old answers go in steps of a tenth of what is kept: deleting them one by one with
+  // each new one would dirty an index page per message.
+  if (answers_since_prune_ >= std::max<std::size_t>(1, options_.keep_redelivery_answers / 10)) {
+    run(rc, w.prune_seen, sql_limit(options_.keep_redelivery_answers));
+    answers_since_prune_ = 0;
+  }
   run(rc, w.commit);
   if (rc != SQLITE_DONE) {
     Error error = writer_.error(rc);

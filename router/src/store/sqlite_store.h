@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <mutex>
 #include <span>
 #include <string>
@@ -77,6 +78,9 @@ class SqliteStore final : public Store {
   std::unique_ptr<Reads> reads_;
 
   std::unique_ptr<Checkpointer> checkpointer_;  // uses writer_: destroyed before it
+  // Redelivery answers written since old ones were last pruned; the writer's. Starts
+  // high: the first answer written after opening prunes.
+  std::size_t answers_since_prune_ = std::numeric_limits<std::size_t>::max() / 2;
 
   CommitQueue queue_;
   Completions completions_;  // after the writer thread ends, answers what it wrote

@@ -85,6 +85,21 @@ class SqliteStoreTest : public ::testing::Test {
     sqlite3_close(db);
   }
 
+  // The first column of the first row, as an integer.
+  int64_t sql_value(const std::string& query) {
+    sqlite3* db = nullptr;
+    sqlite3_stmt* statement = nullptr;
+    int64_t value = -1;
+    if (sqlite3_open(dir_.file("store.db").c_str(), &db) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, query.c_str(), -1, &statement, nullptr) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW) {
+      value = sqlite3_column_int64(statement, 0);
+    }
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return value;
+  }
+
   TempDir dir_;
 };
 
@@ -154,6 +169,26 @@ TEST_F(SqliteStoreTest, ASchemaNewerThanTheBinaryIsRefused) {
   open().reset();
   sql("PRAGMA user_version = 99");
   expect_error(SqliteStore::open(options()), ErrorCode::kFailedPrecondition, "schema version 99 is newer");
+}
+
+// Version 2 dropped the redelivery answers' secondary indexes: a version 1 file is
+// brought up to date when opened, and keeps what it held.
+TEST_F(SqliteStoreTest, AVersionOneFileIsMigrated) {
+  {
+    auto store = open();
+    ASSERT_TRUE(append_and_wait(*store, {.inbound_seen = {sample_seen("msg-1", "ct-1", "cv-1")}}).ok());
+  }
+  sql("CREATE INDEX inbound_seen_by_conversation ON inbound_seen(conversation_id);"
+      "CREATE INDEX inbound_seen_by_contact ON inbound_seen(contact_id); PRAGMA user_version = 1");
+  auto store = open();
+  ASSERT_TRUE(store);
+  auto loaded = store->load(10);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().describe();
+  ASSERT_EQ(loaded->inbound_seen.size(), 1u);
+  EXPECT_EQ(loaded->inbound_seen[0].external_id, "msg-1");
+  store.reset();
+  EXPECT_EQ(sql_value("PRAGMA user_version"), 2);
+  EXPECT_EQ(sql_value("SELECT count(*) FROM sqlite_master WHERE name LIKE 'inbound_seen_by_%'"), 0);
 }
 
 TEST_F(SqliteStoreTest, AMissingDirectoryFailsToOpen) {

@@ -32,8 +32,9 @@ struct SqliteOptions {
   std::size_t max_batch_events = 4096;
 
   // Redelivery answers ((channel, external_id) -> the first result) kept, the newest;
-  // older ones are deleted as new ones come. At least Limits::dedupe_entries (the
-  // Desk's window, which load() fills), so a restart forgets none the Desk knew.
+  // older ones are deleted in steps of a tenth of this (so up to 10 % more are held
+  // for a while). At least Limits::dedupe_entries (the Desk's window, which load()
+  // fills), so a restart forgets none the Desk knew.
   std::size_t keep_redelivery_answers = 1'000'000;
 
   // How long a connection waits for a lock held by another process (a backup, the
