@@ -88,6 +88,9 @@ Status configure_writer(Connection& db, const SqliteOptions& options) {
   const char* synchronous =
       options.synchronous == SqliteOptions::kFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
   if (auto set = db.exec(synchronous); !set) return set;
+  const std::string cache =
+      "PRAGMA cache_size = -" + std::to_string(std::max<uint64_t>(1, options.writer_cache_bytes >> 10));
+  if (auto set = db.exec(cache.c_str()); !set) return set;
   if (auto migrated = migrate(db); !migrated) return migrated;
   if (options.max_size_bytes == 0) return ok_status();
   auto page_size = db.query_value("PRAGMA page_size");

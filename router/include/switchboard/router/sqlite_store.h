@@ -41,6 +41,10 @@ struct SqliteOptions {
   // sqlite3 shell) before the operation fails.
   std::chrono::milliseconds busy_timeout{5000};
 
+  // Pages the writer keeps in memory. Pages it has to read again from the file cost a
+  // system call each inside the transaction, with the write lock held.
+  uint64_t writer_cache_bytes = 64ull << 20;
+
   // The largest size the database file may grow to; 0: no limit. Appends that need
   // more space fail like on a full disk.
   uint64_t max_size_bytes = 0;
@@ -52,8 +56,8 @@ struct SqliteOptions {
 // such directory, read-only file, not a database); kFailedPrecondition when its schema
 // is newer than this binary knows.
 //
-// The Store's contract (store.h) holds; in addition, `done` runs on the store's writer
-// thread (keep it short: the next transaction waits for it), a failed transaction
+// The Store's contract (store.h) holds; in addition, `done` runs on the store's
+// completion thread, in append order (keep it short: later answers wait), a failed transaction
 // reports kUnavailable "sqlite: <reason>" to every commit in it and none of them is
 // stored, and destroying the store commits what was appended, calls every `done`,
 // then closes the file.
