@@ -9,6 +9,7 @@
 
 #include <pqxx/pqxx>
 
+#include "decode_rows.h"
 #include "postgres_error.h"
 #include "postgres_schema.h"
 #include "record_codec.h"
@@ -228,17 +229,12 @@ std::vector<Event> decode_events(const pqxx::result& rows) {
 
 // Reads (key, body) rows into records; a body that does not decode names its row.
 template <typename T>
-Status decode_rows(std::string_view table, const pqxx::result& rows, std::vector<T>& out) {
+Status decode_result(std::string_view table, const pqxx::result& rows, std::vector<T>& out) {
   out.clear();
-  for (const auto& row : rows) {
-    auto record = decode<T>(text(row[1]));
-    if (!record) {
-      return failed_precondition("postgresql: cannot decode " + std::string(table) + " '" + row[0].c_str() +
-                                 "': " + record.error().message);
-    }
-    out.push_back(std::move(*record));
-  }
-  return ok_status();
+  return decode_rows(
+      static_cast<std::size_t>(rows.size()), [&](std::size_t i) { return text(rows[static_cast<int>(i)][0]); },
+      [&](std::size_t i) { return text(rows[static_cast<int>(i)][1]); },
+      "postgresql: cannot decode " + std::string(table), out);
 }
 
 // "kind/key" for every key: one set holds every kind of record.
@@ -545,16 +541,16 @@ Result<StoredState> PostgresStore::load(std::size_t inbound_seen_limit) {
   Status decoded = ok_status();
   const Status read_all = read([&](pqxx::dbtransaction& tx) {
     const auto rows = [&](std::string_view table, const char* sql, auto& out) {
-      if (decoded) decoded = decode_rows(table, tx.exec(sql), out);
+      if (decoded) decoded = decode_result(table, tx.exec(sql), out);
     };
     for_each_loaded_table(state, rows);
     if (decoded) {
-      decoded = decode_rows("inbound_seen",
-                            tx.exec_params("SELECT channel || ':' || external_id, body FROM "
-                                           "(SELECT channel, external_id, body, arrival FROM inbound_seen "
-                                           "ORDER BY arrival DESC LIMIT $1) newest ORDER BY arrival",
-                                           sql_limit(inbound_seen_limit)),
-                            state.inbound_seen);
+      decoded = decode_result("inbound_seen",
+                              tx.exec_params("SELECT channel || ':' || external_id, body FROM "
+                                             "(SELECT channel, external_id, body, arrival FROM inbound_seen "
+                                             "ORDER BY arrival DESC LIMIT $1) newest ORDER BY arrival",
+                                             sql_limit(inbound_seen_limit)),
+                              state.inbound_seen);
     }
     state.head = tx.exec1(kHead)[0].as<uint64_t>();
     state.position = tx.exec1(kPosition)[0].as<uint64_t>();
@@ -571,7 +567,7 @@ Result<Changes> PostgresStore::changes_since(uint64_t position) const {
     changes.position = tx.exec1(kPosition)[0].as<uint64_t>();
     if (changes.position <= position) return;
     const auto rows = [&](std::string_view table, const char* sql, auto& out) {
-      if (decoded) decoded = decode_rows(table, tx.exec_params(sql, position, options_.node_id), out);
+      if (decoded) decoded = decode_result(table, tx.exec_params(sql, position, options_.node_id), out);
     };
     auto& r = changes.records;
     rows("contacts", "SELECT id, body FROM contacts WHERE written_at > $1 AND written_by <> $2", r.contacts);
@@ -607,7 +603,7 @@ Result<StoredState> PostgresStore::load_records(const RecordKeys& keys) const {
   }
   const Status read_all = read([&](pqxx::dbtransaction& tx) {
     const auto rows = [&](std::string_view table, const char* sql, auto& out, const auto&... args) {
-      if (decoded) decoded = decode_rows(table, tx.exec_params(sql, args...), out);
+      if (decoded) decoded = decode_result(table, tx.exec_params(sql, args...), out);
     };
     rows("contacts",
          "SELECT id, body FROM contacts WHERE id = ANY($1::text[]) "

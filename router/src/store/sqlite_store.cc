@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "decode_rows.h"
 #include "record_codec.h"
 #include "sql_store_common.h"
 
@@ -341,23 +342,31 @@ SqliteStats SqliteStore::stats() const {
 namespace {
 
 // Reads (key, body) rows into records; a body that does not decode names its row.
+// Rows are read in chunks, each decoded on every core while the next waits.
 template <typename T>
 Status load_rows(Connection& db, std::string_view table, const std::string& sql, std::vector<T>& out,
                  int64_t limit = -1) {
+  constexpr std::size_t kChunkRows = 16384;
   auto query = db.prepare(sql);
   if (!query) return query.error();
   if (limit >= 0) query->bind(limit);
+  const std::string what = "sqlite: cannot decode " + std::string(table);
+  std::vector<std::pair<std::string, std::string>> chunk;  // (key, body)
+  const auto decode_chunk = [&] {
+    Status decoded = decode_rows(
+        chunk.size(), [&](std::size_t i) -> const std::string& { return chunk[i].first; },
+        [&](std::size_t i) -> const std::string& { return chunk[i].second; }, what, out);
+    chunk.clear();
+    return decoded;
+  };
   int rc;
   while ((rc = query->step()) == SQLITE_ROW) {
-    auto record = decode<T>(query->text(1));
-    if (!record) {
-      return failed_precondition("sqlite: cannot decode " + std::string(table) + " '" + std::string(query->text(0)) +
-                                 "': " + record.error().message);
-    }
-    out.push_back(std::move(*record));
+    chunk.emplace_back(query->text(0), query->text(1));
+    if (chunk.size() < kChunkRows) continue;
+    if (auto decoded = decode_chunk(); !decoded) return decoded;
   }
   if (rc != SQLITE_DONE) return db.error(rc);
-  return ok_status();
+  return decode_chunk();
 }
 
 }  // namespace

@@ -291,5 +291,29 @@ TEST_F(SqliteStoreTest, ADamagedRowMakesLoadFailNamingIt) {
   expect_error(state, ErrorCode::kFailedPrecondition, "cannot decode contacts 'ct-1'");
 }
 
+// Large tables are decoded on several threads in chunks: every record still arrives in
+// key order, and of two damaged rows the first one is named.
+TEST_F(SqliteStoreTest, ManyRowsLoadInOrderAndTheFirstDamagedOneIsNamed) {
+  constexpr int kContacts = 40'000;  // more than one chunk, several parts per chunk
+  const auto id_of = [](int i) {
+    char id[16];
+    std::snprintf(id, sizeof id, "ct-%06d", i);
+    return std::string(id);
+  };
+  {
+    auto store = open();
+    Commit commit;
+    for (int i = 0; i < kContacts; ++i) commit.contacts.push_back(sample_contact(id_of(i)));
+    ASSERT_TRUE(append_and_wait(*store, std::move(commit)).ok());
+    auto loaded = store->load(10);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().describe();
+    ASSERT_EQ(loaded->contacts.size(), std::size_t{kContacts});
+    for (int i = 0; i < kContacts; ++i) ASSERT_EQ(loaded->contacts[i].id, id_of(i));
+  }
+  sql("UPDATE contacts SET body = 'not json' WHERE id IN ('ct-039000', 'ct-020000')");
+  auto store = open();
+  expect_error(store->load(10), ErrorCode::kFailedPrecondition, "cannot decode contacts 'ct-020000'");
+}
+
 }  // namespace
 }  // namespace switchboard::router::testing
