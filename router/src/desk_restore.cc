@@ -11,17 +11,17 @@
 namespace switchboard::router {
 
 void Desk::State::put(Contact contact) {
-  if (auto old = contacts.find(contact.id); old != contacts.end()) {
-    for (const auto& identity : old->second.identities) {
+  auto [it, fresh] = contacts.try_emplace(contact.id);
+  if (!fresh) {
+    for (const auto& identity : it->second.identities) {
       if (auto owner = identity_owner.find(identity.key());
           owner != identity_owner.end() && owner->second == contact.id) {
         identity_owner.erase(owner);
       }
     }
   }
-  for (const auto& identity : contact.identities) identity_owner[identity.key()] = contact.id;
-  std::string id = contact.id;
-  contacts[id] = std::move(contact);
+  for (const auto& identity : contact.identities) identity_owner.insert_or_assign(identity.key(), contact.id);
+  it->second = std::move(contact);
 }
 
 void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
@@ -33,21 +33,43 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   if (c.state == ConversationState::kResolved && c.resolved_at) {
     deadlines.emplace(*c.resolved_at + reopen_window, Deadline{c.id, DeadlineKind::kClose});
   }
-  if (auto old = conversations.find(c.id); old != conversations.end() && old->second.data.contact_id != c.contact_id) {
-    const std::string previous_contact = old->second.data.contact_id;
-    std::erase(conversations_of[previous_contact], c.id);
-    recompute_current(previous_contact);
+  // Start-up puts conversations in id order: each then goes at the end, no search.
+  auto at = conversations.empty() || conversations.rbegin()->first < c.id ? conversations.end()
+                                                                          : conversations.lower_bound(c.id);
+  const bool known = at != conversations.end() && at->first == c.id;
+  if (known) {
+    if (const std::string& previous_contact = at->second.data.contact_id; previous_contact != c.contact_id) {
+      std::erase(conversations_of[previous_contact], c.id);
+      recompute_current(previous_contact);
+    }
+    unindex_calls(at->second.data);
   }
   // Ids sort by creation time: keep each contact's list oldest first.
   auto& ids = conversations_of[c.contact_id];
-  if (auto at = std::lower_bound(ids.begin(), ids.end(), c.id); at == ids.end() || *at != c.id) ids.insert(at, c.id);
-  if (auto old = conversations.find(c.id); old != conversations.end()) unindex_calls(old->second.data);
+  if (ids.empty() || ids.back() < c.id) {
+    ids.push_back(c.id);
+  } else if (auto place = std::lower_bound(ids.begin(), ids.end(), c.id); *place != c.id) {
+    ids.insert(place, c.id);
+  }
   index_calls(c);
-  const std::string id = c.id;
+  const bool latest = ids.back() == c.id;
+  const bool open_or_snoozed = c.state != ConversationState::kClosed;
   const std::string contact_id = c.contact_id;
   Lifecycle lifecycle(c.state);
-  conversations.insert_or_assign(id, ConversationSlot{std::move(c), std::move(lifecycle)});
-  recompute_current(contact_id);
+  if (known) {
+    at->second = ConversationSlot{std::move(c), std::move(lifecycle)};
+  } else {
+    std::string id = c.id;
+    conversations.emplace_hint(at, std::move(id), ConversationSlot{std::move(c), std::move(lifecycle)});
+  }
+  // The contact's current conversation is its latest unless that one is Closed; an
+  // older one changing leaves it as it was.
+  if (!latest) return;
+  if (open_or_snoozed) {
+    current.insert_or_assign(contact_id, ids.back());
+  } else {
+    current.erase(contact_id);
+  }
 }
 
 void Desk::State::drop_conversation(const std::string& id) {
@@ -105,8 +127,10 @@ void Desk::State::put_all(StoredState stored, const RecordKeys& gone, std::chron
   for (const auto& key : gone.inbound_seen) inbound_seen.forget(key);
 
   for (auto& contact : stored.contacts) put(std::move(contact));
-  std::sort(stored.conversations.begin(), stored.conversations.end(),
-            [](const Conversation& a, const Conversation& b) { return a.id < b.id; });
+  const auto by_id = [](const Conversation& a, const Conversation& b) { return a.id < b.id; };
+  if (!std::is_sorted(stored.conversations.begin(), stored.conversations.end(), by_id)) {
+    std::sort(stored.conversations.begin(), stored.conversations.end(), by_id);
+  }
   for (auto& c : stored.conversations) put(std::move(c), reopen_window);
   for (auto& entry : stored.outbox) {
     index_receipts(entry);
