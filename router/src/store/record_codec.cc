@@ -481,6 +481,28 @@ struct IsStringMap : std::false_type {};
 template <typename V>
 struct IsStringMap<std::map<std::string, V>> : std::true_type {};
 
+// The letter of a two-character escape (`\n`), or 0 when `c` takes the `\u00XX` form.
+constexpr char short_escape(unsigned char c) {
+  switch (c) {
+    case '"':
+      return '"';
+    case '\\':
+      return '\\';
+    case '\b':
+      return 'b';
+    case '\t':
+      return 't';
+    case '\n':
+      return 'n';
+    case '\f':
+      return 'f';
+    case '\r':
+      return 'r';
+    default:
+      return 0;
+  }
+}
+
 // Escapes as Boost.JSON's serializer does: quote, backslash and control characters;
 // everything else (UTF-8 included) as it is.
 void put_string(std::string& out, std::string_view in) {
@@ -494,32 +516,12 @@ void put_string(std::string& out, std::string_view in) {
       continue;
     out.append(plain, p);
     plain = p + 1;
-    switch (c) {
-      case '"':
-        out.append("\\\"", 2);
-        break;
-      case '\\':
-        out.append("\\\\", 2);
-        break;
-      case '\b':
-        out.append("\\b", 2);
-        break;
-      case '\t':
-        out.append("\\t", 2);
-        break;
-      case '\n':
-        out.append("\\n", 2);
-        break;
-      case '\f':
-        out.append("\\f", 2);
-        break;
-      case '\r':
-        out.append("\\r", 2);
-        break;
-      default: {
-        const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
-        out.append(escaped, sizeof escaped);
-      }
+    if (const char letter = short_escape(c); letter != 0) {
+      const char escaped[] = {'\\', letter};
+      out.append(escaped, sizeof escaped);
+    } else {
+      const char escaped[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xf]};
+      out.append(escaped, sizeof escaped);
     }
   }
   out.append(plain, end);
