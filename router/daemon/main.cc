@@ -27,6 +27,7 @@
 
 #include <switchboard/router/router.h>
 #include <switchboard/router/store.h>
+#include <switchboard/router/thread_name.h>
 
 #include "adapters.h"
 #include "auth.h"
@@ -232,7 +233,11 @@ int serve(const sd::v1::ServerConfig& config) {
   boost::asio::io_context io;
   auto work = boost::asio::make_work_guard(io);
   std::vector<std::thread> workers;
-  for (unsigned i = 0; i < worker_count(config); ++i) workers.emplace_back([&io] { io.run(); });
+  for (unsigned i = 0; i < worker_count(config); ++i)
+    workers.emplace_back([&io] {
+      switchboard::router::name_this_thread("sb-router");
+      io.run();
+    });
   auto stop_workers = [&] {
     work.reset();
     io.stop();

@@ -30,7 +30,7 @@ bool printable(std::string_view s) {
 // libphonenumber runs ICU regular expressions on every parse, a tenth of an ingest's
 // CPU when callers text or ring again and again. Recent answers are kept per thread
 // (no lock on the message path), forgotten all at once when the table is full.
-constexpr std::size_t kRecentPhoneNumbers = 4096;
+constexpr std::size_t kRecentPhoneNumbers = 65536;  // about 5 MB a thread at most
 
 struct RecentPhoneNumbers {
   std::string region;

@@ -1,4 +1,5 @@
 #include <switchboard/router/router.h>
+#include <switchboard/router/thread_name.h>
 
 #include <algorithm>
 
@@ -304,6 +305,7 @@ void Router::start_tailing() {
 }
 
 void Router::tail_loop() {
+  name_this_thread("sb-tail");
   constexpr std::size_t kPage = 1000;
   uint64_t published = store_->head();  // what subscribers were given; they read older events from the store
   std::unique_lock lock(tail_mutex_);

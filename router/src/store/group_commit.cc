@@ -1,5 +1,7 @@
 #include "group_commit.h"
 
+#include <switchboard/router/thread_name.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -110,6 +112,7 @@ void Completions::push(std::vector<EncodedCommit> batch, std::vector<Status> out
 }
 
 void Completions::answer_loop() {
+  name_this_thread("sb-store-answer");
   for (;;) {
     Written written;
     {

@@ -1,5 +1,7 @@
 #include "postgres_store.h"
 
+#include <switchboard/router/thread_name.h>
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -322,6 +324,7 @@ void PostgresStore::append(std::shared_ptr<const Commit> commit, std::function<v
 }
 
 void PostgresStore::write_loop() {
+  name_this_thread("sb-store-write");
   const auto write = [this](std::span<const EncodedCommit> batch) { return write_transaction(batch); };
   for (;;) {
     std::vector<EncodedCommit> batch = queue_.take();

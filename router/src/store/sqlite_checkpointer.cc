@@ -1,5 +1,7 @@
 #include "sqlite_checkpointer.h"
 
+#include <switchboard/router/thread_name.h>
+
 namespace switchboard::router::store {
 
 Checkpointer::Checkpointer(Connection& writer, Connection own)
@@ -23,14 +25,30 @@ int Checkpointer::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
   return SQLITE_OK;
 }
 
+namespace {
+
+// Copies what it can of the WAL back; true when it copied anything. Errors are not
+// the commit's: it is durable in the WAL already, and the next checkpoint tries again.
+bool checkpoint(sqlite3* db) {
+  int wal_frames = -1;
+  int copied = -1;  // both stay -1 when the connection has not opened the WAL
+  const int rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_PASSIVE, &wal_frames, &copied);
+  return rc == SQLITE_OK && copied > 0;
+}
+
+}  // namespace
+
 void Checkpointer::after_commit() {
   if (wal_pages_ >= kWriterPages) {
-    // Errors are not the commit's: it is durable in the WAL already, and the next
-    // checkpoint tries again.
-    sqlite3_wal_checkpoint_v2(writer_.get(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return !running_; });
+    running_ = true;
+    lock.unlock();
+    const bool copied = checkpoint(writer_.get());
     wal_pages_ = 0;
-    std::lock_guard lock(mutex_);
-    ++checkpoints_;
+    lock.lock();
+    running_ = false;
+    if (copied) ++counts_.by_writer;
   } else if (wal_pages_ >= kBackgroundPages) {
     {
       std::lock_guard lock(mutex_);
@@ -40,21 +58,25 @@ void Checkpointer::after_commit() {
   }
 }
 
-uint64_t Checkpointer::checkpoints() const {
+Checkpointer::Counts Checkpointer::checkpoints() const {
   std::lock_guard lock(mutex_);
-  return checkpoints_;
+  return counts_;
 }
 
 void Checkpointer::run() {
+  name_this_thread("sb-checkpoint");
   std::unique_lock lock(mutex_);
   for (;;) {
-    wanted_.wait(lock, [this] { return pending_ || stopping_; });
+    wanted_.wait(lock, [this] { return (pending_ && !running_) || stopping_; });
     if (stopping_) return;
     pending_ = false;
+    running_ = true;
     lock.unlock();
-    sqlite3_wal_checkpoint_v2(own_.get(), "main", SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    const bool copied = checkpoint(own_.get());
     lock.lock();
-    ++checkpoints_;
+    running_ = false;
+    if (copied) ++counts_.background;
+    idle_.notify_all();
   }
 }
 

@@ -8,7 +8,9 @@
 // A PASSIVE checkpoint never blocks the writer. While the writer keeps writing,
 // though, it cannot finish the WAL's last frames, and SQLite restarts the WAL from
 // its beginning only once all of them are copied; so past a larger size the writer
-// finishes the job itself, which is quick because little is left to copy.
+// finishes the job itself, which is quick because little is left to copy. It first
+// waits for the thread's checkpoint, if one runs: SQLite refuses a second checkpoint
+// meanwhile, and retrying at each commit would let the WAL grow without bound.
 
 #include <condition_variable>
 #include <cstdint>
@@ -27,7 +29,9 @@ class Checkpointer {
   static constexpr int kWriterPages = 8 * kBackgroundPages;
 
   // Takes over `writer`'s checkpoints; `own` is the checkpoint thread's connection to
-  // the same file. `writer` must outlive this.
+  // the same file, which must have read it once already: until a connection has
+  // opened the WAL, a checkpoint through it does nothing and says nothing. `writer`
+  // must outlive this.
   Checkpointer(Connection& writer, Connection own);
   ~Checkpointer();  // stops the thread; closing the last connection checkpoints
   Checkpointer(const Checkpointer&) = delete;
@@ -37,7 +41,12 @@ class Checkpointer {
   // kWriterPages checkpoints right there.
   void after_commit();
 
-  uint64_t checkpoints() const;
+  // Checkpoints that copied frames back: on this thread, and by the writer.
+  struct Counts {
+    uint64_t background = 0;
+    uint64_t by_writer = 0;
+  };
+  Counts checkpoints() const;
 
  private:
   static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
@@ -49,9 +58,11 @@ class Checkpointer {
 
   mutable std::mutex mutex_;
   std::condition_variable wanted_;
+  std::condition_variable idle_;  // a checkpoint ended
   bool pending_ = false;
+  bool running_ = false;  // a checkpoint runs, on either thread: SQLite allows one at a time
   bool stopping_ = false;
-  uint64_t checkpoints_ = 0;
+  Counts counts_;
 
   std::thread thread_;  // last: starts once everything above exists
 };

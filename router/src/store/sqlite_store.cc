@@ -1,5 +1,7 @@
 #include "sqlite_store.h"
 
+#include <switchboard/router/thread_name.h>
+
 #include <algorithm>
 #include <array>
 #include <utility>
@@ -175,6 +177,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
   if (!reader) return reader.error();
   auto checkpoints = Connection::open(options.path, SQLITE_OPEN_READWRITE, options.busy_timeout);
   if (!checkpoints) return checkpoints.error();
+  // A first read opens the WAL on this connection; its checkpoints are no-ops before.
+  if (auto mode = checkpoints->query_value("PRAGMA journal_mode"); !mode) return mode.error();
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(*writer), std::move(*reader)));
   if (auto prepared = store->prepare(); !prepared) return prepared.error();
   store->checkpointer_ = std::make_unique<Checkpointer>(store->writer_, std::move(*checkpoints));
@@ -251,6 +255,7 @@ void SqliteStore::append(std::shared_ptr<const Commit> commit, std::function<voi
 }
 
 void SqliteStore::write_loop() {
+  name_this_thread("sb-store-write");
   const auto write = [this](std::span<const EncodedCommit> batch) { return write_transaction(batch); };
   for (;;) {
     std::vector<EncodedCommit> batch = queue_.take();
@@ -335,7 +340,9 @@ std::vector<Event> SqliteStore::timeline(const std::string& conversation_id, std
 SqliteStats SqliteStore::stats() const {
   std::lock_guard lock(stats_mutex_);
   SqliteStats stats = stats_;
-  stats.checkpoints = checkpointer_->checkpoints();
+  const auto checkpoints = checkpointer_->checkpoints();
+  stats.checkpoints = checkpoints.background;
+  stats.writer_checkpoints = checkpoints.by_writer;
   return stats;
 }
 

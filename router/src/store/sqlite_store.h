@@ -36,7 +36,8 @@ struct SqliteStats {
   uint64_t commits = 0;              // Commits stored
   uint64_t events = 0;               // events stored
   uint64_t largest_batch = 0;        // Commits in one transaction, at most
-  uint64_t checkpoints = 0;          // WAL copied back into the database file
+  uint64_t checkpoints = 0;          // WAL copied back into the database file, by the checkpoint thread
+  uint64_t writer_checkpoints = 0;   // the same by the writer, when the WAL outgrew the thread
 };
 
 class SqliteStore final : public Store {
