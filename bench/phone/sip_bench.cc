@@ -174,7 +174,7 @@ int main(int argc, char** argv) {
   const std::string command = "cd " + dir.string() + " && sipp " + address + " -sf " + SIPP_SCENARIOS +
                               "/flood.xml -inf callers.csv -i 127.0.0.1 -r " + std::to_string(rate) + " -m " +
                               std::to_string(calls) + " -l 100000 -nostdin -timeout 300s -recv_timeout 10000" +
-                              " -trace_rtt -rtt_freq 1000 -trace_screen -screen_file screen_screen.log";
+                              " -buff_size 4194304 -trace_rtt -rtt_freq 1000 -trace_screen -screen_file screen_screen.log";
   std::cout << command << "\n";
   // CPU of this process alone (router, store, SIP front), not sipp's.
   const auto cpu_seconds = [] {
