@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <charconv>
 #include <mutex>
@@ -100,6 +101,9 @@ SipFront::SipFront(SipSettings settings, PeerFilter trusted, router::AdapterHost
       retransmit_timer_(io),
       lifeline_(std::make_shared<Lifeline>(this)),
       counters_(std::make_unique<AtomicCounters>()) {
+  // Room for 64k transactions from the start (512 KiB of buckets): growing to them
+  // rehashes every node each time, milliseconds on the io thread at tens of thousands.
+  transactions_.reserve(std::min<std::size_t>(settings_.max_transactions, std::size_t{1} << 16));
   arm_sweep();
 }
 
