@@ -2,8 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
-#include <cstdio>
+#include <charconv>
+#include <mutex>
+#include <vector>
 
 namespace switchboard::adapters::phone {
 namespace {
@@ -13,6 +16,9 @@ using Clock = std::chrono::steady_clock;
 using router::ErrorCode;
 
 constexpr char kAllow[] = "INVITE, ACK, CANCEL, BYE, OPTIONS";
+// Timer G fires this late at most: one wake-up for the answers of many INVITEs rather
+// than one each, at thousands a second. RFC 3261's T1 is 500 ms.
+constexpr auto kRetransmitSlack = std::chrono::milliseconds(20);
 
 std::string quoted(std::string_view text) {
   std::string out = "\"";
@@ -26,9 +32,11 @@ std::string quoted(std::string_view text) {
 }  // namespace
 
 // One INVITE server transaction (RFC 3261 17.2.1), kept until it expires so that
-// retransmissions and the ACK find it.
+// retransmissions and the ACK find it: what its answers repeat of the INVITE, not the
+// whole request.
 struct SipFront::Transaction {
-  SipRequest request;
+  SipEcho echo;
+  std::string call_id;
   SipPeer peer;
   std::string to_tag;
   std::string last_response;  // 100 Trying until the final answer
@@ -39,17 +47,22 @@ struct SipFront::Transaction {
   std::chrono::milliseconds retransmit_interval{0};
 };
 
-// Shared with route_call's answers, which may come after the front closed.
-class SipFront::Lifeline {
+struct SipFront::AtomicCounters {
+  std::atomic<uint64_t> requests{0}, malformed{0}, invites_routed{0}, retransmissions_absorbed{0}, rate_limited{0},
+      overloaded{0}, canceled{0};
+};
+
+// Shared with route_call's answers, which come on the router's threads and may come
+// after the front closed. Answers that arrive while the io thread is busy wait here and
+// are taken together: one hand-off back for many calls.
+class SipFront::Lifeline : public std::enable_shared_from_this<Lifeline> {
  public:
   explicit Lifeline(SipFront* front) : front_(front) {}
   void post(std::string key, router::Result<router::CallRouting> routed) {
     std::lock_guard lock(mutex_);
     if (front_ == nullptr) return;
-    SipFront* front = front_;
-    asio::post(front->io_, [front, key = std::move(key), routed = std::move(routed)]() mutable {
-      front->on_routed(key, std::move(routed));
-    });
+    waiting_.emplace_back(std::move(key), std::move(routed));
+    if (waiting_.size() == 1) asio::post(front_->io_, [self = shared_from_this()] { self->drain(); });
   }
   void cut() {
     std::lock_guard lock(mutex_);
@@ -57,8 +70,26 @@ class SipFront::Lifeline {
   }
 
  private:
+  using Answer = std::pair<std::string, router::Result<router::CallRouting>>;
+
+  // On the io thread, like cut() once the front runs: front_ cannot go away meanwhile.
+  void drain() {
+    SipFront* front = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      front = front_;
+      taken_.swap(waiting_);  // both keep their capacity: no allocation once warm
+    }
+    if (front != nullptr) {
+      for (auto& [key, routed] : taken_) front->on_routed(key, std::move(routed));
+    }
+    taken_.clear();
+  }
+
   std::mutex mutex_;
   SipFront* front_;
+  std::vector<Answer> waiting_;  // under mutex_
+  std::vector<Answer> taken_;    // the io thread's
 };
 
 SipFront::SipFront(SipSettings settings, PeerFilter trusted, router::AdapterHost& host, asio::io_context& io)
@@ -68,7 +99,11 @@ SipFront::SipFront(SipSettings settings, PeerFilter trusted, router::AdapterHost
       io_(io),
       sweep_timer_(io),
       retransmit_timer_(io),
-      lifeline_(std::make_shared<Lifeline>(this)) {
+      lifeline_(std::make_shared<Lifeline>(this)),
+      counters_(std::make_unique<AtomicCounters>()) {
+  // Room for 64k transactions from the start (512 KiB of buckets): growing to them
+  // rehashes every node each time, milliseconds on the io thread at tens of thousands.
+  transactions_.reserve(std::min<std::size_t>(settings_.max_transactions, std::size_t{1} << 16));
   arm_sweep();
 }
 
@@ -81,15 +116,13 @@ void SipFront::close() {
 }
 
 SipCounters SipFront::counters() const {
-  std::lock_guard lock(counters_mutex_);
-  return counters_;
+  const auto get = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+  const AtomicCounters& c = *counters_;
+  return {get(c.requests),     get(c.malformed),  get(c.invites_routed), get(c.retransmissions_absorbed),
+          get(c.rate_limited), get(c.overloaded), get(c.canceled)};
 }
 
-#define SIP_COUNT(field)                         \
-  do {                                           \
-    std::lock_guard count_lock(counters_mutex_); \
-    ++counters_.field;                           \
-  } while (0)
+#define SIP_COUNT(field) counters_->field.fetch_add(1, std::memory_order_relaxed)
 
 void SipFront::receive(std::string_view text, const SipPeer& peer) {
   SIP_COUNT(requests);
@@ -99,6 +132,10 @@ void SipFront::receive(std::string_view text, const SipPeer& peer) {
     return;
   }
   if (text.starts_with("SIP/2.0 ")) return;  // a response: a redirect server sends no requests
+  if (request_method(text) == "ACK") {
+    // One for every call answered over UDP: found by its top Via, not parsed whole.
+    if (const std::string key = ack_transaction_key(text); !key.empty()) return on_ack(key);
+  }
   auto parsed = parse_request(text, peer.address.to_string(), peer.port);
   if (!parsed) {
     // Bad input: a 400 naming what is wrong, and no transaction, no call.
@@ -110,9 +147,9 @@ void SipFront::receive(std::string_view text, const SipPeer& peer) {
     if (!r.empty()) peer.send(std::move(r));
     return;
   }
-  const SipRequest& request = *parsed;
+  SipRequest& request = *parsed;
   if (request.method == "INVITE") return on_invite(request, peer);
-  if (request.method == "ACK") return on_ack(request);
+  if (request.method == "ACK") return on_ack(request.transaction_key());
   if (request.method == "CANCEL") return on_cancel(request, peer);
   if (request.method == "BYE") return on_bye(request, peer);
   if (request.method == "OPTIONS") {
@@ -125,8 +162,7 @@ void SipFront::receive(std::string_view text, const SipPeer& peer) {
 // Per-source rate and the global bounds; false answers 503 Retry-After.
 bool SipFront::admit_invite(const SipPeer& peer) {
   const auto now = Clock::now();
-  const std::string source = peer.address.to_string();
-  auto bucket = buckets_.find(source);
+  auto bucket = buckets_.find(peer.address);
   if (bucket == buckets_.end()) {
     if (buckets_.size() >= settings_.max_sources) sweep();
     if (buckets_.size() >= settings_.max_sources) {
@@ -134,8 +170,8 @@ bool SipFront::admit_invite(const SipPeer& peer) {
       return false;
     }
     bucket = buckets_
-                 .emplace(source, chat::TokenBucket(settings_.invites_per_second_per_source,
-                                                    settings_.invite_burst_per_source, now))
+                 .emplace(peer.address, chat::TokenBucket(settings_.invites_per_second_per_source,
+                                                          settings_.invite_burst_per_source, now))
                  .first;
   }
   if (!bucket->second.take(now)) {
@@ -149,8 +185,8 @@ bool SipFront::admit_invite(const SipPeer& peer) {
   return true;
 }
 
-void SipFront::on_invite(const SipRequest& request, const SipPeer& peer) {
-  const std::string key = request.transaction_key();
+void SipFront::on_invite(SipRequest& request, const SipPeer& peer) {
+  std::string key = request.transaction_key();
   if (auto known = transactions_.find(key); known != transactions_.end()) {
     // A retransmission: the same answer again, and nothing else (RFC 3261 17.2.1).
     SIP_COUNT(retransmissions_absorbed);
@@ -169,15 +205,8 @@ void SipFront::on_invite(const SipRequest& request, const SipPeer& peer) {
                                    {{"Warning", "399 " + settings_.hostname + " \"calls need a caller number\""}}));
   }
 
-  char tag[24];
-  std::snprintf(tag, sizeof tag, "sb%llx", static_cast<unsigned long long>(++next_tag_));
-  Transaction t{request, peer, tag};
-  t.last_response = make_response(request, 100, "Trying", {});
-  peer.send(t.last_response);  // at once: stops the caller's retransmissions (RFC 3261 17.2.1)
-  transactions_.emplace(key, std::move(t));
-  expiry_.emplace_back(Clock::now() + settings_.transaction_ttl, key);
-  ++in_flight_;
-
+  char tag[24] = "sb";
+  const auto tag_end = std::to_chars(tag + 2, tag + sizeof tag, ++next_tag_, 16).ptr;
   router::InboundCall call;
   call.address = caller.user;
   call.call_id = request.call_id;
@@ -186,9 +215,18 @@ void SipFront::on_invite(const SipRequest& request, const SipPeer& peer) {
   call.verified = asserted;
   call.queue = settings_.queue;
   if (!request.request_uri.user.empty()) call.metadata["dialed"] = request.request_uri.user;
-  host_.route_call(std::move(call), [lifeline = lifeline_, key](router::Result<router::CallRouting> routed) {
-    lifeline->post(key, std::move(routed));
-  });
+
+  Transaction t{std::move(request.echo), std::move(request.call_id), peer, std::string(tag, tag_end)};
+  t.last_response = make_response(t.echo, 100, "Trying", {});
+  peer.send(t.last_response);  // at once: stops the caller's retransmissions (RFC 3261 17.2.1)
+  transactions_.emplace(key, std::move(t));
+  expiry_.emplace_back(Clock::now() + settings_.transaction_ttl, key);
+  ++in_flight_;
+
+  host_.route_call(std::move(call),
+                   [lifeline = lifeline_, key = std::move(key)](router::Result<router::CallRouting> routed) mutable {
+                     lifeline->post(std::move(key), std::move(routed));
+                   });
 }
 
 void SipFront::on_routed(const std::string& key, router::Result<router::CallRouting> routed) {
@@ -202,62 +240,72 @@ void SipFront::on_routed(const std::string& key, router::Result<router::CallRout
     const router::Error& e = routed.error();
     if (t.canceled) return;
     if (e.code == ErrorCode::kUnavailable) {
-      return answer(t, make_response(t.request, 503, "Service Unavailable", t.to_tag,
-                                     {{"Retry-After", std::to_string(settings_.retry_after_seconds)}}));
+      return answer(t, key,
+                    make_response(t.echo, 503, "Service Unavailable", t.to_tag,
+                                  {{"Retry-After", std::to_string(settings_.retry_after_seconds)}}));
     }
     const int code = e.code == ErrorCode::kInvalidArgument ? 403 : 500;
-    spdlog::info("phone: INVITE {} refused: {}", t.request.call_id, e.describe());
-    return answer(t, make_response(t.request, code, code == 403 ? "Forbidden" : "Server Internal Error", t.to_tag,
-                                   {{"Warning", "399 " + host + " " + quoted(e.describe())}}));
+    spdlog::info("phone: INVITE {} refused: {}", t.call_id, e.describe());
+    return answer(t, key,
+                  make_response(t.echo, code, code == 403 ? "Forbidden" : "Server Internal Error", t.to_tag,
+                                {{"Warning", "399 " + host + " " + quoted(e.describe())}}));
   }
   SIP_COUNT(invites_routed);
   const router::CallRouting& r = *routed;
   if (t.canceled) {
     // The caller hung up before we answered: the call is a missed one.
     if (!r.agent_id.empty()) {
-      host_.update_call({.call_id = t.request.call_id, .state = router::CallState::kMissed, .reason = "canceled"},
-                        [](auto) {});
+      host_.update_call({.call_id = t.call_id, .state = router::CallState::kMissed, .reason = "canceled"}, [](auto) {});
     }
     return;
   }
   if (!r.agent_id.empty() && !r.agent_sip_uri.empty()) {
     return answer(
-        t, make_response(t.request, 302, "Moved Temporarily", t.to_tag, {{"Contact", "<" + r.agent_sip_uri + ">"}}));
+        t, key, make_response(t.echo, 302, "Moved Temporarily", t.to_tag, {{"Contact", "<" + r.agent_sip_uri + ">"}}));
   }
   if (!r.agent_id.empty()) {
     // Routed to someone we cannot point the PBX at: a failed call, said so.
-    host_.update_call({.call_id = t.request.call_id, .state = router::CallState::kMissed, .reason = "failed"},
-                      [](auto) {});
-    return answer(t, make_response(t.request, 480, "Temporarily Unavailable", t.to_tag,
-                                   {{"Warning", "399 " + host + " \"agent " + r.agent_id + " has no sip_uri\""}}));
+    host_.update_call({.call_id = t.call_id, .state = router::CallState::kMissed, .reason = "failed"}, [](auto) {});
+    return answer(t, key,
+                  make_response(t.echo, 480, "Temporarily Unavailable", t.to_tag,
+                                {{"Warning", "399 " + host + " \"agent " + r.agent_id + " has no sip_uri\""}}));
   }
   const bool busy = r.reason == "busy";
-  answer(t, make_response(t.request, busy ? 486 : 480, busy ? "Busy Here" : "Temporarily Unavailable", t.to_tag,
-                          {{"Reason", "SIP;cause=" + std::string(busy ? "486" : "480") + ";text=" + quoted(r.reason)},
-                           {"Warning", "399 " + host + " " +
-                                           quoted(busy ? "every agent who takes calls is busy; we will call back"
-                                                       : "no agent is available; we will call back")},
-                           {"Retry-After", std::to_string(settings_.retry_after_seconds)}}));
+  answer(t, key,
+         make_response(t.echo, busy ? 486 : 480, busy ? "Busy Here" : "Temporarily Unavailable", t.to_tag,
+                       {{"Reason", "SIP;cause=" + std::string(busy ? "486" : "480") + ";text=" + quoted(r.reason)},
+                        {"Warning", "399 " + host + " " +
+                                        quoted(busy ? "every agent who takes calls is busy; we will call back"
+                                                    : "no agent is available; we will call back")},
+                        {"Retry-After", std::to_string(settings_.retry_after_seconds)}}));
 }
 
-void SipFront::answer(Transaction& t, std::string response) {
+void SipFront::answer(Transaction& t, const std::string& key, std::string response) {
   t.final = true;
   t.last_response = std::move(response);
   t.peer.send(t.last_response);
   if (!t.peer.reliable) {
     t.retransmit_interval = settings_.t1;
-    retransmits_.emplace(Clock::now() + t.retransmit_interval, t.request.transaction_key());
+    retransmits_.emplace(Clock::now() + t.retransmit_interval, key);
     arm_retransmit();
   }
 }
 
-void SipFront::on_ack(const SipRequest& request) {
-  auto it = transactions_.find(request.transaction_key());
-  if (it != transactions_.end()) it->second.acked = true;  // absorbed: ends Timer G
+void SipFront::on_ack(const std::string& key) {
+  auto it = transactions_.find(key);
+  if (it == transactions_.end() || !it->second.final) return;
+  Transaction& t = it->second;
+  t.acked = true;  // absorbed: ends Timer G
+  // Confirmed (RFC 3261 17.2.1): nothing will be answered again, so what answers
+  // repeat goes now rather than at expiry; the Call-ID stays for a late route_call
+  // answer. At thousands of calls a second that is most of the transactions' memory.
+  std::string().swap(t.last_response);
+  std::string().swap(t.echo.lines);
 }
 
 void SipFront::on_cancel(const SipRequest& request, const SipPeer& peer) {
-  auto it = transactions_.find(request.transaction_key());
+  const std::string key = request.transaction_key();
+  auto it = transactions_.find(key);
   if (it == transactions_.end()) {
     return peer.send(make_response(request, 481, "Call/Transaction Does Not Exist", "nx"));
   }
@@ -266,7 +314,7 @@ void SipFront::on_cancel(const SipRequest& request, const SipPeer& peer) {
   if (t.final) return;  // too late: the INVITE has its answer (RFC 3261 9.2)
   SIP_COUNT(canceled);
   t.canceled = true;
-  answer(t, make_response(t.request, 487, "Request Terminated", t.to_tag));
+  answer(t, key, make_response(t.echo, 487, "Request Terminated", t.to_tag));
 }
 
 void SipFront::on_bye(const SipRequest& request, const SipPeer& peer) {
@@ -283,25 +331,33 @@ void SipFront::on_bye(const SipRequest& request, const SipPeer& peer) {
 
 // --- timers -------------------------------------------------------------------------
 
+// Re-armed only when the first retransmission moved earlier than the timer is set for:
+// each re-arm cancels a wait, which costs a handler of its own.
 void SipFront::arm_retransmit() {
   if (retransmits_.empty()) return;
-  retransmit_timer_.expires_at(retransmits_.begin()->first);
+  const auto first = retransmits_.begin()->first + kRetransmitSlack;
+  if (retransmit_armed_ && retransmit_deadline_ <= first) return;
+  retransmit_armed_ = true;
+  retransmit_deadline_ = first;
+  retransmit_timer_.expires_at(first);
   retransmit_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) retransmit_due();
+    if (ec) return;  // re-armed earlier, or closed
+    retransmit_armed_ = false;
+    retransmit_due();
   });
 }
 
 void SipFront::retransmit_due() {
   const auto now = Clock::now();
   while (!retransmits_.empty() && retransmits_.begin()->first <= now) {
-    const std::string key = retransmits_.begin()->second;
-    retransmits_.erase(retransmits_.begin());
-    auto it = transactions_.find(key);
+    auto due = retransmits_.extract(retransmits_.begin());
+    auto it = transactions_.find(due.mapped());
     if (it == transactions_.end() || it->second.acked) continue;
     Transaction& t = it->second;
     t.peer.send(t.last_response);
     t.retransmit_interval = std::min(t.retransmit_interval * 2, settings_.t2);
-    retransmits_.emplace(now + t.retransmit_interval, key);
+    due.key() = now + t.retransmit_interval;
+    retransmits_.insert(std::move(due));
   }
   arm_retransmit();
 }

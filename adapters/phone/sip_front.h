@@ -10,15 +10,16 @@
 // io_context on a single thread); route_call answers are posted back to it. Nothing
 // here blocks.
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -31,12 +32,26 @@
 
 namespace switchboard::adapters::phone {
 
+// Sends datagrams: the UDP socket's owner, which sends what a batch of requests
+// produced together (sendmmsg). On the io thread.
+class SipDatagramSender {
+ public:
+  virtual ~SipDatagramSender() = default;
+  virtual void send_datagram(const boost::asio::ip::udp::endpoint& to, std::string bytes) = 0;
+};
+
 // Where a request came from, and how to answer it there.
 struct SipPeer {
   boost::asio::ip::address address;
   uint16_t port = 0;
-  bool reliable = false;                  // TCP: no retransmissions
-  std::function<void(std::string)> send;  // sends one response back
+  bool reliable = false;                    // TCP: no retransmissions
+  SipDatagramSender* datagrams = nullptr;   // UDP: answers go back to address:port by it
+  std::function<void(std::string)> stream;  // TCP: writes one response on the connection
+
+  void send(std::string response) const {
+    if (stream) return stream(std::move(response));
+    datagrams->send_datagram({address, port}, std::move(response));
+  }
 };
 
 // Counters, for logs and tests.
@@ -66,14 +81,16 @@ class SipFront {
   struct Transaction;
   class Lifeline;  // lets route_call answers find the front only while it is open
 
-  void on_invite(const SipRequest& request, const SipPeer& peer);
-  void on_ack(const SipRequest& request);
+  struct AtomicCounters;
+
+  void on_invite(SipRequest& request, const SipPeer& peer);
+  void on_ack(const std::string& key);
   void on_cancel(const SipRequest& request, const SipPeer& peer);
   void on_bye(const SipRequest& request, const SipPeer& peer);
   void on_routed(const std::string& key, router::Result<router::CallRouting> routed);
-  // The final answer of an INVITE transaction: sent, kept for retransmissions, and
-  // (over UDP) repeated until the ACK (RFC 3261 Timer G).
-  void answer(Transaction& t, std::string response);
+  // The final answer of the INVITE transaction `key`: sent, kept for retransmissions,
+  // and (over UDP) repeated until the ACK (RFC 3261 Timer G).
+  void answer(Transaction& t, const std::string& key, std::string response);
   bool admit_invite(const SipPeer& peer);
   void sweep();
   void arm_sweep();
@@ -91,11 +108,12 @@ class SipFront {
   std::unordered_map<std::string, Transaction> transactions_;  // by SipRequest::transaction_key()
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> expiry_;  // oldest first
   std::multimap<std::chrono::steady_clock::time_point, std::string> retransmits_;     // UDP finals awaiting ACK
-  std::unordered_map<std::string, chat::TokenBucket> buckets_;                        // by source address
+  bool retransmit_armed_ = false;
+  std::chrono::steady_clock::time_point retransmit_deadline_;                // when armed
+  std::unordered_map<boost::asio::ip::address, chat::TokenBucket> buckets_;  // by source address
   std::size_t in_flight_ = 0;
   uint64_t next_tag_ = 0;
-  SipCounters counters_;
-  mutable std::mutex counters_mutex_;  // counters() is read from other threads
+  std::unique_ptr<AtomicCounters> counters_;  // counters() is read from other threads
 };
 
 }  // namespace switchboard::adapters::phone

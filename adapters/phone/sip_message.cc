@@ -6,23 +6,96 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
 
 namespace switchboard::adapters::phone {
 namespace {
 
 using router::invalid_argument;
 
+// osip allocates each header, parameter and string of a message on its own: a
+// hundred-odd malloc/free pairs for an INVITE. While a parse runs on a thread
+// (OsipArenaScope), osip's allocations come from that thread's arena instead, osip's
+// frees into it do nothing, and the whole arena is reused by the next parse. Whatever
+// does not fit, and every osip allocation outside a parse, is plain malloc. Nothing
+// osip allocated during a parse outlives it: the message and every header parsed on
+// their own are freed before the scope ends.
+struct OsipArena {
+  static constexpr std::size_t kBytes = 128 * 1024;  // an 8 KiB INVITE takes well under half
+  struct alignas(16) Block {
+    std::size_t size;  // what was asked, for realloc
+  };
+  std::unique_ptr<char[]> memory;
+  char* begin = nullptr;
+  char* end = nullptr;
+  char* next = nullptr;
+  int depth = 0;
+
+  bool owns(const void* p) const { return p >= begin && p < end; }
+};
+thread_local OsipArena arena;
+
+void* arena_malloc(std::size_t size) {
+  OsipArena& a = arena;
+  if (a.depth > 0) {
+    const std::size_t need = sizeof(OsipArena::Block) + ((size + 15) & ~std::size_t{15});
+    if (static_cast<std::size_t>(a.end - a.next) >= need) {
+      auto* block = new (a.next) OsipArena::Block{size};
+      a.next += need;
+      return block + 1;
+    }
+  }
+  return std::malloc(size);
+}
+
+void arena_free(void* p) {
+  if (!arena.owns(p)) std::free(p);  // arena memory goes when the parse ends
+}
+
+void* arena_realloc(void* p, std::size_t size) {
+  if (p == nullptr) return arena_malloc(size);
+  if (!arena.owns(p)) return std::realloc(p, size);
+  const std::size_t had = (static_cast<OsipArena::Block*>(p) - 1)->size;
+  void* moved = arena_malloc(size);
+  if (moved != nullptr) std::memcpy(moved, p, std::min(had, size));
+  return moved;
+}
+
+// One parse: osip's allocations on this thread come from its arena until it ends.
+class OsipArenaScope {
+ public:
+  OsipArenaScope() {
+    OsipArena& a = arena;
+    if (a.memory == nullptr) {
+      a.memory = std::make_unique<char[]>(OsipArena::kBytes);
+      a.begin = a.memory.get();
+      a.end = a.begin + OsipArena::kBytes;
+    }
+    if (a.depth++ == 0) a.next = a.begin;
+  }
+  ~OsipArenaScope() { --arena.depth; }
+  OsipArenaScope(const OsipArenaScope&) = delete;
+  OsipArenaScope& operator=(const OsipArenaScope&) = delete;
+};
+
 // libosip2 wants its tables built once, before the first parse, from any thread.
 void init_parser() {
   static std::once_flag once;
-  std::call_once(once, [] { parser_init(); });
+  std::call_once(once, [] {
+    osip_set_allocators(arena_malloc, arena_realloc, arena_free);
+    parser_init();
+  });
 }
 
 struct MessageFree {
   void operator()(osip_message_t* m) const { osip_message_free(m); }
+};
+struct ViaFree {
+  void operator()(osip_via_t* v) const { osip_via_free(v); }
 };
 struct FromFree {
   void operator()(osip_from_t* f) const { osip_from_free(f); }
@@ -118,16 +191,87 @@ bool all_digits(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Calls each(name, value) for the header fields of `text` as they came, up to the
+// blank line; a field may run over lines that start with white space (RFC 3261 7.3.1),
+// its value then still holds the line breaks (see append_unfolded).
+template <typename Each>
+void for_each_header(std::string_view text, Each&& each) {
+  std::size_t at = text.find('\n');  // past the request line
+  if (at == std::string_view::npos) return;
+  ++at;
+  while (at < text.size()) {
+    std::size_t end = text.find('\n', at);
+    end = end == std::string_view::npos ? text.size() : end + 1;
+    if (trimmed(text.substr(at, end - at)).empty() && (text[at] == '\r' || text[at] == '\n')) return;
+    while (end < text.size() && (text[end] == ' ' || text[end] == '\t')) {  // folded
+      const std::size_t next = text.find('\n', end);
+      end = next == std::string_view::npos ? text.size() : next + 1;
+    }
+    const std::string_view field = text.substr(at, end - at);
+    at = end;
+    const auto colon = field.find(':');
+    if (colon == std::string_view::npos) continue;
+    each(trimmed(field.substr(0, colon)), trimmed(field.substr(colon + 1)));
+  }
+}
+
+// A header value on one line: each line break and the white space around it, one space.
+void append_unfolded(std::string& out, std::string_view value) {
+  for (std::size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (c != '\r' && c != '\n') {
+      out += c;
+      continue;
+    }
+    while (!out.empty() && (out.back() == ' ' || out.back() == '\t')) out.pop_back();
+    while (i + 1 < value.size() &&
+           (value[i + 1] == '\r' || value[i + 1] == '\n' || value[i + 1] == ' ' || value[i + 1] == '\t')) {
+      ++i;
+    }
+    out += ' ';
+  }
+}
+
+void append_header(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name).append(": ");
+  append_unfolded(out, value);
+  out.append("\r\n");
+}
+
+std::string key_of(std::string_view branch, std::string_view sent_by) {
+  std::string key;
+  key.reserve(branch.size() + 1 + sent_by.size());
+  key.append(branch).append(1, '\n').append(sent_by);
+  return key;
+}
+
+std::string sent_by_of(const osip_via_t* via) { return or_empty(via->host) + ":" + (via->port ? via->port : "5060"); }
+
 }  // namespace
 
 std::string SipRequest::transaction_key() const {
-  if (!branch.empty()) return branch + '\n' + sent_by;
+  if (!branch.empty()) return key_of(branch, sent_by);
   // An RFC 2543 peer: the request's identity stands in for the branch (RFC 3261 17.2.3).
   return call_id + '\n' + from_tag + '\n' + std::to_string(cseq);
 }
 
 router::Result<SipRequest> parse_request(std::string_view text, const std::string& source_ip, uint16_t source_port) {
   init_parser();
+  OsipArenaScope scope;  // before the message: it is freed first
   osip_message_t* raw = nullptr;
   if (osip_message_init(&raw) != 0) return invalid_argument("message", "out of memory");
   std::unique_ptr<osip_message_t, MessageFree> m(raw);
@@ -137,7 +281,8 @@ router::Result<SipRequest> parse_request(std::string_view text, const std::strin
   SipRequest r;
   r.method = raw->sip_method;
   if (raw->call_id == nullptr || raw->call_id->number == nullptr) return invalid_argument("Call-ID", "missing");
-  r.call_id = text_of(raw->call_id, osip_call_id_to_str);
+  r.call_id = raw->call_id->number;
+  if (raw->call_id->host != nullptr) r.call_id.append("@").append(raw->call_id->host);
   if (raw->from == nullptr || raw->from->url == nullptr) return invalid_argument("From", "missing");
   if (raw->to == nullptr || raw->to->url == nullptr) return invalid_argument("To", "missing");
   if (raw->cseq == nullptr || raw->cseq->number == nullptr || raw->cseq->method == nullptr) {
@@ -145,37 +290,84 @@ router::Result<SipRequest> parse_request(std::string_view text, const std::strin
   }
   if (!all_digits(raw->cseq->number)) return invalid_argument("CSeq", "the sequence number is not a number");
   std::from_chars(raw->cseq->number, raw->cseq->number + std::strlen(raw->cseq->number), r.cseq);
-  r.cseq_method = raw->cseq->method;
-  if (r.cseq_method != r.method) return invalid_argument("CSeq", "method differs from the request line's");
+  if (std::strcmp(raw->cseq->method, raw->sip_method) != 0)
+    return invalid_argument("CSeq", "method differs from the request line's");
   if (osip_list_size(&raw->vias) == 0) return invalid_argument("Via", "missing");
 
-  for (int i = 0; i < osip_list_size(&raw->vias); ++i) {
-    auto* via = static_cast<osip_via_t*>(osip_list_get(&raw->vias, i));
-    if (i == 0) {
-      r.branch = param_of(&via->via_params, "branch");
-      r.sent_by = or_empty(via->host) + ":" + (via->port ? via->port : "5060");
-      // Where the response goes back to (RFC 3261 18.2.1, RFC 3581 rport).
-      if (or_empty(via->host) != source_ip && !has_param(&via->via_params, "received")) {
-        osip_via_set_received(via, osip_strdup(source_ip.c_str()));
-      }
-      osip_generic_param_t* rport = nullptr;
-      if (osip_generic_param_get_byname(&via->via_params, const_cast<char*>("rport"), &rport) >= 0 && rport &&
-          rport->gvalue == nullptr) {
-        rport->gvalue = osip_strdup(std::to_string(source_port).c_str());
-      }
-    }
-    r.vias.push_back(text_of(via, osip_via_to_str));
+  // The top Via as it came, unless it must say where the request really came from
+  // (RFC 3261 18.2.1, RFC 3581 rport): then every Via as osip writes it back.
+  auto* top = static_cast<osip_via_t*>(osip_list_get(&raw->vias, 0));
+  r.branch = param_of(&top->via_params, "branch");
+  r.sent_by = sent_by_of(top);
+  bool rewrite_vias = false;
+  if (or_empty(top->host) != source_ip && !has_param(&top->via_params, "received")) {
+    osip_via_set_received(top, osip_strdup(source_ip.c_str()));
+    rewrite_vias = true;
   }
+  osip_generic_param_t* rport = nullptr;
+  if (osip_generic_param_get_byname(&top->via_params, const_cast<char*>("rport"), &rport) >= 0 && rport &&
+      rport->gvalue == nullptr) {
+    rport->gvalue = osip_strdup(std::to_string(source_port).c_str());
+    rewrite_vias = true;
+  }
+  std::string& echo = r.echo.lines;
+  echo.reserve(text.size() / 2);
+  if (rewrite_vias) {
+    for (int i = 0; i < osip_list_size(&raw->vias); ++i) {
+      append_header(echo, "Via", text_of(static_cast<osip_via_t*>(osip_list_get(&raw->vias, i)), osip_via_to_str));
+    }
+  }
+  // The rest is copied from the request's own lines: equal to what came, as RFC 3261
+  // 8.2.6.2 asks, without osip writing each header back out.
+  std::string_view from, to, call_id, cseq;
+  for_each_header(text, [&](std::string_view name, std::string_view value) {
+    if (iequals(name, "Via") || iequals(name, "v")) {
+      if (!rewrite_vias) append_header(echo, "Via", value);
+    } else if (from.empty() && (iequals(name, "From") || iequals(name, "f"))) {
+      from = value;
+    } else if (to.empty() && (iequals(name, "To") || iequals(name, "t"))) {
+      to = value;
+    } else if (call_id.empty() && (iequals(name, "Call-ID") || iequals(name, "i"))) {
+      call_id = value;
+    } else if (cseq.empty() && iequals(name, "CSeq")) {
+      cseq = value;
+    }
+  });
+  append_header(echo, "From", from);
+  echo.append("To: ");
+  append_unfolded(echo, to);
+  r.echo.to_end = echo.size();
+  echo.append("\r\n");
+  append_header(echo, "Call-ID", call_id);
+  append_header(echo, "CSeq", cseq);
+  r.echo.has_to_tag = !param_of(&raw->to->gen_params, "tag").empty();
+
   r.from = address_of(raw->from);
   r.from_tag = param_of(&raw->from->gen_params, "tag");
   r.asserted = asserted_of(raw);
   r.request_uri = request_uri_of(raw->req_uri);
-  r.has_to_tag = !param_of(&raw->to->gen_params, "tag").empty();
-  r.from_header = text_of(raw->from, osip_from_to_str);
-  r.to_header = text_of(raw->to, osip_to_to_str);
-  r.call_id_header = r.call_id;
-  r.cseq_header = text_of(raw->cseq, osip_cseq_to_str);
   return r;
+}
+
+std::string ack_transaction_key(std::string_view text) {
+  init_parser();
+  OsipArenaScope scope;
+  std::string top;
+  bool found = false;
+  for_each_header(text, [&](std::string_view name, std::string_view value) {
+    if (found || !(iequals(name, "Via") || iequals(name, "v"))) return;
+    found = true;
+    append_unfolded(top, value);
+  });
+  if (!found) return {};
+  top = first_value(top);
+  osip_via_t* raw = nullptr;
+  if (osip_via_init(&raw) != 0) return {};
+  std::unique_ptr<osip_via_t, ViaFree> via(raw);
+  if (osip_via_parse(raw, top.c_str()) != 0 || raw->host == nullptr) return {};
+  const std::string branch = param_of(&raw->via_params, "branch");
+  if (branch.empty()) return {};
+  return key_of(branch, sent_by_of(raw));
 }
 
 namespace {
@@ -197,20 +389,16 @@ void finish(std::string& out, const ExtraHeaders& extra) {
 
 }  // namespace
 
-std::string make_response(const SipRequest& request, int code, std::string_view reason, const std::string& to_tag,
+std::string make_response(const SipEcho& echo, int code, std::string_view reason, std::string_view to_tag,
                           const ExtraHeaders& extra) {
   std::string out;
-  out.reserve(512);
+  out.reserve(echo.lines.size() + 128);
   status_line(out, code, reason);
-  for (const auto& via : request.vias) put(out, "Via", via);
-  put(out, "From", request.from_header);
-  if (code > 100 && !request.has_to_tag && !to_tag.empty()) {
-    put(out, "To", request.to_header + ";tag=" + to_tag);
+  if (code > 100 && !echo.has_to_tag && !to_tag.empty()) {
+    out.append(echo.lines, 0, echo.to_end).append(";tag=").append(to_tag).append(echo.lines, echo.to_end);
   } else {
-    put(out, "To", request.to_header);
+    out.append(echo.lines);
   }
-  put(out, "Call-ID", request.call_id_header);
-  put(out, "CSeq", request.cseq_header);
   finish(out, extra);
   return out;
 }

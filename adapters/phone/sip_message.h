@@ -24,22 +24,27 @@ struct SipAddress {
   std::string host;
 };
 
+// What every response to a request repeats of it (RFC 3261 8.2.6.2): the Via lines
+// (the top one carrying received= / rport= for where the request came from, RFC 3261
+// 18.2.1, RFC 3581), then From, To, Call-ID and CSeq, as header lines in one string.
+// The To line ends at `to_end`, where a final response adds its tag.
+struct SipEcho {
+  std::string lines;
+  std::size_t to_end = 0;
+  bool has_to_tag = false;
+};
+
 struct SipRequest {
   std::string method;
   std::string call_id;
   std::string branch;   // the top Via's branch (RFC 3261 17.2.3); empty from RFC 2543 peers
   std::string sent_by;  // the top Via's host:port
   uint32_t cseq = 0;
-  std::string cseq_method;
   SipAddress from;
   SipAddress asserted;  // P-Asserted-Identity (its first value); empty user when absent
   SipAddress request_uri;
   std::string from_tag;
-  bool has_to_tag = false;
-  // Header values copied into every response, the top Via already carrying
-  // received= / rport= for where the request came from (RFC 3261 18.2.1, RFC 3581).
-  std::vector<std::string> vias;
-  std::string from_header, to_header, call_id_header, cseq_header;
+  SipEcho echo;
 
   // What identifies the transaction: the top Via's branch and sent-by; ACK and CANCEL
   // share their INVITE's (RFC 3261 17.2.3).
@@ -50,12 +55,23 @@ struct SipRequest {
 // required header missing or bad): answered 400.
 router::Result<SipRequest> parse_request(std::string_view text, const std::string& source_ip, uint16_t source_port);
 
+// The transaction key of an ACK from its top Via alone (branch and sent-by, as
+// SipRequest::transaction_key makes them), so that the ACK ending each routed call is
+// not parsed whole: it is never answered (RFC 3261 17.2.1), it only stops the
+// retransmissions of its INVITE's final answer. Empty when the top Via has no branch
+// (an RFC 2543 peer) or cannot be read: parse_request then.
+std::string ack_transaction_key(std::string_view text);
+
 using ExtraHeaders = std::vector<std::pair<std::string, std::string>>;
 
-// The response to `request`. A final response (>= 200) that the request's To has no
-// tag for gets `to_tag`.
-std::string make_response(const SipRequest& request, int code, std::string_view reason, const std::string& to_tag,
+// The response to a request, by what it repeats of it. A final response (>= 200)
+// whose request's To has no tag gets `to_tag`.
+std::string make_response(const SipEcho& echo, int code, std::string_view reason, std::string_view to_tag,
                           const ExtraHeaders& extra = {});
+inline std::string make_response(const SipRequest& request, int code, std::string_view reason, std::string_view to_tag,
+                                 const ExtraHeaders& extra = {}) {
+  return make_response(request.echo, code, reason, to_tag, extra);
+}
 
 // A response for a request too broken to parse: the status line, the raw Via, From,
 // To, Call-ID and CSeq lines as they came, and `extra`. Empty when there is no Via

@@ -1,11 +1,15 @@
 #include "sip_transport.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <deque>
 
 namespace switchboard::adapters::phone {
@@ -15,8 +19,11 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using asio::ip::udp;
 
-constexpr int kUdpReceiveBuffer = 4 << 20;  // absorbs bursts at thousands of INVITEs a second
-constexpr int kBindAttempts = 20;           // port 0: UDP's free port may be taken for TCP
+constexpr int kUdpReceiveBuffer = 4 << 20;   // absorbs bursts at thousands of INVITEs a second
+constexpr int kBindAttempts = 20;            // port 0: UDP's free port may be taken for TCP
+constexpr unsigned kBatch = 32;              // datagrams per recvmmsg / sendmmsg
+constexpr int kReadsPerTurn = 8;             // then the router's answers and timers get their turn
+constexpr std::size_t kMaxOutgoing = 65536;  // answers queued while the send buffer is full
 
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
@@ -70,7 +77,7 @@ class SipTransport::TcpConnection : public std::enable_shared_from_this<TcpConne
     peer_.address = remote.address();
     peer_.port = remote.port();
     peer_.reliable = true;
-    peer_.send = [weak = weak_from_this()](std::string response) {
+    peer_.stream = [weak = weak_from_this()](std::string response) {
       if (auto self = weak.lock()) self->write(std::move(response));
     };
     read();
@@ -193,7 +200,7 @@ router::Result<std::string> SipTransport::start() {
       if (ec) return router::invalid_argument("listen", "TCP " + settings_.listen + ": " + ec.message());
       port = tcp_.local_endpoint().port();
     }
-    if (settings_.udp) receive_udp();
+    if (settings_.udp) wait_udp();
     if (settings_.tcp) accept_tcp();
     return address.to_string() + ":" + std::to_string(port);
   }
@@ -206,23 +213,105 @@ void SipTransport::stop() {
   tcp_.close(ignored);
 }
 
-void SipTransport::receive_udp() {
-  // One byte more than allowed, so an oversized datagram is seen as such.
-  udp_buffer_.resize(settings_.max_message_bytes + 1);
-  udp_.async_receive_from(asio::buffer(udp_buffer_), udp_sender_, [this](boost::system::error_code ec, std::size_t n) {
+void SipTransport::wait_udp() {
+  udp_.async_wait(udp::socket::wait_read, [this](boost::system::error_code ec) {
     if (ec == asio::error::operation_aborted || !udp_.is_open()) return;
-    if (!ec && n > 0) {
-      SipPeer peer;
-      peer.address = udp_sender_.address();
-      peer.port = udp_sender_.port();
-      peer.send = [this, to = udp_sender_](std::string response) {
-        auto message = std::make_shared<std::string>(std::move(response));
-        udp_.async_send_to(asio::buffer(*message), to, [message](boost::system::error_code, std::size_t) {});
-      };
-      front_.receive(std::string_view(udp_buffer_.data(), n), peer);
-    }
-    receive_udp();
+    if (ec) spdlog::warn("phone: waiting on the SIP/UDP socket: {}", ec.message());
+    read_udp();
   });
+}
+
+void SipTransport::read_udp() {
+  // One byte more than allowed, so an oversized datagram is seen as such.
+  const std::size_t size = settings_.max_message_bytes + 1;
+  udp_buffers_.resize(size * kBatch);
+  mmsghdr headers[kBatch];
+  iovec pieces[kBatch];
+  sockaddr_storage senders[kBatch];
+  for (int turn = 0; turn < kReadsPerTurn; ++turn) {
+    for (unsigned i = 0; i < kBatch; ++i) {
+      pieces[i] = {udp_buffers_.data() + i * size, size};
+      headers[i] = {};
+      headers[i].msg_hdr.msg_name = &senders[i];
+      headers[i].msg_hdr.msg_namelen = sizeof senders[i];
+      headers[i].msg_hdr.msg_iov = &pieces[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int n = ::recvmmsg(udp_.native_handle(), headers, kBatch, MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+        spdlog::warn("phone: reading the SIP/UDP socket: {}", std::strerror(errno));
+      }
+      return wait_udp();
+    }
+    for (int i = 0; i < n; ++i) {
+      udp::endpoint sender;
+      const auto length = std::min<std::size_t>(headers[i].msg_hdr.msg_namelen, sender.capacity());
+      std::memcpy(sender.data(), &senders[i], length);
+      sender.resize(length);
+      SipPeer peer;
+      peer.address = sender.address();
+      peer.port = sender.port();
+      peer.datagrams = this;
+      if (headers[i].msg_len > 0) {
+        front_.receive(std::string_view(udp_buffers_.data() + i * size, headers[i].msg_len), peer);
+      }
+    }
+    // Fewer than asked: the socket is empty now, and the next datagram wakes us again.
+    if (static_cast<unsigned>(n) < kBatch) return wait_udp();
+  }
+  asio::post(io_, [this] {  // more waiting: after what else is ready
+    if (udp_.is_open()) read_udp();
+  });
+}
+
+void SipTransport::send_datagram(const udp::endpoint& to, std::string bytes) {
+  if (outgoing_.size() >= kMaxOutgoing) return;
+  outgoing_.push_back({to, std::move(bytes)});
+  if (flush_posted_ || waiting_writable_) return;
+  flush_posted_ = true;
+  asio::post(io_, [this] {
+    flush_posted_ = false;
+    flush_udp();
+  });
+}
+
+void SipTransport::flush_udp() {
+  std::size_t sent = 0;
+  while (sent < outgoing_.size() && udp_.is_open()) {
+    const unsigned n = static_cast<unsigned>(std::min<std::size_t>(kBatch, outgoing_.size() - sent));
+    mmsghdr headers[kBatch];
+    iovec pieces[kBatch];
+    for (unsigned i = 0; i < n; ++i) {
+      Datagram& d = outgoing_[sent + i];
+      pieces[i] = {d.bytes.data(), d.bytes.size()};
+      headers[i] = {};
+      headers[i].msg_hdr.msg_name = d.to.data();
+      headers[i].msg_hdr.msg_namelen = static_cast<socklen_t>(d.to.size());
+      headers[i].msg_hdr.msg_iov = &pieces[i];
+      headers[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int done = ::sendmmsg(udp_.native_handle(), headers, n, MSG_DONTWAIT);
+    if (done >= 0) {
+      sent += static_cast<std::size_t>(done);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      // The send buffer is full: the rest goes when there is room again.
+      outgoing_.erase(outgoing_.begin(), outgoing_.begin() + static_cast<std::ptrdiff_t>(sent));
+      waiting_writable_ = true;
+      udp_.async_wait(udp::socket::wait_write, [this](boost::system::error_code ec) {
+        waiting_writable_ = false;
+        if (ec == asio::error::operation_aborted) return;
+        flush_udp();
+      });
+      return;
+    }
+    ++sent;  // this one cannot go (unreachable, too big): lost, like a datagram on the way
+  }
+  outgoing_.clear();
 }
 
 void SipTransport::accept_tcp() {

@@ -7,12 +7,16 @@
 //
 // It prints the sipp command, then one line: calls sent, answered with a decision
 // (302/480/486), refused (503), failed, the rate reached, and the INVITE -> final
-// answer times (p50, p99, max) that sipp measured. sipp and the router share the
-// machine, so on 2 cores the figure is a floor.
+// answer times (p50, p99, max) that sipp measured, and this process's CPU per INVITE:
+// in all, on the router's thread (strand and store answers), and on the others (the
+// SIP front's thread; a SQLite writer); and sipp's, which shares the machine. sipp and the router share the machine, so
+// on 2 cores the figure is a floor.
 
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
@@ -88,6 +92,21 @@ long received(const std::string& screen, int code) {
   return 0;
 }
 
+// CPU seconds of one thread of this process (user + system), from /proc.
+double thread_cpu_seconds(pid_t tid) {
+  std::ifstream in("/proc/self/task/" + std::to_string(tid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto after_name = stat.rfind(')');
+  if (after_name == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(after_name + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i == 14 || i == 15) ticks += std::stod(field);  // utime, stime
+  }
+  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,7 +145,11 @@ int main(int argc, char** argv) {
   }
   router.add_adapter(std::move(adapter.value()));
   auto work = asio::make_work_guard(io);
-  std::thread router_thread([&] { io.run(); });  // the router's strand and the store's answers
+  std::atomic<pid_t> router_tid{0};
+  std::thread router_thread([&] {  // the router's strand and the store's answers
+    router_tid = ::gettid();
+    io.run();
+  });
   wait_for<router::Done>([&](auto done) { router.recover(done); });
   if (!router.start_adapters().ok()) return 1;
   for (int i = 0; i < kAgents; ++i) {
@@ -148,10 +171,11 @@ int main(int argc, char** argv) {
       callers << "+1" << (201 + i / 10000 % 700) << "555" << (1000 + i % 9000) << "\n";
     }
   }
-  const std::string command = "cd " + dir.string() + " && sipp " + address + " -sf " + SIPP_SCENARIOS +
-                              "/flood.xml -inf callers.csv -i 127.0.0.1 -r " + std::to_string(rate) + " -m " +
-                              std::to_string(calls) + " -l 100000 -nostdin -timeout 300s -recv_timeout 10000" +
-                              " -trace_rtt -rtt_freq 1000 -trace_screen -screen_file screen_screen.log";
+  const std::string command =
+      "cd " + dir.string() + " && sipp " + address + " -sf " + SIPP_SCENARIOS +
+      "/flood.xml -inf callers.csv -i 127.0.0.1 -r " + std::to_string(rate) + " -m " + std::to_string(calls) +
+      " -l 100000 -nostdin -timeout 300s -recv_timeout 10000" +
+      " -buff_size 4194304 -trace_rtt -rtt_freq 1000 -trace_screen -screen_file screen_screen.log";
   std::cout << command << "\n";
   // CPU of this process alone (router, store, SIP front), not sipp's.
   const auto cpu_seconds = [] {
@@ -160,10 +184,23 @@ int main(int argc, char** argv) {
     return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
            static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   };
+  const pid_t main_tid = ::gettid();
+  const auto children_cpu_seconds = [] {  // sipp, once it has exited
+    rusage usage{};
+    ::getrusage(RUSAGE_CHILDREN, &usage);
+    return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  };
+  const double sipp_before = children_cpu_seconds();
   const double cpu_before = cpu_seconds();
+  const double router_before = thread_cpu_seconds(router_tid);
+  const double main_before = thread_cpu_seconds(main_tid);
   const auto started = std::chrono::steady_clock::now();
   const std::string output = run(command);
   const double cpu = cpu_seconds() - cpu_before;
+  const double sipp_cpu = children_cpu_seconds() - sipp_before;
+  const double router_cpu = thread_cpu_seconds(router_tid) - router_before;
+  const double others_cpu = cpu - router_cpu - (thread_cpu_seconds(main_tid) - main_before);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
   std::string screen;
@@ -197,10 +234,13 @@ int main(int argc, char** argv) {
   std::printf(
       "store=%s rate=%d calls=%d: decided=%ld (302=%ld 480=%ld 486=%ld) refused_503=%ld failed=%ld "
       "elapsed=%.2fs decided_per_s=%.0f latency_ms p50=%.2f p99=%.2f max=%.2f (n=%zu) "
-      "switchboard_cpu_us_per_invite=%.1f\n",
+      "switchboard_cpu_us_per_invite=%.1f (router thread %.1f, sip and other threads %.1f) "
+      "sipp_cpu_us_per_invite=%.1f\n",
       store_kind.c_str(), rate, calls, decided, received(screen, 302), received(screen, 480), received(screen, 486),
       received(screen, 503), screen_counter(screen, "Failed call"), elapsed, decided / elapsed, pct(0.5), pct(0.99),
-      times.empty() ? 0.0 : times.back(), times.size(), calls > 0 ? cpu * 1e6 / calls : 0.0);
+      times.empty() ? 0.0 : times.back(), times.size(), calls > 0 ? cpu * 1e6 / calls : 0.0,
+      calls > 0 ? router_cpu * 1e6 / calls : 0.0, calls > 0 ? others_cpu * 1e6 / calls : 0.0,
+      calls > 0 ? sipp_cpu * 1e6 / calls : 0.0);
   if (decided == 0 || std::getenv("SIP_BENCH_SCREEN")) std::cout << (screen.empty() ? output : screen) << "\n";
 
   router.stop();
