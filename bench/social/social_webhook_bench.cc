@@ -4,6 +4,7 @@
 //
 //   build/bench/social/social_webhook_bench [store=memory|sqlite:PATH] [messages=100000]
 //                                           [connections=32] [batch=1] [customers=10000]
+//                                           [io_threads=1]
 //
 // The server (Router + social adapter) and the client share this process: the client
 // is one thread of asynchronous keep-alive connections (Beast's parser for the
@@ -168,6 +169,7 @@ int main(int argc, char** argv) {
   const int connections = argc > 3 ? std::stoi(argv[3]) : 32;
   const int batch = argc > 4 ? std::stoi(argv[4]) : 1;
   const uint64_t customers = argc > 5 ? std::stoull(argv[5]) : 10'000;
+  const uint32_t io_threads = argc > 6 ? static_cast<uint32_t>(std::stoul(argv[6])) : 1;
 
   std::unique_ptr<sr::Store> store;
   if (store_uri.starts_with("sqlite:")) {
@@ -194,7 +196,7 @@ int main(int argc, char** argv) {
   social::SocialSettings settings;
   settings.listen = "127.0.0.1:0";
   settings.listening_file = (std::filesystem::temp_directory_path() / "social_bench_addr").string();
-  settings.io_threads = 2;
+  settings.io_threads = io_threads;
   settings.max_messages_per_request = static_cast<uint32_t>(std::max(batch, 1));
   social::MetaApp app{"/meta", kSecret, "verify", {}, {}, {{"106540352242922", "token"}}};
   settings.meta_apps = {app};
@@ -235,8 +237,8 @@ int main(int argc, char** argv) {
   const double messages = static_cast<double>(requests * static_cast<uint64_t>(batch));
   const double client_cpu = client.cpu_seconds_used();
   const double server_cpu = cpu_total - client_cpu;
-  std::printf("store=%s messages=%.0f batch=%d connections=%d customers=%llu failures=%llu\n", store_uri.c_str(),
-              messages, batch, connections, static_cast<unsigned long long>(customers),
+  std::printf("store=%s messages=%.0f batch=%d connections=%d customers=%llu io_threads=%u failures=%llu\n",
+              store_uri.c_str(), messages, batch, connections, static_cast<unsigned long long>(customers), io_threads,
               static_cast<unsigned long long>(failures));
   std::printf("%.0f messages/s accepted durably (%.0f requests/s) in %.2f s\n", messages / seconds,
               static_cast<double>(requests) / seconds, seconds);
