@@ -24,6 +24,7 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -225,6 +226,8 @@ int main(int argc, char** argv) {
   const asio::ip::tcp::endpoint server(asio::ip::make_address(address.substr(0, colon)),
                                        static_cast<uint16_t>(std::stoi(address.substr(colon + 1))));
   Client client(server, std::move(requests_bytes), connections);
+  double load_before[1] = {0};
+  getloadavg(load_before, 1);
   const double cpu_before = cpu_seconds(RUSAGE_SELF);
   const auto started = std::chrono::steady_clock::now();
   std::thread client_thread([&] { client.run(); });
@@ -244,6 +247,11 @@ int main(int argc, char** argv) {
               static_cast<double>(requests) / seconds, seconds);
   std::printf("latency per request: p50 %.1f ms, p99 %.1f ms\n", client.latency_us(0.5) / 1000,
               client.latency_us(0.99) / 1000);
+  double load_after[1] = {0};
+  getloadavg(load_after, 1);
+  // The machine's 1-minute load average: on a shared machine it says how much of the
+  // CPU the bench could have had.
+  std::printf("load average (1 min): %.2f before, %.2f after\n", load_before[0], load_after[0]);
   // The server is everything but the client thread: HTTP, adapter, router, store.
   std::printf("cpu: server %.2f s (%.0f us/message, %.2f cores), client %.2f s (%.1f us/message, %.2f cores)\n",
               server_cpu, server_cpu / messages * 1e6, server_cpu / seconds, client_cpu, client_cpu / messages * 1e6,
