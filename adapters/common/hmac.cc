@@ -1,8 +1,10 @@
 #include "common/hmac.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -25,6 +27,44 @@ std::string hmac(const EVP_MD* digest, std::string_view key, std::string_view da
 std::string hmac_sha256(std::string_view key, std::string_view data) { return hmac(EVP_sha256(), key, data); }
 
 std::string hmac_sha1(std::string_view key, std::string_view data) { return hmac(EVP_sha1(), key, data); }
+
+struct HmacSha256Key::Prepared {
+  EVP_MAC* mac = nullptr;
+  EVP_MAC_CTX* keyed = nullptr;  // initialised with the key; copied for each message
+  ~Prepared() {
+    EVP_MAC_CTX_free(keyed);
+    EVP_MAC_free(mac);
+  }
+};
+
+HmacSha256Key::HmacSha256Key(std::string_view key) : prepared_(std::make_unique<Prepared>()) {
+  prepared_->mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  assert(prepared_->mac != nullptr);
+  prepared_->keyed = EVP_MAC_CTX_new(prepared_->mac);
+  char digest[] = "SHA256";
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                               OSSL_PARAM_construct_end()};
+  const int ok = EVP_MAC_init(prepared_->keyed, reinterpret_cast<const unsigned char*>(key.data()), key.size(), params);
+  assert(ok == 1);
+  (void)ok;
+}
+
+HmacSha256Key::~HmacSha256Key() = default;
+HmacSha256Key::HmacSha256Key(HmacSha256Key&&) noexcept = default;
+HmacSha256Key& HmacSha256Key::operator=(HmacSha256Key&&) noexcept = default;
+
+HmacSha256Key::Mac HmacSha256Key::mac(std::string_view data) const {
+  Mac out{};
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(prepared_->keyed);
+  std::size_t length = 0;
+  const bool ok = ctx != nullptr &&
+                  EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
+                  EVP_MAC_final(ctx, out.data(), &length, out.size()) == 1 && length == out.size();
+  EVP_MAC_CTX_free(ctx);
+  assert(ok);  // only memory exhaustion fails here
+  (void)ok;
+  return out;
+}
 
 bool signatures_equal(std::string_view expected, std::string_view given) {
   if (expected.size() != given.size()) return false;

@@ -5,6 +5,8 @@
 // Compare signatures with signatures_equal only: it takes the same time whatever the
 // bytes, so a forger cannot learn a signature byte by byte from response times.
 
+#include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +17,25 @@ namespace switchboard::adapters {
 std::string hmac_sha256(std::string_view key, std::string_view data);
 // The raw 20-byte MAC: Twilio still signs its webhooks with HMAC-SHA1.
 std::string hmac_sha1(std::string_view key, std::string_view data);
+
+// HMAC-SHA256 under one key, prepared once: OpenSSL's one-shot HMAC() looks the
+// algorithm up and sets the key again on every call, which costs more than hashing a
+// webhook body. Thread-safe: mac() only reads the prepared state (each call works on
+// its own copy of it).
+class HmacSha256Key {
+ public:
+  using Mac = std::array<unsigned char, 32>;
+  explicit HmacSha256Key(std::string_view key);
+  ~HmacSha256Key();
+  HmacSha256Key(HmacSha256Key&&) noexcept;
+  HmacSha256Key& operator=(HmacSha256Key&&) noexcept;
+
+  Mac mac(std::string_view data) const;  // the same bytes as hmac_sha256(key, data)
+
+ private:
+  struct Prepared;
+  std::unique_ptr<Prepared> prepared_;
+};
 
 // Constant-time in the length of `expected` (CRYPTO_memcmp); false on a length mismatch.
 bool signatures_equal(std::string_view expected, std::string_view given);

@@ -16,6 +16,12 @@ inline const boost::json::object& object_at(const boost::json::object& o, std::s
   return v != nullptr && v->is_object() ? v->as_object() : kEmpty;
 }
 
+// A string field without copying it; empty when missing or not a string.
+inline std::string_view string_at(const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
+}
+
 // Ids come as strings (Meta) or numbers (Telegram); both are kept as text.
 inline std::string text_at(const boost::json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -11,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <unordered_map>
+#include <variant>
 
 #include "common/hmac.h"
 #include "common/http_client.h"
@@ -34,24 +36,33 @@ bool transient(const router::Error& e) {
   return e.code == ErrorCode::kUnavailable || e.code == ErrorCode::kAborted || e.code == ErrorCode::kResourceExhausted;
 }
 
+http::Response received() { return answer(status::ok, "EVENT_RECEIVED"); }
+http::Response try_again() { return answer(status::service_unavailable, "try again\n"); }
+
+// False when the item may work on a redelivery (the provider should send it again);
+// true when it is durable or refused for good (logged: sending it again would not help).
+bool settled(const router::Status& outcome, const char* what) {
+  if (outcome.ok()) return true;
+  if (transient(outcome.error())) return false;
+  if (outcome.error().code != ErrorCode::kNotFound) {  // a receipt for a message not ours
+    spdlog::warn("social: {} refused for good: {}", what, outcome.error().describe());
+  }
+  return true;
+}
+
+http::Response settled_answer(const router::Status& outcome, const char* what) {
+  return settled(outcome, what) ? received() : try_again();
+}
+
 // One webhook request's items, answered once the last of them is settled: 200 when
 // all are durable (or refused for good), 503 when one may work on a redelivery.
 class WebhookBatch {
  public:
   WebhookBatch(std::size_t items, http::Respond respond) : remaining_(items), respond_(std::move(respond)) {}
 
-  void settle(const router::Status& outcome, const std::string& what) {
-    if (!outcome.ok()) {
-      if (transient(outcome.error())) {
-        retry_.store(true);
-      } else if (outcome.error().code != ErrorCode::kNotFound) {  // a receipt for a message not ours
-        spdlog::warn("social: {} refused for good: {}", what, outcome.error().describe());
-      }
-    }
-    if (remaining_.fetch_sub(1) == 1) {
-      respond_(retry_.load() ? answer(status::service_unavailable, "try again\n")
-                             : answer(status::ok, "EVENT_RECEIVED"));
-    }
+  void settle(const router::Status& outcome, const char* what) {
+    if (!settled(outcome, what)) retry_.store(true);
+    if (remaining_.fetch_sub(1) == 1) respond_(retry_.load() ? try_again() : received());
   }
 
  private:
@@ -135,8 +146,9 @@ class SocialAdapter final : public router::Adapter {
     });
     server_.route(
         http::Verb::post, app.path,
-        [this, &app](http::Request request, const http::Peer& peer, http::Respond respond) {
-          if (auto refused = check_meta_signature(app, request)) {
+        [this, &app, key = std::make_shared<const HmacSha256Key>(app.app_secret)](
+            http::Request request, const http::Peer& peer, http::Respond respond) {
+          if (auto refused = check_meta_signature(*key, request)) {
             spdlog::warn("social: {} refused a POST to {} from {}", refused->result_int(), app.path, peer.address);
             return respond(std::move(*refused));
           }
@@ -156,11 +168,22 @@ class SocialAdapter final : public router::Adapter {
   }
 
   // 401 without X-Hub-Signature-256, 403 when it is not the app secret's HMAC of the body.
-  static std::optional<http::Response> check_meta_signature(const MetaApp& app, const http::Request& request) {
+  static std::optional<http::Response> check_meta_signature(const HmacSha256Key& key, const http::Request& request) {
     const auto header = request.find("X-Hub-Signature-256");
     if (header == request.end()) return answer(status::unauthorized, "X-Hub-Signature-256 required\n");
-    const std::string expected = "sha256=" + to_hex(hmac_sha256(app.app_secret, request.body()));
-    if (!signatures_equal(expected, header->value())) return answer(status::forbidden, "bad signature\n");
+    // "sha256=" and the MAC in lowercase hex, made on the stack: this runs for every POST.
+    static constexpr char kHex[] = "0123456789abcdef";
+    static constexpr std::string_view kPrefix = "sha256=";
+    std::array<char, kPrefix.size() + 2 * std::tuple_size_v<HmacSha256Key::Mac>> expected{};
+    std::copy(kPrefix.begin(), kPrefix.end(), expected.begin());
+    std::size_t at = kPrefix.size();
+    for (const unsigned char b : key.mac(request.body())) {
+      expected[at++] = kHex[b >> 4];
+      expected[at++] = kHex[b & 0xf];
+    }
+    if (!signatures_equal({expected.data(), expected.size()}, header->value())) {
+      return answer(status::forbidden, "bad signature\n");
+    }
     return std::nullopt;
   }
 
@@ -184,6 +207,11 @@ class SocialAdapter final : public router::Adapter {
   void take(router::Result<std::vector<WebhookItem>> parsed, http::Respond respond) {
     if (!parsed) return respond(answer(status::bad_request, parsed.error().describe() + "\n"));
     if (parsed->empty()) return respond(answer(status::ok, "EVENT_RECEIVED"));
+    if (parsed->size() == 1) {
+      if (auto* message = std::get_if<router::InboundMessage>(&parsed->front())) {
+        return hand_over_one(std::move(*message), std::move(respond));
+      }
+    }
     auto batch = std::make_shared<WebhookBatch>(parsed->size(), std::move(respond));
     for (auto& item : *parsed) std::visit([&](auto& i) { hand_over(std::move(i), batch); }, item);
   }
@@ -194,6 +222,17 @@ class SocialAdapter final : public router::Adapter {
     }
     host_.ingest(std::move(m), [batch](router::Result<router::IngestResult> r) {
       batch->settle(r.ok() ? router::ok_status() : router::Status(r.error()), "a message");
+    });
+  }
+
+  // The common case, one message per request: the answer rides on the router's
+  // callback without a shared batch to count it down.
+  void hand_over_one(router::InboundMessage m, http::Respond respond) {
+    if (auto number = m.metadata.find(kWhatsAppNumberKey); number != m.metadata.end()) {
+      remember_number(m.address, number->second);
+    }
+    host_.ingest(std::move(m), [respond = std::move(respond)](router::Result<router::IngestResult> r) {
+      respond(settled_answer(r.ok() ? router::ok_status() : router::Status(r.error()), "a message"));
     });
   }
 
@@ -210,8 +249,12 @@ class SocialAdapter final : public router::Adapter {
   // only: after a restart (or past the bound) the first configured number is used.
   void remember_number(const std::string& address, const std::string& number_id) {
     std::lock_guard lock(numbers_mutex_);
-    if (numbers_.size() >= kMaxRememberedNumbers && !numbers_.contains(address)) numbers_.clear();
-    numbers_[address] = number_id;
+    if (auto known = numbers_.find(address); known != numbers_.end()) {
+      if (known->second != number_id) known->second = number_id;  // a repeat customer: no copies
+      return;
+    }
+    if (numbers_.size() >= kMaxRememberedNumbers) numbers_.clear();
+    numbers_.emplace(address, number_id);
   }
 
   std::string number_for(const std::string& address) const {

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <charconv>
+#include <cstddef>
 #include <map>
 
 #include "json_fields.h"
@@ -29,9 +30,25 @@ std::optional<router::Timestamp> time_at(const json::object& o, std::string_view
   return milliseconds ? router::Timestamp(std::chrono::milliseconds(n)) : router::Timestamp(std::chrono::seconds(n));
 }
 
-Result<json::object> parse_object(std::string_view body) {
+// A webhook body is read once and thrown away: its DOM goes in one arena (the first
+// kilobytes on the stack), so parsing allocates little and nothing is freed piece by
+// piece (Boost.JSON skips destroying values whose memory resource frees nothing).
+class BodyArena {
+ public:
+  BodyArena() = default;
+  BodyArena(const BodyArena&) = delete;
+  BodyArena& operator=(const BodyArena&) = delete;
+  json::storage_ptr storage() { return json::storage_ptr(&resource_); }
+
+ private:
+  alignas(std::max_align_t) unsigned char first_[8 * 1024];
+  json::monotonic_resource resource_{first_, sizeof first_};
+};
+
+// The object lives in `arena`'s memory: it must not outlive it.
+Result<json::object> parse_object(std::string_view body, BodyArena& arena) {
   boost::system::error_code ec;
-  json::value root = json::parse(body, ec);
+  json::value root = json::parse(body, ec, arena.storage());
   if (ec) return invalid_argument("body", "not JSON: " + ec.message());
   if (!root.is_object()) return invalid_argument("body", "not a JSON object");
   return std::move(root.as_object());
@@ -142,12 +159,18 @@ std::string whatsapp_text(const json::object& msg, const std::string& type, Inbo
 
 void whatsapp_change(const json::object& value, const PayloadOptions& options, std::vector<WebhookItem>& out) {
   const std::string number_id = text_at(object_at(value, "metadata"), "phone_number_id");
-  std::map<std::string, std::string> names;  // wa_id -> profile name
-  if (const json::array* contacts = array_at(value, "contacts")) {
+  // The profile name of wa_id `from`: contacts holds one per sender, usually just one.
+  const json::array* contacts = array_at(value, "contacts");
+  const auto name_of = [contacts](const std::string& from) -> std::string {
+    if (contacts == nullptr) return {};
+    std::string name;  // the last entry for a wa_id wins, as Meta never repeats one
     for (const auto& c : *contacts) {
-      if (c.is_object()) names[text_at(c.as_object(), "wa_id")] = text_at(object_at(c.as_object(), "profile"), "name");
+      if (c.is_object() && text_at(c.as_object(), "wa_id") == from) {
+        name = text_at(object_at(c.as_object(), "profile"), "name");
+      }
     }
-  }
+    return name;
+  };
   if (const json::array* messages = array_at(value, "messages")) {
     for (const auto& item : *messages) {
       if (!item.is_object()) continue;
@@ -156,7 +179,7 @@ void whatsapp_change(const json::object& value, const PayloadOptions& options, s
       if (from.empty()) continue;
       InboundMessage m = customer_message("whatsapp", "+" + from, text_at(msg, "id"), options);
       m.sent_at = time_at(msg, "timestamp", false);
-      m.display_name = cut_text(names[from], 200);
+      m.display_name = cut_text(name_of(from), 200);
       if (!number_id.empty()) m.metadata[kWhatsAppNumberKey] = number_id;
       const std::string type = text_at(msg, "type");
       finish_text(m, whatsapp_text(msg, type, m, options), type.empty() ? "unknown" : type, options);
@@ -197,9 +220,10 @@ std::string cut_text(std::string text, std::size_t max_bytes) {
 }
 
 Result<std::vector<WebhookItem>> parse_meta_webhook(std::string_view body, const PayloadOptions& options) {
-  auto root = parse_object(body);
+  BodyArena arena;
+  auto root = parse_object(body, arena);
   if (!root) return root.error();
-  const std::string object = text_at(*root, "object");
+  const std::string_view object = string_at(*root, "object");
   const json::array* entries = array_at(*root, "entry");
   if (object.empty() || entries == nullptr) return invalid_argument("body", "not a Meta webhook (object, entry)");
   std::vector<WebhookItem> out;
@@ -230,7 +254,8 @@ Result<std::vector<WebhookItem>> parse_meta_webhook(std::string_view body, const
 
 Result<std::vector<WebhookItem>> parse_telegram_update(std::string_view body, const std::string& bot,
                                                        const PayloadOptions& options) {
-  auto root = parse_object(body);
+  BodyArena arena;
+  auto root = parse_object(body, arena);
   if (!root) return root.error();
   const std::string update_id = text_at(*root, "update_id");
   if (update_id.empty()) return invalid_argument("update_id", "required");
