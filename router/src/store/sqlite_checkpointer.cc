@@ -49,7 +49,10 @@ void Checkpointer::after_commit() {
     lock.lock();
     running_ = false;
     if (copied) ++counts_.by_writer;
-  } else if (wal_pages_ >= kBackgroundPages) {
+  } else if (wal_pages_ < kBackgroundPages) {
+    asked_ = false;  // the WAL started over
+  } else if (!asked_) {
+    asked_ = true;
     {
       std::lock_guard lock(mutex_);
       pending_ = true;

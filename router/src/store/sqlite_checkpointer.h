@@ -25,8 +25,11 @@ class Checkpointer {
  public:
   // WAL sizes, in pages, at which the thread checkpoints (SQLite's own default) and
   // at which the writer does.
-  static constexpr int kBackgroundPages = 1000;
-  static constexpr int kWriterPages = 8 * kBackgroundPages;
+  // The thread runs once per WAL cycle, late: a page written again and again between
+  // checkpoints is copied once, and hot pages (open conversations) are most of them.
+  // Checkpointing early and often doubled the bytes written per message.
+  static constexpr int kBackgroundPages = 6000;
+  static constexpr int kWriterPages = 8000;
 
   // Takes over `writer`'s checkpoints; `own` is the checkpoint thread's connection to
   // the same file, which must have read it once already: until a connection has
@@ -54,7 +57,8 @@ class Checkpointer {
 
   Connection& writer_;
   Connection own_;
-  int wal_pages_ = 0;  // written by the writer's WAL hook, on the writer's thread
+  int wal_pages_ = 0;   // written by the writer's WAL hook, on the writer's thread
+  bool asked_ = false;  // the writer's: the thread was woken in this WAL cycle
 
   mutable std::mutex mutex_;
   std::condition_variable wanted_;
