@@ -349,7 +349,6 @@ SqliteStats SqliteStore::stats() const {
 namespace {
 
 // Reads (key, body) rows into records; a body that does not decode names its row.
-// Rows are read in chunks, each decoded on every core while the next waits.
 template <typename T>
 Status load_rows(Connection& db, std::string_view table, const std::string& sql, std::vector<T>& out,
                  int64_t limit = -1) {
@@ -358,18 +357,23 @@ Status load_rows(Connection& db, std::string_view table, const std::string& sql,
   if (!query) return query.error();
   if (limit >= 0) query->bind(limit);
   const std::string what = "sqlite: cannot decode " + std::string(table);
-  std::vector<std::pair<std::string, std::string>> chunk;  // (key, body)
+  // (key, body) of the chunk's rows; the strings are reused from chunk to chunk, since
+  // a million of them freed and allocated again kept malloc busy consolidating.
+  std::vector<std::pair<std::string, std::string>> chunk;
+  std::size_t filled = 0;
   const auto decode_chunk = [&] {
     Status decoded = decode_rows(
-        chunk.size(), [&](std::size_t i) -> const std::string& { return chunk[i].first; },
+        filled, [&](std::size_t i) -> const std::string& { return chunk[i].first; },
         [&](std::size_t i) -> const std::string& { return chunk[i].second; }, what, out);
-    chunk.clear();
+    filled = 0;
     return decoded;
   };
   int rc;
   while ((rc = query->step()) == SQLITE_ROW) {
-    chunk.emplace_back(query->text(0), query->text(1));
-    if (chunk.size() < kChunkRows) continue;
+    if (filled == chunk.size()) chunk.emplace_back();
+    chunk[filled].first.assign(query->text(0));
+    chunk[filled].second.assign(query->text(1));
+    if (++filled < kChunkRows) continue;
     if (auto decoded = decode_chunk(); !decoded) return decoded;
   }
   if (rc != SQLITE_DONE) return db.error(rc);
