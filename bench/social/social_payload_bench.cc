@@ -12,6 +12,7 @@
 
 #include "common/hmac.h"
 #include "social/webhook_payload.h"
+#include "whatsapp_body.h"
 
 namespace {
 
@@ -21,19 +22,7 @@ using switchboard::adapters::HmacSha256Key;
 
 // The body social_webhook_bench posts: `batch` text messages from different customers.
 std::string whatsapp_body(int batch) {
-  std::string contacts, messages;
-  for (int i = 0; i < batch; ++i) {
-    const std::string wa_id = std::to_string(16505550000ull + static_cast<uint64_t>(i));
-    if (i > 0) contacts += ",", messages += ",";
-    contacts += R"({"profile":{"name":"Customer )" + wa_id + R"("},"wa_id":")" + wa_id + "\"}";
-    messages += R"({"from":")" + wa_id + R"(","id":"wamid.bench)" + std::to_string(i) +
-                R"(","timestamp":"1700000000","text":{"body":"Where is my order )" + std::to_string(i) +
-                R"(?"},"type":"text"})";
-  }
-  return R"({"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"value":{)"
-         R"("messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881",)"
-         R"("phone_number_id":"106540352242922"},"contacts":[)" +
-         contacts + R"(],"messages":[)" + messages + R"(]},"field":"messages"}]}]})";
+  return switchboard::bench::whatsapp_body(0, batch, static_cast<uint64_t>(batch));
 }
 
 template <typename F>
