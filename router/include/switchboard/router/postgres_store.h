@@ -59,8 +59,8 @@ inline constexpr int64_t kPostgresExclusiveLockKey = 0x5377697463684264;
 // using this database" when `exclusive` and another session holds
 // kPostgresExclusiveLockKey.
 //
-// The Store's contract (store.h) holds; in addition, `done` runs on the store's writer
-// thread (keep it short: the next transaction waits for it); a failed transaction
+// The Store's contract (store.h) holds; in addition, `done` runs on the store's
+// completion thread, in append order (keep it short: later answers wait); a failed transaction
 // (connection lost, server stopped) rolls back and reports kUnavailable
 // "postgresql: <reason>" to every commit in it, and the writer reconnects for the next
 // one; when `exclusive`, a reconnected writer takes the lock again before it writes,
