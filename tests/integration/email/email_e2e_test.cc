@@ -15,8 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "client.h"
-#include "daemon_process.h"
+#include "adapter_daemon.h"
 #include "email/mime_parser.h"
 
 namespace switchboard::testing {
@@ -79,16 +78,14 @@ std::string header_of(const std::string& mail, const std::string& name) {
   return b == std::string::npos ? "" : value.substr(b);
 }
 
-class EmailE2eTest : public ::testing::Test {
+class EmailE2eTest : public AdapterDaemonTest {
  protected:
   virtual bool require_reply_token() const { return false; }
   virtual std::string sink_reply() const { return ""; }
   virtual bool relay_tls_and_auth() const { return false; }
 
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "switchboard-email-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    ASSERT_NO_FATAL_FAILURE(AdapterDaemonTest::SetUp());
     fs::create_directories(dir_ / "sink");
     const CommandResult cert =
         run("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "
@@ -116,29 +113,23 @@ class EmailE2eTest : public ::testing::Test {
                                     R"(","relay_username":"switchboard","relay_password":"relay-password")"
                               : std::string()) +
         "}";
-    // JSON is YAML too: a .yaml file takes the YAML path, where every number is a string.
-    std::ofstream(dir_ / "switchboardd.yaml")
-        << R"({"default_queue":"support","queues":[{"name":"support"}],)"
-        << R"("limits":{"max_delivery_attempts":2},"adapters":[{"name":"email","settings":)" << settings << "}]}";
-    ASSERT_EQ(daemon_.start(SWITCHBOARDD_PATH,
-                            {"--grpc-listen", "127.0.0.1:0", "--store", "memory:", "--config",
-                             (dir_ / "switchboardd.yaml").string()},
-                            {{"SWITCHBOARD_ADMIN_KEY", kAdminKey}}),
-              "");
-    std::string address = read_file(dir_ / "smtp.addr");
-    while (!address.empty() && address.back() == '\n') address.pop_back();
+    // The YAML path, where every number is a string.
+    ASSERT_NO_FATAL_FAILURE(
+        start_daemon(R"({"default_queue":"support","queues":[{"name":"support"}],)"
+                     R"("limits":{"max_delivery_attempts":2},"adapters":[{"name":"email","settings":)" +
+                         settings + "}]}",
+                     kAdminKey));
+    const std::string address = listening_address("smtp.addr");
     ASSERT_FALSE(address.empty());
     smtp_port_ = address.substr(address.rfind(':') + 1);
-    admin_ =
-        std::make_unique<Client>(grpc::CreateChannel(daemon_.address(), grpc::InsecureChannelCredentials()), kAdminKey);
   }
 
   void TearDown() override {
+    // The daemon stops before the sink it relays to, as it would in production.
     admin_.reset();
     if (daemon_.running()) EXPECT_EQ(daemon_.terminate(), std::optional<int>(0));
     if (sink_.running()) sink_.terminate();
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
+    AdapterDaemonTest::TearDown();
   }
 
   CommandResult swaks(const std::string& args) {
@@ -199,11 +190,8 @@ class EmailE2eTest : public ::testing::Test {
     return sent.value;
   }
 
-  fs::path dir_;
   DaemonProcess sink_;
-  DaemonProcess daemon_;
   std::string smtp_port_;
-  std::unique_ptr<Client> admin_;
 };
 
 TEST_F(EmailE2eTest, SwaksPlainMailOpensAConversation) {

@@ -15,13 +15,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "client.h"
-#include "daemon_process.h"
+#include "adapter_daemon.h"
 
 namespace switchboard::testing {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr char kAdminKey[] = "admin-key-for-phone-tests";
 constexpr char kAna[] = "+14155550100";
@@ -36,30 +33,17 @@ int run(const std::string& command, std::string& output) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-class PhoneE2eTest : public ::testing::Test {
+class PhoneE2eTest : public AdapterDaemonTest {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "switchboard-phone-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-    std::ofstream(dir_ / "switchboardd.yaml")
-        << R"({"default_queue":"support","queues":[{"name":"support"}],"adapters":[{"name":"phone","settings":)"
-        << R"({"listen":"127.0.0.1:0","listening_file":")" << (dir_ / "sip.addr").string() << R"("}}]})";
-    ASSERT_EQ(daemon_.start(SWITCHBOARDD_PATH,
-                            {"--grpc-listen", "127.0.0.1:0", "--store", "memory:", "--config",
-                             (dir_ / "switchboardd.yaml").string()},
-                            {{"SWITCHBOARD_ADMIN_KEY", kAdminKey}}),
-              "");
-    std::getline(std::ifstream(dir_ / "sip.addr"), sip_address_);
+    ASSERT_NO_FATAL_FAILURE(AdapterDaemonTest::SetUp());
+    ASSERT_NO_FATAL_FAILURE(start_daemon(
+        R"({"default_queue":"support","queues":[{"name":"support"}],"adapters":[{"name":"phone","settings":)"
+        R"({"listen":"127.0.0.1:0","listening_file":")" +
+            (dir_ / "sip.addr").string() + R"("}}]})",
+        kAdminKey));
+    sip_address_ = listening_address("sip.addr");
     ASSERT_FALSE(sip_address_.empty());
-    admin_ =
-        std::make_unique<Client>(grpc::CreateChannel(daemon_.address(), grpc::InsecureChannelCredentials()), kAdminKey);
-  }
-  void TearDown() override {
-    admin_.reset();
-    if (daemon_.running()) EXPECT_EQ(daemon_.terminate(), std::optional<int>(0));
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
   }
 
   void agent(const std::string& id, std::map<std::string, uint32_t> capacity) {
@@ -94,10 +78,7 @@ class PhoneE2eTest : public ::testing::Test {
     return ntohs(local.sin_port);
   }
 
-  fs::path dir_;
-  DaemonProcess daemon_;
   std::string sip_address_;
-  std::unique_ptr<Client> admin_;
 };
 
 TEST_F(PhoneE2eTest, ACustomerWhoChattedCallsAndReachesTheAgentWhoOwnsTheConversation) {

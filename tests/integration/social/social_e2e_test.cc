@@ -7,47 +7,31 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "client.h"
-#include "daemon_process.h"
+#include "adapter_daemon.h"
 #include "harness.h"
 
 namespace switchboard::testing {
 namespace {
 
-namespace fs = std::filesystem;
 namespace social = adapters::social::testing;
 
 constexpr char kAdminKey[] = "admin-key-for-social-tests";
 
-class SocialE2eTest : public ::testing::Test {
+class SocialE2eTest : public AdapterDaemonTest {
  protected:
   void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "switchboard-social-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
+    ASSERT_NO_FATAL_FAILURE(AdapterDaemonTest::SetUp());
     const std::string settings =
         R"({"listen":"127.0.0.1:0","listening_file":")" + (dir_ / "http.addr").string() + R"(","graph_base_url":")" +
         capture_.base_url() + R"(/v19.0",)" + R"("meta_apps":[{"path":"/meta","app_secret":")" + social::kAppSecret +
         R"(","verify_token":")" + social::kVerifyToken + R"(","whatsapp_numbers":[{"id":")" + social::kWhatsAppNumber +
         R"(","access_token":")" + social::kWhatsAppToken + R"("}]}]})";
-    std::ofstream(dir_ / "switchboardd.json") << R"({"default_queue":"support","queues":[{"name":"support"}],)"
-                                              << R"("adapters":[{"name":"social","settings":)" << settings << "}]}";
-    ASSERT_EQ(daemon_.start(SWITCHBOARDD_PATH,
-                            {"--grpc-listen", "127.0.0.1:0", "--store", "memory:", "--config",
-                             (dir_ / "switchboardd.json").string()},
-                            {{"SWITCHBOARD_ADMIN_KEY", kAdminKey}}),
-              "");
-    std::ifstream(dir_ / "http.addr") >> http_address_;
+    ASSERT_NO_FATAL_FAILURE(start_daemon(R"({"default_queue":"support","queues":[{"name":"support"}],)"
+                                         R"("adapters":[{"name":"social","settings":)" +
+                                             settings + "}]}",
+                                         kAdminKey, "switchboardd.json"));
+    http_address_ = listening_address("http.addr");
     ASSERT_FALSE(http_address_.empty());
-    admin_ =
-        std::make_unique<Client>(grpc::CreateChannel(daemon_.address(), grpc::InsecureChannelCredentials()), kAdminKey);
-  }
-
-  void TearDown() override {
-    admin_.reset();
-    if (daemon_.running()) EXPECT_EQ(daemon_.terminate(), std::optional<int>(0));
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
   }
 
   long post_meta(const std::string& body) {
@@ -59,10 +43,7 @@ class SocialE2eTest : public ::testing::Test {
   }
 
   social::CaptureServer capture_;
-  fs::path dir_;
-  DaemonProcess daemon_;
   std::string http_address_;
-  std::unique_ptr<Client> admin_;
 };
 
 TEST_F(SocialE2eTest, ACallerWritingOnWhatsAppIsOneConversationAndTheReplyGoesBackOnWhatsApp) {
