@@ -233,10 +233,11 @@ std::vector<Event> decode_events(const pqxx::result& rows) {
 template <typename T>
 Status decode_result(std::string_view table, const pqxx::result& rows, std::vector<T>& out) {
   out.clear();
-  return decode_rows(
-      static_cast<std::size_t>(rows.size()), [&](std::size_t i) { return text(rows[static_cast<int>(i)][0]); },
-      [&](std::size_t i) { return text(rows[static_cast<int>(i)][1]); },
-      "postgresql: cannot decode " + std::string(table), out);
+  const std::string what = "postgresql: cannot decode " + std::string(table);
+  for (const auto& row : rows) {
+    if (auto decoded = decode_row(what, text(row[0]), text(row[1]), out); !decoded) return decoded;
+  }
+  return ok_status();
 }
 
 // "kind/key" for every key: one set holds every kind of record.

@@ -352,32 +352,16 @@ namespace {
 template <typename T>
 Status load_rows(Connection& db, std::string_view table, const std::string& sql, std::vector<T>& out,
                  int64_t limit = -1) {
-  constexpr std::size_t kChunkRows = 16384;
   auto query = db.prepare(sql);
   if (!query) return query.error();
   if (limit >= 0) query->bind(limit);
   const std::string what = "sqlite: cannot decode " + std::string(table);
-  // (key, body) of the chunk's rows; the strings are reused from chunk to chunk, since
-  // a million of them freed and allocated again kept malloc busy consolidating.
-  std::vector<std::pair<std::string, std::string>> chunk;
-  std::size_t filled = 0;
-  const auto decode_chunk = [&] {
-    Status decoded = decode_rows(
-        filled, [&](std::size_t i) -> const std::string& { return chunk[i].first; },
-        [&](std::size_t i) -> const std::string& { return chunk[i].second; }, what, out);
-    filled = 0;
-    return decoded;
-  };
   int rc;
   while ((rc = query->step()) == SQLITE_ROW) {
-    if (filled == chunk.size()) chunk.emplace_back();
-    chunk[filled].first.assign(query->text(0));
-    chunk[filled].second.assign(query->text(1));
-    if (++filled < kChunkRows) continue;
-    if (auto decoded = decode_chunk(); !decoded) return decoded;
+    if (auto decoded = decode_row(what, query->text(0), query->text(1), out); !decoded) return decoded;
   }
   if (rc != SQLITE_DONE) return db.error(rc);
-  return decode_chunk();
+  return ok_status();
 }
 
 }  // namespace

@@ -319,10 +319,10 @@ TEST_F(SqliteStoreTest, ADamagedRowMakesLoadFailNamingIt) {
   expect_error(state, ErrorCode::kFailedPrecondition, "cannot decode contacts 'ct-1'");
 }
 
-// Large tables are read and decoded in chunks: every record still arrives in key
-// order, and of two damaged rows the first one is named.
+// A large table: every record arrives in key order, and of two damaged rows the first
+// one is named.
 TEST_F(SqliteStoreTest, ManyRowsLoadInOrderAndTheFirstDamagedOneIsNamed) {
-  constexpr int kContacts = 40'000;  // more than two chunks
+  constexpr int kContacts = 40'000;
   const auto id_of = [](int i) {
     char id[16];
     std::snprintf(id, sizeof id, "ct-%06d", i);
