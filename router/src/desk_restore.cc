@@ -53,7 +53,7 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   }
   index_calls(c);
   const bool latest = ids.back() == c.id;
-  const bool open_or_snoozed = c.state != ConversationState::kClosed;
+  const bool not_closed = c.state != ConversationState::kClosed;
   const std::string contact_id = c.contact_id;
   Lifecycle lifecycle(c.state);
   if (known) {
@@ -65,7 +65,7 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   // The contact's current conversation is its latest unless that one is Closed; an
   // older one changing leaves it as it was.
   if (!latest) return;
-  if (open_or_snoozed) {
+  if (not_closed) {
     current.insert_or_assign(contact_id, ids.back());
   } else {
     current.erase(contact_id);

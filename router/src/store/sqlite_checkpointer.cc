@@ -48,6 +48,7 @@ void Checkpointer::after_commit() {
     wal_pages_ = 0;
     lock.lock();
     running_ = false;
+    pending_ = false;  // done: a round of the thread asked for earlier would find nothing left
     if (copied) ++counts_.by_writer;
   } else if (wal_pages_ < kBackgroundPages) {
     asked_ = false;  // the WAL started over

@@ -280,10 +280,8 @@ Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
   if (head != 0) run(rc, w.raise_head, head);
   // Old answers go in steps of a tenth of what is kept: deleting them one by one with
   // each new one would dirty an index page per message.
-  if (answers_since_prune_ >= std::max<std::size_t>(1, options_.keep_redelivery_answers / 10)) {
-    run(rc, w.prune_seen, sql_limit(options_.keep_redelivery_answers));
-    answers_since_prune_ = 0;
-  }
+  const bool prune = answers_since_prune_ >= std::max<std::size_t>(1, options_.keep_redelivery_answers / 10);
+  if (prune) run(rc, w.prune_seen, sql_limit(options_.keep_redelivery_answers));
   run(rc, w.commit);
   if (rc != SQLITE_DONE) {
     Error error = writer_.error(rc);
@@ -294,6 +292,7 @@ Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
     return error;
   }
   head_.store(std::max(head, head_.load(std::memory_order_relaxed)), std::memory_order_release);
+  if (prune) answers_since_prune_ = 0;  // a rolled-back prune is tried again with the next batch
   std::lock_guard lock(stats_mutex_);
   ++stats_.transactions;
   stats_.commits += batch.size();
