@@ -9,6 +9,8 @@
 #define BOOST_MPL_LIMIT_VECTOR_SIZE 40
 #define BOOST_MPL_LIMIT_MAP_SIZE 40
 
+#include <array>
+
 #include <boost/msm/back/state_machine.hpp>
 #include <boost/msm/front/functor_row.hpp>
 #include <boost/msm/front/state_machine_def.hpp>
@@ -201,26 +203,26 @@ void process(Machine& machine, const TriggerFacts& facts) {
   if (machine.process_event(Event{facts}) != boost::msm::back::HANDLED_TRUE) machine.refused = true;
 }
 
-}  // namespace
-
-struct Lifecycle::Machine : router::Machine {};
-
-Lifecycle::Lifecycle() : Lifecycle(ConversationState::kNew) {}
-
-Lifecycle::Lifecycle(ConversationState state) : machine_(std::make_unique<Machine>()) {
-  machine_->start();
-  drive_to(*machine_, state);
-  machine_->effects = kNoEffect;
+// One machine driven to each state, made once: a fire copies the one for the
+// conversation's state, so a conversation keeps a single byte rather than a machine
+// of its own on the heap (a million idle conversations), and restoring one costs nothing.
+const Machine& prototype(ConversationState state) {
+  static const std::array<Machine, 7> machines = [] {
+    std::array<Machine, 7> all;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      all[i].start();
+      drive_to(all[i], static_cast<ConversationState>(i));
+      all[i].effects = kNoEffect;
+    }
+    return all;
+  }();
+  return machines.at(static_cast<std::size_t>(state));
 }
 
-Lifecycle::Lifecycle(Lifecycle&&) noexcept = default;
-Lifecycle& Lifecycle::operator=(Lifecycle&&) noexcept = default;
-Lifecycle::~Lifecycle() = default;
-
-ConversationState Lifecycle::state() const { return machine_->state; }
+}  // namespace
 
 Step Lifecycle::fire(Trigger trigger, const TriggerFacts& facts) {
-  Machine& m = *machine_;
+  Machine m = prototype(state_);
   m.effects = kNoEffect;
   m.refused = false;
   const ConversationState from = m.state;
@@ -263,6 +265,7 @@ Step Lifecycle::fire(Trigger trigger, const TriggerFacts& facts) {
       break;
   }
   if (m.refused) return Step{false, from, from, kNoEffect};
+  state_ = m.state;
   return Step{true, from, m.state, m.effects};
 }
 

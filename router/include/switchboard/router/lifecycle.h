@@ -5,7 +5,6 @@
 // MSM out of every other translation unit.
 
 #include <cstdint>
-#include <memory>
 
 #include <switchboard/router/model.h>
 
@@ -54,24 +53,21 @@ struct Step {
 };
 
 // One conversation's machine. Not thread-safe: the Desk owns it and touches it only
-// on its executor.
+// on its executor. It keeps only the state; each fire runs the MSM table on a copy
+// of a machine already in that state (lifecycle.cc).
 class Lifecycle {
  public:
-  Lifecycle();
+  Lifecycle() = default;
   // A machine already in `state`, as when loading a stored conversation.
-  explicit Lifecycle(ConversationState state);
-  Lifecycle(Lifecycle&&) noexcept;
-  Lifecycle& operator=(Lifecycle&&) noexcept;
-  ~Lifecycle();
+  explicit Lifecycle(ConversationState state) : state_(state) {}
 
   // Fires `trigger`. A refused transition leaves the state as it was and returns
   // accepted == false (the API reports it as FAILED_PRECONDITION).
   Step fire(Trigger trigger, const TriggerFacts& facts = {});
-  ConversationState state() const;
+  ConversationState state() const { return state_; }
 
  private:
-  struct Machine;
-  std::unique_ptr<Machine> machine_;
+  ConversationState state_ = ConversationState::kNew;
 };
 
 }  // namespace switchboard::router
