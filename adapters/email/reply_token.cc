@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
 
 namespace switchboard::adapters::email {
 namespace {
@@ -24,11 +27,41 @@ bool same_mac(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// A conversation id as the router makes them: [a-z0-9_], bounded.
+// A conversation id as the router makes them (folded): [a-z0-9_-], bounded.
 bool plausible_id(std::string_view id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
   });
+}
+
+// Ids mix upper and lower case (the router's IdSource), but a mail system may fold
+// the case of an address, and we read ours folded. So a token writes the id, then,
+// when it has upper-case characters, their positions as hex bits: "cv_aB.10".
+std::string named(std::string_view id) {
+  uint64_t upper = 0;
+  for (std::size_t i = 0; i < id.size() && i < 64; ++i) {
+    if (std::isupper(static_cast<unsigned char>(id[i]))) upper |= uint64_t{1} << i;
+  }
+  if (upper == 0) return std::string(id);
+  char mark[17];
+  std::snprintf(mark, sizeof mark, "%llx", static_cast<unsigned long long>(upper));
+  return std::string(id) + "." + mark;
+}
+
+// The id a folded "<id>[.<mark>]" names; nullopt when it is not one.
+std::optional<std::string> id_named(std::string_view folded) {
+  const auto dot = folded.find('.');
+  std::string id(folded.substr(0, dot));
+  if (!plausible_id(id)) return std::nullopt;
+  if (dot == std::string_view::npos) return id;
+  const std::string_view mark = folded.substr(dot + 1);
+  uint64_t upper = 0;
+  const auto [end, ec] = std::from_chars(mark.data(), mark.data() + mark.size(), upper, 16);
+  if (ec != std::errc() || end != mark.data() + mark.size() || mark.size() > 16) return std::nullopt;
+  for (std::size_t i = 0; i < id.size() && i < 64; ++i) {
+    if (upper >> i & 1) id[i] = static_cast<char>(std::toupper(static_cast<unsigned char>(id[i])));
+  }
+  return id;
 }
 
 }  // namespace
@@ -50,12 +83,13 @@ std::string ReplyTokens::mac(std::string_view data) const {
 }
 
 std::string ReplyTokens::reply_address(const std::string& conversation_id) const {
-  return std::string(kReplyPrefix) + conversation_id + "." + mac("reply:" + conversation_id) + "@" + domain_;
+  return std::string(kReplyPrefix) + named(conversation_id) + "." + mac("reply:" + conversation_id) + "@" + domain_;
 }
 
 std::string ReplyTokens::message_id(const std::string& conversation_id, uint64_t seq) const {
   const std::string body = conversation_id + "." + std::to_string(seq);
-  return std::string(kMessageIdPrefix) + body + "." + mac("msgid:" + body) + "@" + domain_;
+  return std::string(kMessageIdPrefix) + named(conversation_id) + "." + std::to_string(seq) + "." +
+         mac("msgid:" + body) + "@" + domain_;
 }
 
 bool ReplyTokens::is_reply_address(std::string_view address) const {
@@ -70,8 +104,8 @@ std::optional<std::string> ReplyTokens::conversation_of_reply_address(std::strin
   const std::string token = a.substr(kReplyPrefix.size(), a.rfind('@') - kReplyPrefix.size());
   const auto dot = token.rfind('.');
   if (dot == std::string::npos) return std::nullopt;
-  const std::string id = token.substr(0, dot);
-  if (!plausible_id(id) || !same_mac(token.substr(dot + 1), mac("reply:" + id))) return std::nullopt;
+  const auto id = id_named(std::string_view(token).substr(0, dot));
+  if (!id || !same_mac(token.substr(dot + 1), mac("reply:" + *id))) return std::nullopt;
   return id;
 }
 
@@ -86,11 +120,13 @@ std::optional<std::string> ReplyTokens::conversation_of_message_id(std::string_v
   const std::string token = m.substr(kMessageIdPrefix.size(), at - kMessageIdPrefix.size());
   const auto mac_dot = token.rfind('.');
   if (mac_dot == std::string::npos) return std::nullopt;
-  const std::string body = token.substr(0, mac_dot);
-  const auto seq_dot = body.rfind('.');
+  const std::string named_seq = token.substr(0, mac_dot);
+  const auto seq_dot = named_seq.rfind('.');
   if (seq_dot == std::string::npos) return std::nullopt;
-  const std::string id = body.substr(0, seq_dot);
-  if (!plausible_id(id) || !same_mac(token.substr(mac_dot + 1), mac("msgid:" + body))) return std::nullopt;
+  const auto id = id_named(std::string_view(named_seq).substr(0, seq_dot));
+  if (!id || !same_mac(token.substr(mac_dot + 1), mac("msgid:" + *id + named_seq.substr(seq_dot)))) {
+    return std::nullopt;
+  }
   return id;
 }
 

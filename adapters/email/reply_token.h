@@ -1,12 +1,14 @@
 #pragma once
 
 // Threading without a table: our outbound mail carries
-//   Reply-To: reply+<conversation id>.<mac>@<reply domain>
-//   Message-ID: <sb.<conversation id>.<seq>.<mac>@<reply domain>>
+//   Reply-To: reply+<conversation id>[.<case>].<mac>@<reply domain>
+//   Message-ID: <sb.<conversation id>[.<case>].<seq>.<mac>@<reply domain>>
 // where <mac> is a truncated HMAC-SHA256 of the conversation id (and seq) under the
 // configured secret. An inbound mail that names either proves it answers our mail
 // for that conversation, and nothing needs storing. Someone without the secret
-// cannot make one for another conversation (80 bits of MAC).
+// cannot make one for another conversation (80 bits of MAC). Addresses may come back
+// with their case folded, so <case> marks the id's upper-case characters (hex bits
+// of their positions); ids without any (the earlier hex form) have none.
 //
 // Thread-safe: const after construction.
 

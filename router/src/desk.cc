@@ -57,12 +57,20 @@ const Contact* contact_with_same_number(Desk::State& s, const Identity& identity
 IdSource::IdSource(uint64_t seed) : random_(seed != 0 ? seed : std::random_device{}()) {}
 
 std::string IdSource::next(const char* prefix, Timestamp at) {
-  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
-  last_tail_ = ms == last_ms_ ? last_tail_ + 1 : static_cast<uint32_t>(random_() >> 34);  // room to count up
+  // 64 digits in ASCII order, so ids sort as the numbers they spell; URL-safe.
+  static constexpr char kDigits[] = "-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
+  constexpr int64_t kMaxMs = (int64_t{1} << kMillisecondBits) - 1;
+  const int64_t ms = std::clamp<int64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count(), 0, kMaxMs);
+  last_tail_ = ms == last_ms_ ? last_tail_ + 1 : static_cast<uint32_t>(random_() >> (64 - kRandomBits));
   last_ms_ = ms;
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%s%012llx%08x", prefix, static_cast<unsigned long long>(ms), last_tail_);
-  return buf;
+  unsigned __int128 value =
+      static_cast<unsigned __int128>(ms) << kTailBits | (last_tail_ & ((uint32_t{1} << kTailBits) - 1));
+  std::string id(prefix);
+  const std::size_t start = id.size();
+  id.resize(start + kDigitCount);
+  for (std::size_t i = kDigitCount; i-- > 0; value >>= 6) id[start + i] = kDigits[static_cast<unsigned>(value & 63)];
+  return id;
 }
 
 bool valid_utf8(std::string_view s) {

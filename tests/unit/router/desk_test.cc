@@ -187,6 +187,31 @@ TEST_F(DeskTest, IngestOpensAQueuedConversationForANewContact) {
   }
 }
 
+// Ids sort by creation time (stable paging, each contact's conversations oldest
+// first), also within one millisecond, and after ids of the earlier, longer form; and
+// they are short enough for std::string to keep inline (15 characters).
+TEST_F(DeskTest, IdsSortByCreationTimeAndFitInline) {
+  std::vector<std::string> conversations;
+  std::vector<std::string> contacts;
+  for (int i = 0; i < 6; ++i) {
+    if (i % 3 == 0) advance(1ms);  // three in each millisecond
+    const IngestResult r =
+        say({.channel = kEmail, .address = "customer" + std::to_string(i) + "@example.org", .text = "hi"});
+    conversations.push_back(r.conversation_id);
+    contacts.push_back(r.contact_id);
+  }
+  advance(std::chrono::hours(24 * 365 * 50));  // 2073
+  conversations.push_back(say({.channel = kEmail, .address = "later@example.org", .text = "hi"}).conversation_id);
+  for (const auto* ids : {&conversations, &contacts}) {
+    EXPECT_TRUE(std::is_sorted(ids->begin(), ids->end())) << ::testing::PrintToString(*ids);
+    EXPECT_EQ(std::set<std::string>(ids->begin(), ids->end()).size(), ids->size());
+    for (const std::string& id : *ids) EXPECT_EQ(id.size(), 15u) << id;
+  }
+  EXPECT_THAT(conversations.front(), ::testing::StartsWith("cv_"));
+  EXPECT_THAT(contacts.front(), ::testing::StartsWith("ct_"));
+  EXPECT_LT("cv_018bcfe568000a1b2c3d", conversations.front());  // an id of the earlier form, made in 2023
+}
+
 TEST_F(DeskTest, IngestStartsInBotWhenTheQueueHasABot) {
   must(desk_.upsert_queue({.name = "sales", .bot_id = "bot-1"}, fresh()));
   InboundMessage m = message(kChat, kVisitor);

@@ -17,6 +17,31 @@ TEST(ReplyTokensTest, ReplyAddressNamesItsConversation) {
   EXPECT_EQ(tokens.conversation_of_reply_address(upper), "cv_0123456789ab00000001");  // MTAs may change case
 }
 
+std::string folded(std::string s, int (*fold)(int)) {
+  for (auto& c : s) c = static_cast<char>(fold(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Ids mix cases ("cv_P7C0-x_Yz9aB"); a relay that folds the address either way must
+// not lose the conversation, nor make another one's id.
+TEST(ReplyTokensTest, AMixedCaseIdSurvivesFoldedAddresses) {
+  ReplyTokens tokens("0123456789abcdef-secret", "reply.example.com");
+  const std::string id = "cv_P7C0-x_Yz9aB";
+  for (const std::string& address : {tokens.reply_address(id), tokens.message_id(id, 12)}) {
+    SCOPED_TRACE(address);
+    for (const std::string& seen : {address, folded(address, ::tolower), folded(address, ::toupper)}) {
+      const bool reply = address.starts_with("reply+");
+      EXPECT_EQ(reply ? tokens.conversation_of_reply_address(seen) : tokens.conversation_of_message_id(seen), id);
+    }
+  }
+  std::string wrong_case = tokens.reply_address(id);
+  wrong_case.replace(wrong_case.find(".") + 1, 3, "fff");  // other characters marked upper case
+  EXPECT_FALSE(tokens.conversation_of_reply_address(wrong_case));
+  std::string not_hex = tokens.reply_address(id);
+  not_hex.replace(not_hex.find(".") + 1, 1, "z");
+  EXPECT_FALSE(tokens.conversation_of_reply_address(not_hex));
+}
+
 TEST(ReplyTokensTest, ForgedOrForeignTokensAreRefused) {
   ReplyTokens tokens("0123456789abcdef-secret", "reply.example.com");
   ReplyTokens other("another-secret-0123456789", "reply.example.com");
