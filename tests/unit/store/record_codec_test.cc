@@ -104,6 +104,20 @@ TEST(RecordCodec, AbsentFieldsKeepTheirDefaults) {
   EXPECT_TRUE(conversation->legs.empty());
 }
 
+// A field at its default is not written, and reads back as that default; a value
+// that only looks empty (an NPS score of 0, a queue's strategy cleared) is kept.
+TEST(RecordCodec, FieldsAtTheirDefaultAreLeftOut) {
+  EXPECT_EQ(encode(Conversation{}), "{}");
+  EXPECT_EQ(encode(Queue{}), "{}");
+  Conversation answered{.id = "cv-1"};
+  answered.nps = 0;  // the default, -1, is "no answer"
+  EXPECT_EQ(encode(answered), R"({"id":"cv-1","nps":0})");
+  EXPECT_EQ(decode<Conversation>(encode(answered))->nps, 0);
+  EXPECT_EQ(decode<Conversation>(encode(Conversation{.id = "cv-1"}))->nps, -1);
+  EXPECT_EQ(decode<Queue>(encode(Queue{.strategy = ""}))->strategy, "");
+  EXPECT_EQ(encode(Event{.seq = 2, .body = Woke{}}), R"({"seq":2,"body":{"kind":"woke"}})");
+}
+
 TEST(RecordCodec, NullTimestampIsNoTimestamp) {
   Conversation conversation = sample_conversation("cv-1", "ct-1");
   conversation.resolved_at.reset();
