@@ -103,7 +103,7 @@ json::value to_value(const T& in, const json::storage_ptr& sp) {
     return std::chrono::duration_cast<microseconds>(in.time_since_epoch()).count();
   } else if constexpr (std::is_same_v<T, seconds>) {
     return in.count();
-  } else if constexpr (std::is_same_v<T, std::optional<Timestamp>>) {
+  } else if constexpr (std::is_same_v<T, std::optional<Timestamp>> || std::is_same_v<T, OptionalTime>) {
     return in ? to_value(*in, sp) : json::value(nullptr, sp);
   } else if constexpr (std::is_same_v<T, EventBody>) {
     return body_to_value(in, sp);
@@ -120,7 +120,7 @@ void from_value(const json::value& in, T& out) {
     out = Timestamp(std::chrono::duration_cast<Timestamp::duration>(microseconds(in.to_number<int64_t>())));
   } else if constexpr (std::is_same_v<T, seconds>) {
     out = seconds(in.to_number<int64_t>());
-  } else if constexpr (std::is_same_v<T, std::optional<Timestamp>>) {
+  } else if constexpr (std::is_same_v<T, std::optional<Timestamp>> || std::is_same_v<T, OptionalTime>) {
     if (in.is_null()) {
       out.reset();
     } else {
@@ -622,7 +622,7 @@ void put(std::string& out, const T& in) {
     put_integer(out, std::chrono::duration_cast<microseconds>(in.time_since_epoch()).count());
   } else if constexpr (std::is_same_v<T, seconds>) {
     put_integer(out, in.count());
-  } else if constexpr (std::is_same_v<T, std::optional<Timestamp>>) {
+  } else if constexpr (std::is_same_v<T, std::optional<Timestamp>> || std::is_same_v<T, OptionalTime>) {
     if (in) {
       put(out, *in);
     } else {
