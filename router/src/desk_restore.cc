@@ -3,9 +3,12 @@
 // nothing happened, and a node sharing its store with others sees what they did.
 
 #include <algorithm>
+#include <thread>
 
 #include <switchboard/router/desk.h>
+#include <switchboard/router/thread_name.h>
 
+#include "bounded_queue.h"
 #include "desk_state.h"
 
 namespace switchboard::router {
@@ -99,10 +102,38 @@ void Desk::State::drop_contact(const std::string& id) {
 }
 
 void Desk::restore(StoredState stored) {
+  restore_part(std::move(stored));
+  finish_restore();
+}
+
+void Desk::restore_part(StoredState part) {
   State& s = *state_;
-  s.next_cursor = stored.head + 1;
-  s.put_all(std::move(stored), {}, options_.limits.reopen_window);
-  s.restore_routing(now_());  // queue order, loads, SLA, overflow and wrap-up deadlines
+  s.next_cursor = std::max(s.next_cursor, part.head + 1);
+  s.put_all(std::move(part), {}, options_.limits.reopen_window);
+}
+
+void Desk::finish_restore() {
+  state_->restore_routing(now_());  // queue order, loads, SLA, overflow and wrap-up deadlines
+}
+
+Result<uint64_t> restore_from(Store& store, Desk& desk, std::size_t inbound_seen_limit) {
+  constexpr std::size_t kPartsAhead = 4;
+  BoundedQueue<StoredState> parts(kPartsAhead);
+  Status read = ok_status();
+  std::thread reader([&] {
+    name_this_thread("sb-load");
+    read = store.load_in_parts(inbound_seen_limit, [&parts](StoredState part) { parts.push(std::move(part)); });
+    parts.close();
+  });
+  uint64_t position = 0;
+  while (auto part = parts.pop()) {
+    position = part->position;
+    desk.restore_part(std::move(*part));
+  }
+  reader.join();
+  if (!read) return read.error();
+  desk.finish_restore();
+  return position;
 }
 
 void Desk::absorb(StoredState stored, const RecordKeys& gone) {
@@ -117,6 +148,16 @@ void Desk::absorb(StoredState stored, const RecordKeys& gone) {
   }
 }
 
+// Start-up: the indexes are sized once rather than grown (and rehashed) step by step.
+void Desk::State::reserve(const StoredState& stored) {
+  std::size_t identities = 0;
+  for (const Contact& contact : stored.contacts) identities += contact.identities.size();
+  contacts.reserve(stored.contacts.size());
+  identity_owner.reserve(identities);
+  conversations_of.reserve(stored.contacts.size());
+  current.reserve(stored.contacts.size());
+}
+
 void Desk::State::put_all(StoredState stored, const RecordKeys& gone, std::chrono::seconds reopen_window) {
   for (const auto& id : gone.conversations) drop_conversation(id);
   for (const auto& id : gone.contacts) drop_contact(id);
@@ -126,6 +167,7 @@ void Desk::State::put_all(StoredState stored, const RecordKeys& gone, std::chron
   for (const auto& id : gone.merges) merges.erase(id);
   for (const auto& key : gone.inbound_seen) inbound_seen.forget(key);
 
+  if (contacts.empty()) reserve(stored);
   for (auto& contact : stored.contacts) put(std::move(contact));
   const auto by_id = [](const Conversation& a, const Conversation& b) { return a.id < b.id; };
   if (!std::is_sorted(stored.conversations.begin(), stored.conversations.end(), by_id)) {

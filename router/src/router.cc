@@ -2,11 +2,9 @@
 #include <switchboard/router/thread_name.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include <boost/asio/post.hpp>
-
-#include <algorithm>
-#include <tuple>
 
 namespace switchboard::router {
 
@@ -96,13 +94,11 @@ void Router::recover(Callback<Done> done) {
 
 // On the strand: a fresh Desk from what the store holds, then carry on.
 Status Router::reload() {
-  auto stored = store_->load(options_.desk.limits.dedupe_entries);
-  if (!stored) return stored.error();
   auto desk = std::make_unique<Desk>(options_.desk, options_.now);
-  const uint64_t position = stored->position;
-  desk->restore(std::move(stored.value()));
+  auto position = restore_from(*store_, *desk, options_.desk.limits.dedupe_entries);
+  if (!position) return position.error();
   desk_ = std::move(desk);
-  synced_ = position;
+  synced_ = *position;
   if (!healthy_.exchange(true) && options_.on_health_change) options_.on_health_change(true);
   armed_for_.reset();
   arm_timer();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <utility>
 
 #include "decode_rows.h"
@@ -348,9 +349,10 @@ SqliteStats SqliteStore::stats() const {
 namespace {
 
 // Reads (key, body) rows into records; a body that does not decode names its row.
+// After each row, `read_one` may hand the part holding `out` over.
 template <typename T>
 Status load_rows(Connection& db, std::string_view table, const std::string& sql, std::vector<T>& out,
-                 int64_t limit = -1) {
+                 const std::function<void()>& read_one, int64_t limit = -1) {
   auto query = db.prepare(sql);
   if (!query) return query.error();
   if (limit >= 0) query->bind(limit);
@@ -358,6 +360,7 @@ Status load_rows(Connection& db, std::string_view table, const std::string& sql,
   int rc;
   while ((rc = query->step()) == SQLITE_ROW) {
     if (auto decoded = decode_row(what, query->text(0), query->text(1), out); !decoded) return decoded;
+    read_one();
   }
   if (rc != SQLITE_DONE) return db.error(rc);
   return ok_status();
@@ -366,32 +369,54 @@ Status load_rows(Connection& db, std::string_view table, const std::string& sql,
 }  // namespace
 
 Result<StoredState> SqliteStore::load(std::size_t inbound_seen_limit) {
+  StoredState whole;
+  auto read = read_records(inbound_seen_limit, std::numeric_limits<std::size_t>::max(),
+                           [&whole](StoredState part) { whole = std::move(part); });
+  if (!read) return read.error();
+  return whole;
+}
+
+Status SqliteStore::load_in_parts(std::size_t inbound_seen_limit, const std::function<void(StoredState)>& take) {
+  const std::size_t rows = options_.rows_per_load_part;
+  return read_records(inbound_seen_limit, rows == 0 ? std::numeric_limits<std::size_t>::max() : rows, take);
+}
+
+Status SqliteStore::read_records(std::size_t inbound_seen_limit, std::size_t rows_per_part,
+                                 const std::function<void(StoredState)>& take) {
   std::lock_guard lock(read_mutex_);
-  StoredState state;
+  StoredState part;
+  std::size_t rows = 0;
+  const std::function<void()> read_one = [&] {
+    if (++rows < rows_per_part) return;
+    take(std::move(part));
+    part = StoredState{};
+    rows = 0;
+  };
   // One read transaction: every table as of the same commit.
   if (auto begun = reader_.exec("BEGIN"); !begun) return begun.error();
   Status loaded = ok_status();
-  for_each_loaded_table(state, [&](std::string_view table, const char* sql, auto& out) {
-    if (loaded) loaded = load_rows(reader_, table, sql, out);
+  for_each_loaded_table(part, [&](std::string_view table, const char* sql, auto& out) {
+    if (loaded) loaded = load_rows(reader_, table, sql, out, read_one);
   });
   if (loaded) {
     loaded = load_rows(reader_, "inbound_seen",
                        "SELECT channel || ':' || external_id, body FROM "
                        "(SELECT rowid, channel, external_id, body FROM inbound_seen ORDER BY rowid DESC LIMIT ?1) "
                        "ORDER BY rowid",
-                       state.inbound_seen, sql_limit(inbound_seen_limit));
+                       part.inbound_seen, read_one, sql_limit(inbound_seen_limit));
   }
   if (loaded) {
     auto head = reader_.query_value("SELECT value FROM meta WHERE key = 'head'");
     if (head) {
-      state.head = std::stoull(*head);
+      part.head = std::stoull(*head);
     } else {
       loaded = head.error();
     }
   }
   reader_.exec("COMMIT");
   if (!loaded) return loaded.error();
-  return state;
+  take(std::move(part));
+  return ok_status();
 }
 
 }  // namespace store

@@ -50,6 +50,7 @@ class SqliteStore final : public Store {
   std::vector<Event> timeline(const std::string& conversation_id, std::size_t limit) const override;
   uint64_t head() const override { return head_.load(std::memory_order_acquire); }
   Result<StoredState> load(std::size_t inbound_seen_limit) override;
+  Status load_in_parts(std::size_t inbound_seen_limit, const std::function<void(StoredState)>& take) override;
 
   SqliteStats stats() const;
 
@@ -63,6 +64,9 @@ class SqliteStore final : public Store {
 
   SqliteStore(SqliteOptions options, Connection writer, Connection reader);
   Status prepare();
+  // Every record, handed to `take` each `rows_per_part` rows and once at the end.
+  Status read_records(std::size_t inbound_seen_limit, std::size_t rows_per_part,
+                      const std::function<void(StoredState)>& take);
 
   void write_loop();
   Status write_transaction(std::span<const EncodedCommit> batch);

@@ -65,6 +65,12 @@ TEST_F(PostgresStoreTest, ReopeningLoadsTheSameState) {
   expect_reopening_loads_the_same_state([this] { return std::unique_ptr<Store>(open()); });
 }
 
+TEST_F(PostgresStoreTest, LoadingInPartsGivesTheSameRecords) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  expect_parts_add_up_to_the_whole(*store, 1);
+}
+
 TEST_F(PostgresStoreTest, DestroyingTheStoreCommitsWhatWasAppended) {
   expect_destroying_the_store_commits_what_was_appended([this] { return std::unique_ptr<Store>(open()); }, 300);
 }

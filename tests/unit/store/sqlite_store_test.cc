@@ -107,6 +107,14 @@ TEST_F(SqliteStoreTest, ReopeningLoadsTheSameState) {
   expect_reopening_loads_the_same_state([this] { return std::unique_ptr<Store>(open()); });
 }
 
+TEST_F(SqliteStoreTest, LoadingInPartsGivesTheSameRecords) {
+  SqliteOptions small_parts = options();
+  small_parts.rows_per_load_part = 2;
+  auto store = open(small_parts);
+  ASSERT_TRUE(store);
+  expect_parts_add_up_to_the_whole(*store, 4);
+}
+
 TEST_F(SqliteStoreTest, KeepsOnlyTheNewestRedeliveryAnswers) {
   SqliteOptions keep_two = options();
   keep_two.keep_redelivery_answers = 2;

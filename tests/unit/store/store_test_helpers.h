@@ -70,6 +70,35 @@ inline void expect_reopening_loads_the_same_state(const OpenStore& open) {
   EXPECT_TRUE(same(events_before, store->events_after(0, 100)));
 }
 
+// load_in_parts gives what load() gives, in at least `min_parts` parts, in order,
+// with the head on the last one.
+inline void expect_parts_add_up_to_the_whole(Store& store, std::size_t min_parts) {
+  ASSERT_TRUE(append_and_wait(store, two_customers()).ok());
+  ASSERT_TRUE(append_and_wait(store, {.agents = {sample_agent("agent-7")}, .queues = {sample_queue("q")}}).ok());
+  StoredState joined;
+  std::size_t parts = 0;
+  const auto append = [](auto& to, auto& from) { to.insert(to.end(), from.begin(), from.end()); };
+  const Status read = store.load_in_parts(100, [&](StoredState part) {
+    ++parts;
+    EXPECT_EQ(joined.head, 0u) << "the head comes with the last part only";
+    append(joined.contacts, part.contacts);
+    append(joined.conversations, part.conversations);
+    append(joined.outbox, part.outbox);
+    append(joined.agents, part.agents);
+    append(joined.queues, part.queues);
+    append(joined.merges, part.merges);
+    append(joined.inbound_seen, part.inbound_seen);
+    joined.head = part.head;
+    joined.position = part.position;
+  });
+  ASSERT_TRUE(read.ok()) << read.error().describe();
+  EXPECT_GE(parts, min_parts);
+  auto whole = store.load(100);
+  ASSERT_TRUE(whole.ok()) << whole.error().describe();
+  EXPECT_TRUE(same(*whole, joined));
+  EXPECT_EQ(joined.head, 3u);
+}
+
 // Destroying a store with `count` commits still queued stores them all and calls
 // every `done` with OK first.
 inline void expect_destroying_the_store_commits_what_was_appended(const OpenStore& open, int count) {

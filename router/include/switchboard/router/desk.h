@@ -131,8 +131,8 @@ struct QueueStats {
   uint32_t agents_online = 0;  // online and with the queue's required skills
   uint32_t waiting = 0;
   std::chrono::seconds longest_wait{0};
-  std::chrono::seconds expected_wait{0};  // for a conversation joining now
-  bool open_now = true;                   // inside business hours
+  std::chrono::seconds expected_wait{0};          // for a conversation joining now
+  bool open_now = true;                           // inside business hours
   std::vector<WaitingConversation> next_waiting;  // the first 20, in the order they are served
   uint64_t resolved = 0;
   uint64_t first_contact_resolutions = 0;
@@ -174,6 +174,11 @@ class Desk {
   // pending deadlines (snooze wake-ups, reopen windows) and the id counters. Call
   // once, before the first request.
   void restore(StoredState state);
+  // The same in parts, as Store::load_in_parts gives them: each part taken in as it
+  // comes, then finish_restore() once, which rebuilds routing (queues, loads, SLA and
+  // overflow deadlines) over everything.
+  void restore_part(StoredState part);
+  void finish_restore();
   // Takes in records as the store has them now, each replacing this Desk's copy
   // whole: what other nodes sharing the store changed (Store::changes_since), or what
   // a step that lost a race to one of them had changed here (Store::load_records).
@@ -295,5 +300,12 @@ class Desk {
   Now now_;
   std::unique_ptr<State> state_;
 };
+
+// Start-up: restores `desk` (fresh) from `store`. The store reads and decodes on a
+// thread of its own (sb-load) while the calling thread puts each part into the Desk
+// a few parts behind, so this takes about the longer of the two rather than their
+// sum. The shared store's position of what was read, or the store's error (the Desk
+// is then half-filled: drop it).
+Result<uint64_t> restore_from(Store& store, Desk& desk, std::size_t inbound_seen_limit);
 
 }  // namespace switchboard::router

@@ -48,6 +48,11 @@ struct SqliteOptions {
   // The largest size the database file may grow to; 0: no limit. Appends that need
   // more space fail like on a full disk.
   uint64_t max_size_bytes = 0;
+
+  // Rows per part at start-up (Store::load_in_parts): enough that handing a part to
+  // the Desk costs nothing next to decoding it, few enough that the Desk starts at
+  // once. 0: everything in one part.
+  std::size_t rows_per_load_part = 8192;
 };
 
 // Opens (creating if needed) and migrates the database, then starts the writer.

@@ -118,6 +118,17 @@ class Store {
   // Reads back what earlier commits stored, for start-up. At most `inbound_seen_limit`
   // redelivery answers, the newest. Call before the first append.
   virtual Result<StoredState> load(std::size_t inbound_seen_limit) = 0;
+  // The same records in parts, each given to `take` as soon as it is read, in the
+  // order load() has them (contacts, conversations by id, outbox, agents, queues,
+  // merges, redelivery answers); `head` and `position` are set on the last part. So
+  // start-up can build the Desk from one part while the next is read. By default one
+  // part, from load(); an error from the store comes after the parts already given.
+  virtual Status load_in_parts(std::size_t inbound_seen_limit, const std::function<void(StoredState)>& take) {
+    auto whole = load(inbound_seen_limit);
+    if (!whole) return whole.error();
+    take(std::move(*whole));
+    return ok_status();
+  }
 
   // Whether load() gives back records, so commits must carry them.
   virtual bool keeps_records() const { return true; }
