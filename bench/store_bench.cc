@@ -10,7 +10,8 @@
 //                           events_per_txn = events per transaction (= per fsync at FULL).
 //   BM_StoreLatency/<sync>  appends paced at half the rate BM_StoreAppend reached just
 //                           before, in bursts each millisecond; p50_us / p99_us = time
-//                           from append to `done`.
+//                           from append to `done`; ckpt_held_ms = time the writer
+//                           spent checkpointing (or waiting to) instead of writing.
 //   <sync>: 0 = synchronous FULL, 1 = NORMAL.
 //
 // The summary at the end gives the store's rate as a fraction of the raw loop's (the
@@ -232,6 +233,8 @@ void BM_StoreLatency(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * count);
   state.counters["events_per_txn"] = static_cast<double>(stats.events) / static_cast<double>(stats.transactions);
   state.counters["rate"] = rate;
+  // What held the writer up besides writing: the checkpoints it ran itself.
+  state.counters["ckpt_held_ms"] = static_cast<double>(stats.writer_checkpoint_us) / 1000;
   state.counters["p50_us"] = percentile(latencies_us, 0.50);
   state.counters["p99_us"] = percentile(latencies_us, 0.99);
 }

@@ -341,7 +341,10 @@ SqliteStats SqliteStore::stats() const {
   SqliteStats stats = stats_;
   const auto checkpoints = checkpointer_->checkpoints();
   stats.checkpoints = checkpoints.background;
+  stats.writer_finishes = checkpoints.finished_by_writer;
   stats.writer_checkpoints = checkpoints.by_writer;
+  stats.writer_checkpoint_us = static_cast<uint64_t>(checkpoints.writer_held.count());
+  stats.wal_pages = static_cast<uint64_t>(checkpointer_->wal_pages());
   return stats;
 }
 

@@ -10,7 +10,7 @@
 // writer goes on. Reads use a second connection under read_mutex_; WAL lets them run
 // while the writer writes, and they see committed transactions only. A third
 // connection checkpoints the WAL on a thread of its own (sqlite_checkpointer.h), told
-// after each batch.
+// after each batch; the writer copies the last few frames of each WAL cycle itself.
 
 #include <atomic>
 #include <cstdint>
@@ -31,13 +31,16 @@ namespace switchboard::router::store {
 
 // What the writer has done so far; for tests, benchmarks and health reporting.
 struct SqliteStats {
-  uint64_t transactions = 0;         // committed
-  uint64_t failed_transactions = 0;  // rolled back
-  uint64_t commits = 0;              // Commits stored
-  uint64_t events = 0;               // events stored
-  uint64_t largest_batch = 0;        // Commits in one transaction, at most
-  uint64_t checkpoints = 0;          // WAL copied back into the database file, by the checkpoint thread
-  uint64_t writer_checkpoints = 0;   // the same by the writer, when the WAL outgrew the thread
+  uint64_t transactions = 0;          // committed
+  uint64_t failed_transactions = 0;   // rolled back
+  uint64_t commits = 0;               // Commits stored
+  uint64_t events = 0;                // events stored
+  uint64_t largest_batch = 0;         // Commits in one transaction, at most
+  uint64_t checkpoints = 0;           // rounds of the checkpoint thread that copied WAL frames back
+  uint64_t writer_finishes = 0;       // the last frames of a WAL cycle, copied by the writer after the thread
+  uint64_t writer_checkpoints = 0;    // what was left of the WAL, by the writer, when it outgrew the thread
+  uint64_t writer_checkpoint_us = 0;  // the writer held up by both kinds, waiting for the thread included
+  uint64_t wal_pages = 0;             // in the WAL after the last commit
 };
 
 class SqliteStore final : public Store {

@@ -308,6 +308,40 @@ TEST_F(SqliteStoreTest, TheCheckpointThreadCopiesTheWalBackBeforeTheWriterMust) 
   EXPECT_GT(std::filesystem::file_size(dir_.file("store.db")), 1u << 20);  // pages copied into the file
 }
 
+// The thread copies the WAL back in rounds, each one what the writer added during the
+// last, until a round finds little left; the writer copies that little (or nothing)
+// after a commit, and the WAL starts over from its beginning. Before, a first round
+// that the writer outran left the rest until the writer copied it all at 8,000 pages.
+TEST_F(SqliteStoreTest, TheCheckpointThreadCatchesUpWithTheWriter) {
+  SqliteOptions normal = options();
+  normal.synchronous = SqliteOptions::kNormal;
+  auto store = open(normal);
+  const std::string text(4000, 'x');  // a page each
+  uint64_t cursor = 0;
+  const auto append_pages = [&](int pages) {
+    Commit c;
+    for (int i = 0; i < pages; ++i) {
+      ++cursor;
+      c.events.push_back(message_event(cursor, "cv-1", cursor, text));
+    }
+    return append_and_wait(*store, std::move(c));
+  };
+  // Past 6,000 pages the thread starts; these appends outrun its first round.
+  while (store->stats().wal_pages < 6'500) ASSERT_TRUE(append_pages(40).ok());
+  // Then a trickle (three frames each), as from a quiet router: at this pace the WAL
+  // would take seconds to reach 8,000 pages.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->stats().wal_pages >= 6'000 && std::chrono::steady_clock::now() < give_up) {
+    ASSERT_TRUE(append_pages(1).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const auto stats = store->stats();
+  EXPECT_LT(stats.wal_pages, 6'000u);  // started over
+  EXPECT_EQ(stats.writer_checkpoints, 0u);
+  EXPECT_GE(stats.checkpoints, 1u);
+  EXPECT_EQ(store->events_after(cursor - 1, 10).size(), 1u);
+}
+
 TEST_F(SqliteStoreTest, ADamagedRowMakesLoadFailNamingIt) {
   {
     auto store = open();
