@@ -13,7 +13,8 @@
 //                           before, in bursts each millisecond; p50_us / p99_us = time
 //                           from append to `done`; writer_busy = share of the time the
 //                           writer spent in transactions; ckpt_held_ms = time it spent
-//                           checkpointing (or waiting to) instead of writing.
+//                           checkpointing (or waiting to) instead of writing; ckpt_* =
+//                           checkpoints by kind (sqlite_checkpointer.h).
 //   <sync>: 0 = synchronous FULL, 1 = NORMAL.
 //
 // The summary at the end gives the store's rate as a fraction of the raw loop's (the
@@ -244,6 +245,11 @@ void BM_StoreLatency(benchmark::State& state) {
       static_cast<double>(stats.writing_us) / std::chrono::duration<double, std::micro>(timed).count();
   // What held the writer up besides writing: the checkpoints it ran itself.
   state.counters["ckpt_held_ms"] = static_cast<double>(stats.writer_checkpoint_us) / 1000;
+  // Checkpoints: the thread's rounds, the writer finishing a cycle after them, the
+  // writer copying what was left when the WAL outgrew the thread.
+  state.counters["ckpt_rounds"] = static_cast<double>(stats.checkpoints);
+  state.counters["ckpt_finish"] = static_cast<double>(stats.writer_finishes);
+  state.counters["ckpt_outgrown"] = static_cast<double>(stats.writer_checkpoints);
   state.counters["p50_us"] = percentile(latencies_us, 0.50);
   state.counters["p99_us"] = percentile(latencies_us, 0.99);
 }

@@ -42,10 +42,10 @@ Round checkpoint(sqlite3* db) {
   return rc == SQLITE_OK ? round : Round{};
 }
 
-// Flushes the pages a round copied into the database file. SQLite syncs the file only
-// in the checkpoint that reaches the WAL's end, which is the writer's: it would flush
-// all that the thread's rounds copied in the cycle (10-29 ms measured, the writer
-// waiting). Errors change nothing: the WAL starts over only after that last sync.
+// Flushes the pages the thread's rounds copied into the database file. SQLite syncs
+// the file only in the checkpoint that reaches the WAL's end, which is the writer's:
+// it would flush all that the cycle copied (10-29 ms measured, the writer waiting).
+// Errors change nothing: the WAL starts over only after that last sync.
 void sync_database(sqlite3* db) {
   sqlite3_file* file = nullptr;
   if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) == SQLITE_OK && file && file->pMethods) {
@@ -67,6 +67,7 @@ void Checkpointer::after_commit() {
       std::lock_guard lock(mutex_);
       pending_ = true;
       writer_finishes_ = false;
+      synced_ = false;
       backfilled_ = 0;  // a WAL that started over has nothing copied back yet
     }
     wanted_.notify_one();
@@ -114,26 +115,36 @@ void Checkpointer::run() {
     running_ = true;
     lock.unlock();
     const Round round = checkpoint(own_.get());
-    if (round.backfilled > 0) sync_database(own_.get());
     lock.lock();
     running_ = false;
-    after_round(round.backfilled);
+    const bool sync = after_round(round.backfilled);
     idle_.notify_all();
+    if (sync) {  // not a checkpoint: the writer may run one meanwhile
+      lock.unlock();
+      sync_database(own_.get());
+      lock.lock();
+    }
   }
 }
 
-void Checkpointer::after_round(int backfilled) {
-  if (backfilled < 0) return;  // failed: the writer steps in past kWriterPages
-  // Few copied: the writer added little meanwhile, or a reader's snapshot holds the
-  // rest back and another round would copy nothing either.
+bool Checkpointer::after_round(int backfilled) {
+  if (backfilled < 0) return false;  // failed: the writer steps in past kWriterPages
   const int copied = backfilled - backfilled_;
   backfilled_ = backfilled;
   if (copied > 0) ++counts_.background;
-  if (copied <= kWriterFinishesFrames) {
-    writer_finishes_ = true;
-  } else {
+  if (copied > kWriterFinishesFrames) {
     pending_ = true;  // the writer added about this many during the round: copy them too
+    return false;
   }
+  // Few copied: the writer added little meanwhile, or a reader's snapshot holds the
+  // rest back and another round would copy nothing either.
+  if (synced_) {
+    writer_finishes_ = true;
+    return false;
+  }
+  synced_ = true;
+  pending_ = true;  // then copy what the writer added during the sync
+  return true;
 }
 
 }  // namespace switchboard::router::store

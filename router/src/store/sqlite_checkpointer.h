@@ -8,9 +8,10 @@
 // A PASSIVE checkpoint never blocks the writer. While the writer keeps writing,
 // though, it cannot finish the WAL's last frames, and SQLite restarts the WAL from
 // its beginning only once all of them are copied. So the thread goes round again,
-// each round copying what the writer added during the last one and syncing the
-// database file, until a round finds little left; then the writer copies that little
-// itself, after its next commit, between two transactions. Before, the writer copied
+// each round copying what the writer added during the last one, until a round finds
+// little left; it syncs the database file, copies what came meanwhile, and leaves
+// the rest to the writer, which copies it after its next commit, between two
+// transactions. Before, the writer copied
 // all that piled up after the thread's one round and, SQLite syncing the database
 // file only in the checkpoint that reaches the WAL's end, flushed every page the
 // cycle copied: 14-73 ms once per WAL cycle, every commit behind it waiting
@@ -73,8 +74,9 @@ class Checkpointer {
  private:
   static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
   void run();
-  // The thread's: after a round, whether to go again or leave the rest to the writer.
-  void after_round(int backfilled);
+  // The thread's: after a round, whether to go again or leave the rest to the writer;
+  // true when it is to sync the database file first, once a cycle, before going again.
+  bool after_round(int backfilled);
   // The writer's: whether the thread left it the last frames of this WAL cycle.
   bool left_to_writer();
   // Checkpoints on the writer's connection, once the thread's round (if any) ended.
@@ -93,7 +95,8 @@ class Checkpointer {
   bool running_ = false;          // a checkpoint runs, on either thread: SQLite allows one at a time
   bool writer_waits_ = false;     // for the thread's round to end: the thread starts no other
   bool stopping_ = false;
-  int backfilled_ = 0;  // WAL frames copied back in this cycle as of the thread's last round
+  int backfilled_ = 0;   // WAL frames copied back in this cycle as of the thread's last round
+  bool synced_ = false;  // the thread synced the database file in this cycle
   Counts counts_;
 
   std::thread thread_;  // last: starts once everything above exists
