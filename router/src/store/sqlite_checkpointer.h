@@ -9,16 +9,15 @@
 // though, it cannot finish the WAL's last frames, and SQLite restarts the WAL from
 // its beginning only once all of them are copied. So the thread goes round again,
 // each round copying what the writer added during the last one, until a round finds
-// little left; it syncs the database file, copies what came meanwhile, and leaves
-// the rest to the writer, which copies it after its next commit, between two
-// transactions. Before, the writer copied
-// all that piled up after the thread's one round and, SQLite syncing the database
-// file only in the checkpoint that reaches the WAL's end, flushed every page the
-// cycle copied: 14-73 ms once per WAL cycle, every commit behind it waiting
-// (BENCHMARKS.md, "Durable appends"). Past a larger size the writer still finishes
-// the job whatever the thread did (after waiting for its round, if one runs: SQLite
-// refuses a second checkpoint meanwhile, and retrying at each commit would let the
-// WAL grow without bound).
+// little left; it syncs the database file, copies what came meanwhile, and leaves the
+// rest to the writer, which copies it after its next commit, between two
+// transactions. Before, the writer copied all that piled up after the thread's one
+// round and, SQLite syncing the database file only in the checkpoint that reaches
+// the WAL's end, flushed every page the cycle copied: 14-73 ms once per WAL cycle,
+// every commit behind it waiting (BENCHMARKS.md, "Durable appends"). Past a larger
+// size the writer still finishes the job whatever the thread did (after waiting for
+// its round, if one runs: SQLite refuses a second checkpoint meanwhile, and retrying
+// at each commit would let the WAL grow without bound).
 
 #include <atomic>
 #include <chrono>
