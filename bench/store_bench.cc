@@ -7,10 +7,14 @@
 //   BM_StoreAppend/<sync>   SqliteStore::append of Commits of one event each, from the
 //                           benchmark thread as fast as it can, timed until the last
 //                           `done` ran. items_per_second = durable events/s;
-//                           events_per_txn = events per transaction (= per fsync at FULL).
+//                           events_per_txn = events per transaction (= per fsync at FULL);
+//                           wal_pages_per_event = pages written to the WAL per event.
 //   BM_StoreLatency/<sync>  appends paced at half the rate BM_StoreAppend reached just
 //                           before, in bursts each millisecond; p50_us / p99_us = time
-//                           from append to `done`.
+//                           from append to `done`; writer_busy = share of the time the
+//                           writer spent in transactions; ckpt_held_ms = time it spent
+//                           checkpointing (or waiting to) instead of writing; ckpt_* =
+//                           checkpoints by kind (sqlite_checkpointer.h).
 //   <sync>: 0 = synchronous FULL, 1 = NORMAL.
 //
 // The summary at the end gives the store's rate as a fraction of the raw loop's (the
@@ -185,6 +189,7 @@ void BM_StoreAppend(benchmark::State& state) {
   const auto stats = store->stats();
   state.SetItemsProcessed(state.iterations() * kEventsPerIteration);
   state.counters["events_per_txn"] = static_cast<double>(stats.events) / static_cast<double>(stats.transactions);
+  state.counters["wal_pages_per_event"] = static_cast<double>(stats.wal_frames) / static_cast<double>(stats.events);
   g_peak_rate[state.range(0)] = static_cast<double>(cursor - 1) / std::chrono::duration<double>(appending).count();
 }
 BENCHMARK(BM_StoreAppend)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -205,6 +210,7 @@ void BM_StoreLatency(benchmark::State& state) {
   const auto interval = std::chrono::duration<double>(1.0 / rate);
   uint64_t cursor = 1;
   std::vector<double> latencies_us;
+  SteadyClock::duration timed{};
   for (auto _ : state) {
     state.PauseTiming();
     const auto commits = make_commits(cursor, count);
@@ -226,12 +232,24 @@ void BM_StoreLatency(benchmark::State& state) {
       });
     }
     last_done.get_future().wait();
+    timed += SteadyClock::now() - start;
     latencies_us.insert(latencies_us.end(), took_us.begin(), took_us.end());
   }
   const auto stats = store->stats();
   state.SetItemsProcessed(state.iterations() * count);
   state.counters["events_per_txn"] = static_cast<double>(stats.events) / static_cast<double>(stats.transactions);
   state.counters["rate"] = rate;
+  state.counters["wal_pages_per_event"] = static_cast<double>(stats.wal_frames) / static_cast<double>(stats.events);
+  // How close to its limit this rate is: the share of the time the writer was writing.
+  state.counters["writer_busy"] =
+      static_cast<double>(stats.writing_us) / std::chrono::duration<double, std::micro>(timed).count();
+  // What held the writer up besides writing: the checkpoints it ran itself.
+  state.counters["ckpt_held_ms"] = static_cast<double>(stats.writer_checkpoint_us) / 1000;
+  // Checkpoints: the thread's rounds, the writer finishing a cycle after them, the
+  // writer copying what was left when the WAL outgrew the thread.
+  state.counters["ckpt_rounds"] = static_cast<double>(stats.checkpoints);
+  state.counters["ckpt_finish"] = static_cast<double>(stats.writer_finishes);
+  state.counters["ckpt_outgrown"] = static_cast<double>(stats.writer_checkpoints);
   state.counters["p50_us"] = percentile(latencies_us, 0.50);
   state.counters["p99_us"] = percentile(latencies_us, 0.99);
 }

@@ -7,11 +7,20 @@
 //
 // A PASSIVE checkpoint never blocks the writer. While the writer keeps writing,
 // though, it cannot finish the WAL's last frames, and SQLite restarts the WAL from
-// its beginning only once all of them are copied; so past a larger size the writer
-// finishes the job itself, which is quick because little is left to copy. It first
-// waits for the thread's checkpoint, if one runs: SQLite refuses a second checkpoint
-// meanwhile, and retrying at each commit would let the WAL grow without bound.
+// its beginning only once all of them are copied. So the thread goes round again,
+// each round copying what the writer added during the last one, until a round finds
+// little left; it syncs the database file, copies what came meanwhile, and leaves the
+// rest to the writer, which copies it after its next commit, between two
+// transactions. Before, the writer copied all that piled up after the thread's one
+// round and, SQLite syncing the database file only in the checkpoint that reaches
+// the WAL's end, flushed every page the cycle copied: 14-73 ms once per WAL cycle,
+// every commit behind it waiting (BENCHMARKS.md, "Durable appends"). Past a larger
+// size the writer still finishes the job whatever the thread did (after waiting for
+// its round, if one runs: SQLite refuses a second checkpoint meanwhile, and retrying
+// at each commit would let the WAL grow without bound).
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
@@ -23,13 +32,17 @@ namespace switchboard::router::store {
 
 class Checkpointer {
  public:
-  // WAL sizes, in pages, at which the thread checkpoints (SQLite's own default) and
-  // at which the writer does.
-  // The thread runs once per WAL cycle, late: a page written again and again between
+  // WAL sizes, in pages, at which the thread starts its rounds (SQLite's own default)
+  // and at which the writer checkpoints regardless.
+  // The thread starts once per WAL cycle, late: a page written again and again between
   // checkpoints is copied once, and hot pages (open conversations) are most of them.
   // Checkpointing early and often doubled the bytes written per message.
   static constexpr int kBackgroundPages = 6000;
   static constexpr int kWriterPages = 8000;
+  // A round that copied at most this many frames hands the rest to the writer: about
+  // what it appends at half load while such a round runs, a millisecond of copying
+  // between its transactions.
+  static constexpr int kWriterFinishesFrames = 256;
 
   // Takes over `writer`'s checkpoints; `own` is the checkpoint thread's connection to
   // the same file, which must have read it once already: until a connection has
@@ -40,32 +53,49 @@ class Checkpointer {
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
 
-  // On the writer's thread after each commit: wakes the thread, or past
-  // kWriterPages checkpoints right there.
+  // On the writer's thread after each commit: wakes the thread, finishes its cycle
+  // when it is nearly done, or past kWriterPages checkpoints right there.
   void after_commit();
 
-  // Checkpoints that copied frames back: on this thread, and by the writer.
+  // Checkpoints that copied frames back: rounds of the thread, the writer finishing
+  // a cycle after them, and the writer past kWriterPages.
   struct Counts {
     uint64_t background = 0;
+    uint64_t finished_by_writer = 0;
     uint64_t by_writer = 0;
+    std::chrono::microseconds writer_held{0};  // the writer checkpointing, or waiting to, instead of writing
   };
   Counts checkpoints() const;
+
+  // Pages in the WAL after the writer's last commit (0 right after it checkpointed).
+  int wal_pages() const { return wal_pages_.load(std::memory_order_relaxed); }
 
  private:
   static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
   void run();
+  // The thread's: after a round, whether to go again or leave the rest to the writer;
+  // true when it is to sync the database file first, once a cycle, before going again.
+  bool after_round(int backfilled);
+  // The writer's: whether the thread left it the last frames of this WAL cycle.
+  bool left_to_writer();
+  // Checkpoints on the writer's connection, once the thread's round (if any) ended.
+  void checkpoint_on_writer(uint64_t Counts::*count);
 
   Connection& writer_;
   Connection own_;
-  int wal_pages_ = 0;   // written by the writer's WAL hook, on the writer's thread
-  bool asked_ = false;  // the writer's: the thread was woken in this WAL cycle
+  std::atomic<int> wal_pages_{0};  // written by the writer's WAL hook, on the writer's thread
+  bool asked_ = false;             // the writer's: the thread was woken in this WAL cycle
 
   mutable std::mutex mutex_;
   std::condition_variable wanted_;
   std::condition_variable idle_;  // a checkpoint ended
-  bool pending_ = false;
-  bool running_ = false;  // a checkpoint runs, on either thread: SQLite allows one at a time
+  bool pending_ = false;          // the thread is to run a round
+  bool writer_finishes_ = false;  // the thread left the last frames to the writer
+  bool running_ = false;          // a checkpoint runs, on either thread: SQLite allows one at a time
+  bool writer_waits_ = false;     // for the thread's round to end: the thread starts no other
   bool stopping_ = false;
+  int backfilled_ = 0;   // WAL frames copied back in this cycle as of the thread's last round
+  bool synced_ = false;  // the thread synced the database file in this cycle
   Counts counts_;
 
   std::thread thread_;  // last: starts once everything above exists

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <limits>
 #include <utility>
 
@@ -261,7 +262,13 @@ void SqliteStore::write_loop() {
   for (;;) {
     std::vector<EncodedCommit> batch = queue_.take();
     if (batch.empty()) return;  // stopping, and everything appended is done
+    const auto start = std::chrono::steady_clock::now();
     std::vector<Status> outcomes = commit_in_group(batch, write);
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    {
+      std::lock_guard lock(stats_mutex_);
+      stats_.writing_us += static_cast<uint64_t>(took.count());
+    }
     completions_.push(std::move(batch), std::move(outcomes));
     checkpointer_->after_commit();  // the callers are answered meanwhile: they need not wait for it
   }
@@ -294,7 +301,12 @@ Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
   }
   head_.store(std::max(head, head_.load(std::memory_order_relaxed)), std::memory_order_release);
   if (prune) answers_since_prune_ = 0;  // a rolled-back prune is tried again with the next batch
+  // The WAL hook ran in COMMIT; a smaller WAL than before started over.
+  const auto wal_pages = static_cast<uint64_t>(checkpointer_->wal_pages());
+  const uint64_t frames = wal_pages >= wal_pages_ ? wal_pages - wal_pages_ : wal_pages;
+  wal_pages_ = wal_pages;
   std::lock_guard lock(stats_mutex_);
+  stats_.wal_frames += frames;
   ++stats_.transactions;
   stats_.commits += batch.size();
   stats_.events += events;
@@ -342,7 +354,10 @@ SqliteStats SqliteStore::stats() const {
   SqliteStats stats = stats_;
   const auto checkpoints = checkpointer_->checkpoints();
   stats.checkpoints = checkpoints.background;
+  stats.writer_finishes = checkpoints.finished_by_writer;
   stats.writer_checkpoints = checkpoints.by_writer;
+  stats.writer_checkpoint_us = static_cast<uint64_t>(checkpoints.writer_held.count());
+  stats.wal_pages = static_cast<uint64_t>(checkpointer_->wal_pages());
   return stats;
 }
 

@@ -10,7 +10,7 @@
 // writer goes on. Reads use a second connection under read_mutex_; WAL lets them run
 // while the writer writes, and they see committed transactions only. A third
 // connection checkpoints the WAL on a thread of its own (sqlite_checkpointer.h), told
-// after each batch.
+// after each batch; the writer copies the last few frames of each WAL cycle itself.
 
 #include <atomic>
 #include <cstdint>
@@ -31,13 +31,18 @@ namespace switchboard::router::store {
 
 // What the writer has done so far; for tests, benchmarks and health reporting.
 struct SqliteStats {
-  uint64_t transactions = 0;         // committed
-  uint64_t failed_transactions = 0;  // rolled back
-  uint64_t commits = 0;              // Commits stored
-  uint64_t events = 0;               // events stored
-  uint64_t largest_batch = 0;        // Commits in one transaction, at most
-  uint64_t checkpoints = 0;          // WAL copied back into the database file, by the checkpoint thread
-  uint64_t writer_checkpoints = 0;   // the same by the writer, when the WAL outgrew the thread
+  uint64_t transactions = 0;          // committed
+  uint64_t failed_transactions = 0;   // rolled back
+  uint64_t commits = 0;               // Commits stored
+  uint64_t events = 0;                // events stored
+  uint64_t largest_batch = 0;         // Commits in one transaction, at most
+  uint64_t writing_us = 0;            // in transactions, the fsync included: the writer's busy time
+  uint64_t wal_frames = 0;            // pages written to the WAL (a frame each), the disk's work per commit
+  uint64_t checkpoints = 0;           // rounds of the checkpoint thread that copied WAL frames back
+  uint64_t writer_finishes = 0;       // the last frames of a WAL cycle, copied by the writer after the thread
+  uint64_t writer_checkpoints = 0;    // what was left of the WAL, by the writer, when it outgrew the thread
+  uint64_t writer_checkpoint_us = 0;  // the writer held up by both kinds, waiting for the thread included
+  uint64_t wal_pages = 0;             // in the WAL after the last commit
 };
 
 class SqliteStore final : public Store {
@@ -86,6 +91,7 @@ class SqliteStore final : public Store {
   // Redelivery answers written since old ones were last pruned; the writer's. Starts
   // high: the first answer written after opening prunes.
   std::size_t answers_since_prune_ = std::numeric_limits<std::size_t>::max() / 2;
+  uint64_t wal_pages_ = 0;  // the writer's: in the WAL after its last commit, to count frames written
 
   CommitQueue queue_;
   Completions completions_;  // after the writer thread ends, answers what it wrote

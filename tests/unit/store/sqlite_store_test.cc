@@ -100,6 +100,18 @@ class SqliteStoreTest : public ::testing::Test {
     return value;
   }
 
+  // Appends one Commit of `pages` events to cv-1, each body filling a WAL page, and
+  // waits for it.
+  static Status append_pages(SqliteStore& store, uint64_t& cursor, int pages) {
+    const std::string text(4000, 'x');
+    Commit c;
+    for (int i = 0; i < pages; ++i) {
+      ++cursor;
+      c.events.push_back(message_event(cursor, "cv-1", cursor, text));
+    }
+    return append_and_wait(store, std::move(c));
+  }
+
   TempDir dir_;
 };
 
@@ -273,17 +285,10 @@ TEST_F(SqliteStoreTest, TheWalIsCopiedBackAndStopsGrowing) {
   normal.synchronous = SqliteOptions::kNormal;  // fsyncs are not what this is about
   auto store = open(normal);
   // 48 MB through the WAL, six times the size at which the writer checkpoints itself.
-  const std::string text(4000, 'x');
   uint64_t cursor = 0;
-  for (int commit = 0; commit < 300; ++commit) {
-    Commit c;
-    for (int i = 0; i < 40; ++i) {
-      ++cursor;
-      c.events.push_back(message_event(cursor, "cv-1", cursor, text));
-    }
-    ASSERT_TRUE(append_and_wait(*store, std::move(c)).ok());
-  }
+  for (int commit = 0; commit < 300; ++commit) ASSERT_TRUE(append_pages(*store, cursor, 40).ok());
   EXPECT_GE(store->stats().checkpoints + store->stats().writer_checkpoints, 1u);
+  EXPECT_GE(store->stats().wal_frames, 12'000u);  // a page for each event at least, counted across WAL restarts
   EXPECT_LT(std::filesystem::file_size(dir_.file("store.db-wal")), 40u << 20);
   EXPECT_EQ(store->events_after(cursor - 1, 10).size(), 1u);
 }
@@ -294,19 +299,11 @@ TEST_F(SqliteStoreTest, TheCheckpointThreadCopiesTheWalBackBeforeTheWriterMust) 
   SqliteOptions normal = options();
   normal.synchronous = SqliteOptions::kNormal;
   auto store = open(normal);
-  const std::string text(4000, 'x');  // a page each
   uint64_t cursor = 0;
   // Writes until the WAL holds about 6,500 pages (a WAL frame is a page and 24 bytes):
   // past the thread's 6,000, short of the writer's 8,000.
   const auto wal_pages = [&] { return std::filesystem::file_size(dir_.file("store.db-wal")) / (4096 + 24); };
-  while (wal_pages() < 6'500) {
-    Commit c;
-    for (int i = 0; i < 40; ++i) {
-      ++cursor;
-      c.events.push_back(message_event(cursor, "cv-1", cursor, text));
-    }
-    ASSERT_TRUE(append_and_wait(*store, std::move(c)).ok());
-  }
+  while (wal_pages() < 6'500) ASSERT_TRUE(append_pages(*store, cursor, 40).ok());
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (store->stats().checkpoints == 0 && std::chrono::steady_clock::now() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -314,6 +311,31 @@ TEST_F(SqliteStoreTest, TheCheckpointThreadCopiesTheWalBackBeforeTheWriterMust) 
   EXPECT_GE(store->stats().checkpoints, 1u);
   EXPECT_EQ(store->stats().writer_checkpoints, 0u);
   EXPECT_GT(std::filesystem::file_size(dir_.file("store.db")), 1u << 20);  // pages copied into the file
+}
+
+// The thread copies the WAL back in rounds, each one what the writer added during the
+// last, until a round finds little left; the writer copies that little (or nothing)
+// after a commit, and the WAL starts over from its beginning. Before, a first round
+// that the writer outran left the rest until the writer copied it all at 8,000 pages.
+TEST_F(SqliteStoreTest, TheCheckpointThreadCatchesUpWithTheWriter) {
+  SqliteOptions normal = options();
+  normal.synchronous = SqliteOptions::kNormal;
+  auto store = open(normal);
+  uint64_t cursor = 0;
+  // Past 6,000 pages the thread starts; these appends outrun its first round.
+  while (store->stats().wal_pages < 6'500) ASSERT_TRUE(append_pages(*store, cursor, 40).ok());
+  // Then a trickle (three frames each), as from a quiet router: at this pace the WAL
+  // would take seconds to reach 8,000 pages.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->stats().wal_pages >= 6'000 && std::chrono::steady_clock::now() < give_up) {
+    ASSERT_TRUE(append_pages(*store, cursor, 1).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const auto stats = store->stats();
+  EXPECT_LT(stats.wal_pages, 6'000u);  // started over
+  EXPECT_EQ(stats.writer_checkpoints, 0u);
+  EXPECT_GE(stats.checkpoints, 1u);
+  EXPECT_EQ(store->events_after(cursor - 1, 10).size(), 1u);
 }
 
 TEST_F(SqliteStoreTest, ADamagedRowMakesLoadFailNamingIt) {
