@@ -118,6 +118,28 @@ TEST(RecordCodec, FieldsAtTheirDefaultAreLeftOut) {
   EXPECT_EQ(encode(Event{.seq = 2, .body = Woke{}}), R"({"seq":2,"body":{"kind":"woke"}})");
 }
 
+// Text in another order than ours, or with a field this binary does not know, is
+// still read whole (by name).
+TEST(RecordCodec, FieldsInAnotherOrderAreReadByName) {
+  for (const char* text : {R"({"state": "assigned", "legs": [{"address": "a", "channel": "chat"}], "id": "cv-1"})",
+                           R"({"id": "cv-1", "from_a_newer_binary": 1, "state": "assigned",
+                               "legs": [{"channel": "chat", "address": "a"}]})"}) {
+    SCOPED_TRACE(text);
+    auto conversation = decode<Conversation>(text);
+    ASSERT_TRUE(conversation.ok()) << conversation.error().describe();
+    EXPECT_EQ(conversation->id, "cv-1");
+    EXPECT_EQ(conversation->state, ConversationState::kAssigned);
+    ASSERT_EQ(conversation->legs.size(), 1u);
+    EXPECT_EQ(conversation->legs[0].channel, "chat");
+    EXPECT_EQ(conversation->legs[0].address, "a");
+  }
+  auto event = decode<Event>(R"({"body": {"kind": "message", "text": "hi", "channel": "chat"}, "seq": 4})");
+  ASSERT_TRUE(event.ok()) << event.error().describe();
+  EXPECT_EQ(event->seq, 4u);
+  EXPECT_EQ(std::get<Message>(event->body).text, "hi");
+  EXPECT_EQ(std::get<Message>(event->body).channel, "chat");
+}
+
 TEST(RecordCodec, NullTimestampIsNoTimestamp) {
   Conversation conversation = sample_conversation("cv-1", "ct-1");
   conversation.resolved_at.reset();
