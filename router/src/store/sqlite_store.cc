@@ -286,9 +286,9 @@ Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
     answers_since_prune_ += pending.commit->inbound_seen.size();
   }
   if (head != 0) run(rc, w.raise_head, head);
-  // Old answers go in steps of a tenth of what is kept: deleting them one by one with
-  // each new one would dirty an index page per message.
-  const bool prune = answers_since_prune_ >= std::max<std::size_t>(1, options_.keep_redelivery_answers / 10);
+  // Old answers go in steps (SqliteOptions::redelivery_prune_step says why).
+  const std::size_t step = std::min(options_.redelivery_prune_step, options_.keep_redelivery_answers / 10);
+  const bool prune = answers_since_prune_ >= std::max<std::size_t>(1, step);
   if (prune) run(rc, w.prune_seen, sql_limit(options_.keep_redelivery_answers));
   run(rc, w.commit);
   if (rc != SQLITE_DONE) {

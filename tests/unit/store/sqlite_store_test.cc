@@ -135,6 +135,26 @@ TEST_F(SqliteStoreTest, KeepsOnlyTheNewestRedeliveryAnswers) {
   expect_old_redelivery_answers_are_pruned(*store, 2);
 }
 
+// Old answers go a few at a time (redelivery_prune_step), not a tenth of those kept
+// in one transaction: at most a step more than kept are ever held.
+TEST_F(SqliteStoreTest, OldRedeliveryAnswersGoInSmallSteps) {
+  SqliteOptions options = this->options();
+  options.synchronous = SqliteOptions::kNormal;
+  options.keep_redelivery_answers = 100;
+  options.redelivery_prune_step = 3;
+  auto store = open(options);
+  ASSERT_TRUE(store);
+  int64_t most_held = 0;
+  for (int i = 1; i <= 155; ++i) {
+    ASSERT_TRUE(
+        append_and_wait(*store, {.inbound_seen = {sample_seen("msg-" + std::to_string(i), "ct-1", "cv-1")}}).ok());
+    most_held = std::max(most_held, sql_value("SELECT count(*) FROM inbound_seen"));
+  }
+  EXPECT_LE(most_held, 102);  // 100 kept, and up to 2 waiting for the next step
+  EXPECT_EQ(sql_value("SELECT count(*) FROM inbound_seen WHERE external_id = 'msg-155'"), 1);
+  EXPECT_EQ(sql_value("SELECT count(*) FROM inbound_seen WHERE external_id = 'msg-52'"), 0);
+}
+
 TEST_F(SqliteStoreTest, DestroyingTheStoreCommitsWhatWasAppended) {
   expect_destroying_the_store_commits_what_was_appended([this] { return std::unique_ptr<Store>(open()); }, 500);
 }

@@ -32,10 +32,15 @@ struct SqliteOptions {
   std::size_t max_batch_events = 4096;
 
   // Redelivery answers ((channel, external_id) -> the first result) kept, the newest;
-  // older ones are deleted in steps of a tenth of this (so up to 10 % more are held
-  // for a while). At least Limits::dedupe_entries (the Desk's window, which load()
-  // fills), so a restart forgets none the Desk knew.
+  // older ones are deleted in steps of redelivery_prune_step, at most a tenth of this
+  // (so that many more are held for a while). At least Limits::dedupe_entries (the
+  // Desk's window, which load() fills), so a restart forgets none the Desk knew.
   std::size_t keep_redelivery_answers = 1'000'000;
+  // Answers deleted at once. A step is part of one batch's transaction, so it bounds
+  // how long the commits in that batch wait: a tenth of a million rows in one step
+  // held them for hundreds of milliseconds. Deleting one by one would instead dirty
+  // an index page per message. 0 counts as 1.
+  std::size_t redelivery_prune_step = 2048;
 
   // How long a connection waits for a lock held by another process (a backup, the
   // sqlite3 shell) before the operation fails.
