@@ -8,8 +8,8 @@
 #include <switchboard/router/desk.h>
 #include <switchboard/router/thread_name.h>
 
-#include "bounded_queue.h"
 #include "desk_state.h"
+#include "hand_off_queue.h"
 
 namespace switchboard::router {
 
@@ -118,7 +118,7 @@ void Desk::finish_restore() {
 
 Result<uint64_t> restore_from(Store& store, Desk& desk, std::size_t inbound_seen_limit) {
   constexpr std::size_t kPartsAhead = 4;
-  BoundedQueue<StoredState> parts(kPartsAhead);
+  HandOffQueue<StoredState> parts(kPartsAhead);
   Status read = ok_status();
   std::thread reader([&] {
     name_this_thread("sb-load");
@@ -148,16 +148,6 @@ void Desk::absorb(StoredState stored, const RecordKeys& gone) {
   }
 }
 
-// Start-up: the indexes are sized once rather than grown (and rehashed) step by step.
-void Desk::State::reserve(const StoredState& stored) {
-  std::size_t identities = 0;
-  for (const Contact& contact : stored.contacts) identities += contact.identities.size();
-  contacts.reserve(stored.contacts.size());
-  identity_owner.reserve(identities);
-  conversations_of.reserve(stored.contacts.size());
-  current.reserve(stored.contacts.size());
-}
-
 void Desk::State::put_all(StoredState stored, const RecordKeys& gone, std::chrono::seconds reopen_window) {
   for (const auto& id : gone.conversations) drop_conversation(id);
   for (const auto& id : gone.contacts) drop_contact(id);
@@ -167,7 +157,6 @@ void Desk::State::put_all(StoredState stored, const RecordKeys& gone, std::chron
   for (const auto& id : gone.merges) merges.erase(id);
   for (const auto& key : gone.inbound_seen) inbound_seen.forget(key);
 
-  if (contacts.empty()) reserve(stored);
   for (auto& contact : stored.contacts) put(std::move(contact));
   const auto by_id = [](const Conversation& a, const Conversation& b) { return a.id < b.id; };
   if (!std::is_sorted(stored.conversations.begin(), stored.conversations.end(), by_id)) {

@@ -95,34 +95,19 @@ std::vector<Status> commit_in_group(std::span<const EncodedCommit> batch,
 Completions::Completions() : thread_([this] { answer_loop(); }) {}
 
 Completions::~Completions() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  ready_.notify_one();
+  written_.close();
   thread_.join();
 }
 
 void Completions::push(std::vector<EncodedCommit> batch, std::vector<Status> outcomes) {
-  {
-    std::lock_guard lock(mutex_);
-    queue_.push_back({std::move(batch), std::move(outcomes)});
-  }
-  ready_.notify_one();
+  written_.push({std::move(batch), std::move(outcomes)});
 }
 
 void Completions::answer_loop() {
   name_this_thread("sb-store-answer");
-  for (;;) {
-    Written written;
-    {
-      std::unique_lock lock(mutex_);
-      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and everything pushed is answered
-      written = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    for (std::size_t i = 0; i < written.batch.size(); ++i) written.batch[i].done(std::move(written.outcomes[i]));
+  // Ends once closed and everything pushed is answered.
+  while (auto written = written_.pop()) {
+    for (std::size_t i = 0; i < written->batch.size(); ++i) written->batch[i].done(std::move(written->outcomes[i]));
   }
 }
 

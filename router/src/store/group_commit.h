@@ -23,6 +23,8 @@
 #include <switchboard/router/error.h>
 #include <switchboard/router/store.h>
 
+#include "../hand_off_queue.h"
+
 namespace switchboard::router::store {
 
 // A queued commit with its records already encoded (record_codec.h), so the writer
@@ -90,11 +92,8 @@ class Completions {
   };
   void answer_loop();
 
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<Written> queue_;
-  bool stopping_ = false;
-  std::thread thread_;  // last: starts once everything above exists
+  HandOffQueue<Written> written_;  // no bound: the writer never waits for answers
+  std::thread thread_;             // last: starts once everything above exists
 };
 
 }  // namespace switchboard::router::store

@@ -1,21 +1,24 @@
 #pragma once
 
-// A queue between one producing and one consuming thread that holds at most
-// `capacity` items: the producer waits when it is full, so a fast reader never
-// piles up more than that ahead of a slow consumer.
+// Hands items from producing threads to one consuming thread, in order. With a
+// `capacity`, a producer waits while that many are queued, so a fast reader never
+// piles up more than that ahead of a slow consumer (start-up's parts); without one,
+// producers never wait (the store's answers must not hold up its writer).
 
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <limits>
 #include <mutex>
 #include <optional>
 
 namespace switchboard::router {
 
 template <typename T>
-class BoundedQueue {
+class HandOffQueue {
  public:
-  explicit BoundedQueue(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+  explicit HandOffQueue(std::size_t capacity = std::numeric_limits<std::size_t>::max())
+      : capacity_(capacity == 0 ? 1 : capacity) {}
 
   void push(T item) {
     std::unique_lock lock(mutex_);
