@@ -74,8 +74,8 @@ struct Deadline {
 // alphabet spelling 42 bits of milliseconds since 1970 (until 2109) and a 30-bit tail
 // that starts at 28 random bits and only counts up within one millisecond. "cv_" and
 // 12 digits make 15 characters, which std::string keeps inline: an id is copied into
-// about a dozen indexes per conversation, and a heap block for each cost 400 bytes
-// per conversation. Ids of the earlier form (20 hex digits) stay valid and sort
+// about a dozen indexes per conversation, and a heap block for each cost about 480
+// bytes per conversation. Ids of the earlier form (20 hex digits) stay valid and sort
 // before these. An erased contact's id is never handed to someone else.
 class IdSource {
  public:
@@ -154,7 +154,6 @@ struct Desk::State {
   void drop_conversation(const std::string& id);
   // Every record of `stored` put, every one in `gone` dropped; routing not told.
   void put_all(StoredState stored, const RecordKeys& gone, std::chrono::seconds reopen_window);
-  void reserve(const StoredState& stored);
   // Keeps the receipt indexes in step with an outbox entry's new state.
   void index_receipts(const OutboxEntry& entry);
   // A conversation taken in from the store joins the routing indexes and deadlines
