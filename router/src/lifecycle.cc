@@ -207,8 +207,9 @@ void process(Machine& machine, const TriggerFacts& facts) {
 // conversation's state, so a conversation keeps a single byte rather than a machine
 // of its own on the heap (a million idle conversations), and restoring one costs nothing.
 const Machine& prototype(ConversationState state) {
-  static const std::array<Machine, 7> machines = [] {
-    std::array<Machine, 7> all;
+  constexpr std::size_t kStates = static_cast<std::size_t>(ConversationState::kClosed) + 1;
+  static const std::array<Machine, kStates> machines = [] {
+    std::array<Machine, kStates> all;
     for (std::size_t i = 0; i < all.size(); ++i) {
       all[i].start();
       drive_to(all[i], static_cast<ConversationState>(i));

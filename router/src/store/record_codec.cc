@@ -133,8 +133,6 @@ void from_value(const json::value& in, T& out) {
   }
 }
 
-// ---- field lists: written once per record, used to encode and to decode.
-
 // ---- a field at its default is left out. A new conversation's record is then half
 // the text: less to write on every commit, and less to parse at start-up, since
 // decoding leaves absent fields at their defaults. A field's default is therefore part
@@ -171,6 +169,8 @@ class DefaultFields {
   const std::vector<std::string>* texts_ = nullptr;
   std::size_t next_ = 0;
 };
+
+// ---- field lists: written once per record, used to encode and to decode.
 
 // Puts each field into an object.
 struct Writer {
