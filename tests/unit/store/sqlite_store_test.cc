@@ -4,6 +4,8 @@
 
 #include "sqlite_store.h"
 
+#include "sqlite_page_cache.h"
+
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <sqlite3.h>
@@ -13,7 +15,9 @@
 
 #include <fstream>
 #include <future>
+#include <map>
 #include <numeric>
+#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -391,6 +395,77 @@ TEST_F(SqliteStoreTest, ManyRowsLoadInOrderAndTheFirstDamagedOneIsNamed) {
   sql("UPDATE contacts SET body = 'not json' WHERE id IN ('ct-039000', 'ct-020000')");
   auto store = open();
   expect_error(store->load(10), ErrorCode::kFailedPrecondition, "cannot decode contacts 'ct-020000'");
+}
+
+// --- the page cache wrapper (sqlite_page_cache.h) --------------------------------------
+
+TEST(SqlitePageCache, IsSqlitesPageCacheInThisProcess) { EXPECT_TRUE(store::page_cache_installed()); }
+
+TEST(SqlitePageCache, TruncatesOnlyWhenAPageAtOrPastTheLimitMayBeCached) {
+  constexpr unsigned kParking = 262'145;
+  store::TruncationGuard guard(kParking);
+  EXPECT_FALSE(guard.must_truncate(1)) << "nothing cached yet";
+  for (unsigned page = 1; page <= 10; ++page) guard.fetched(page);
+  // A split swaps pages 4 and 9 through the parking number.
+  guard.renumbered(kParking);
+  guard.renumbered(4);
+  guard.renumbered(9);
+  EXPECT_FALSE(guard.must_truncate(11)) << "the parking number is empty again after a swap";
+  EXPECT_TRUE(guard.must_truncate(7)) << "pages 7 to 10 are cached";
+  EXPECT_FALSE(guard.must_truncate(7)) << "and were dropped";
+  guard.fetched(30);
+  EXPECT_TRUE(guard.must_truncate(11));
+  guard.fetched(kParking);  // fetched for itself, not parked: it counts
+  EXPECT_TRUE(guard.must_truncate(100));
+}
+
+// Through the wrapped cache: random keys split pages out of order, rollbacks undo
+// growth, VACUUM shrinks the file; every read still sees what was committed.
+TEST(SqlitePageCache, ADatabaseThroughItReadsBackWhatWasCommitted) {
+  TempDir dir;
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(dir.file("cache.db").c_str(), &db), SQLITE_OK);
+  const auto exec = [db](const std::string& statement) {
+    EXPECT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  };
+  exec("PRAGMA journal_mode = WAL");
+  exec("CREATE TABLE t(k TEXT PRIMARY KEY, v TEXT NOT NULL)");
+  std::mt19937 random(7);
+  std::map<std::string, std::string> committed;
+  const auto write_round = [&](int rows, bool commit) {
+    exec("BEGIN");
+    std::map<std::string, std::string> written;
+    for (int i = 0; i < rows; ++i) {
+      const std::string key = "k" + std::to_string(random());
+      const std::string value(200 + random() % 600, static_cast<char>('a' + random() % 26));
+      exec("INSERT OR REPLACE INTO t VALUES('" + key + "', '" + value + "')");
+      written[key] = value;
+    }
+    exec(commit ? "COMMIT" : "ROLLBACK");
+    if (!commit) return;
+    for (auto& [key, value] : written) committed[key] = std::move(value);
+  };
+  for (int round = 0; round < 20; ++round) write_round(500, round % 3 != 1);
+  exec("DELETE FROM t WHERE rowid % 2 = 0");
+  exec("VACUUM");
+  for (int round = 0; round < 10; ++round) write_round(500, round % 2 == 0);
+
+  std::map<std::string, std::string> found;
+  sqlite3_stmt* rows = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT k, v FROM t", -1, &rows, nullptr), SQLITE_OK);
+  while (sqlite3_step(rows) == SQLITE_ROW) {
+    found[reinterpret_cast<const char*>(sqlite3_column_text(rows, 0))] =
+        reinterpret_cast<const char*>(sqlite3_column_text(rows, 1));
+  }
+  sqlite3_finalize(rows);
+  sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &rows, nullptr);
+  ASSERT_EQ(sqlite3_step(rows), SQLITE_ROW);
+  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(rows, 0)), "ok");
+  sqlite3_finalize(rows);
+  sqlite3_close(db);
+  // Rows deleted before VACUUM are gone from `found` but not from `committed`.
+  for (const auto& [key, value] : found) EXPECT_EQ(committed[key], value) << key;
+  EXPECT_GT(found.size(), 3000U);
 }
 
 }  // namespace
