@@ -11,7 +11,7 @@
 #include "decode_rows.h"
 #include "record_codec.h"
 #include "sql_store_common.h"
-#include "sqlite_page_cache.h"
+#include "sqlite_process_config.h"
 
 namespace switchboard::router {
 namespace store {
@@ -173,9 +173,8 @@ void run(int& rc, Statement& statement, const Args&... args) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& options) {
-  // Also links the page cache wrapper, which installs itself before main; if SQLite
-  // was used before that, the store works as well, its commits only slower.
-  static_cast<void>(page_cache_installed());
+  // Also links sqlite_process_config.cc, whose settings are made before main.
+  static_cast<void>(sqlite_configured());
   auto writer = Connection::open(options.path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options.busy_timeout);
   if (!writer) return writer.error();
   if (auto configured = configure_writer(*writer, options); !configured) return configured.error();

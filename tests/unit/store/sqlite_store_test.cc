@@ -4,7 +4,7 @@
 
 #include "sqlite_store.h"
 
-#include "sqlite_page_cache.h"
+#include "sqlite_process_config.h"
 
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -397,9 +397,9 @@ TEST_F(SqliteStoreTest, ManyRowsLoadInOrderAndTheFirstDamagedOneIsNamed) {
   expect_error(store->load(10), ErrorCode::kFailedPrecondition, "cannot decode contacts 'ct-020000'");
 }
 
-// --- the page cache wrapper (sqlite_page_cache.h) --------------------------------------
+// --- process-wide settings and the page cache wrapper (sqlite_process_config.h) ------
 
-TEST(SqlitePageCache, IsSqlitesPageCacheInThisProcess) { EXPECT_TRUE(store::page_cache_installed()); }
+TEST(SqliteProcessConfig, TookEffectInThisProcess) { EXPECT_TRUE(store::sqlite_configured()); }
 
 TEST(SqlitePageCache, TruncatesOnlyWhenAPageAtOrPastTheLimitMayBeCached) {
   constexpr unsigned kParking = 262'145;

@@ -1,5 +1,13 @@
 #pragma once
 
+// SQLite's process-wide settings, which sqlite3_config() takes only before SQLite's
+// first use in the process: this library sets them from a static initializer.
+//
+// Memory statistics off. With them on (SQLite's default) every sqlite3_malloc and
+// free takes one process-wide mutex, for figures (sqlite3_memory_used, the soft heap
+// limit) that nothing here reads; the writer thread spent about a tenth of its time
+// locking and unlocking it under webhook load.
+//
 // SQLite's own page cache, wrapped to skip the commits' truncations that can drop
 // nothing.
 //
@@ -15,14 +23,12 @@
 // The wrapper keeps its own bound on the page numbers the cache holds, leaving out
 // the parking number (a page only passes through it within one split), and passes a
 // truncation on only when a page at or past the limit may be there.
-//
-// sqlite3_config() takes a page cache only before SQLite's first use in the process,
-// so the wrapper is installed by a static initializer of this library.
 
 namespace switchboard::router::store {
 
-// Whether the wrapper is SQLite's page cache in this process.
-bool page_cache_installed();
+// Whether both settings took: false when SQLite was used before this library's
+// static initializers ran (the store then works as well, only slower).
+bool sqlite_configured();
 
 // The wrapper's bookkeeping for one cache, on its own for tests.
 class TruncationGuard {

@@ -1,4 +1,4 @@
-#include "sqlite_page_cache.h"
+#include "sqlite_process_config.h"
 
 #include <sqlite3.h>
 
@@ -66,7 +66,7 @@ void destroy(sqlite3_pcache* cache) {
 
 void shrink(sqlite3_pcache* cache) { g_inner.xShrink(of(cache).inner); }
 
-bool install() {
+bool wrap_page_cache() {
   if (sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &g_inner) != SQLITE_OK || g_inner.xCreate == nullptr) return false;
   const sqlite3_pcache_methods2 wrapper{
       .iVersion = g_inner.iVersion,
@@ -86,12 +86,17 @@ bool install() {
   return sqlite3_config(SQLITE_CONFIG_PCACHE2, &wrapper) == SQLITE_OK;  // SQLite copies it
 }
 
+bool configure() {
+  const bool statistics_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK;
+  return wrap_page_cache() && statistics_off;
+}
+
 // Before main: sqlite3_config() is refused once SQLite was used. Nothing in this
 // process uses SQLite from a static initializer.
-const bool g_installed = install();
+const bool g_configured = configure();
 
 }  // namespace
 
-bool page_cache_installed() { return g_installed; }
+bool sqlite_configured() { return g_configured; }
 
 }  // namespace switchboard::router::store
