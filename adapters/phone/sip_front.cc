@@ -39,7 +39,7 @@ struct SipFront::Transaction {
   std::string call_id;
   SipPeer peer;
   std::string to_tag;
-  std::string last_response;  // 100 Trying until the final answer
+  std::string last_response;  // nothing, or 100 Trying, until the final answer
   bool routing = true;        // route_call has not answered yet
   bool final = false;
   bool acked = false;
@@ -99,6 +99,7 @@ SipFront::SipFront(SipSettings settings, PeerFilter trusted, router::AdapterHost
       io_(io),
       sweep_timer_(io),
       retransmit_timer_(io),
+      trying_timer_(io),
       lifeline_(std::make_shared<Lifeline>(this)),
       counters_(std::make_unique<AtomicCounters>()) {
   // Room for 64k transactions from the start (512 KiB of buckets): growing to them
@@ -113,6 +114,7 @@ void SipFront::close() {
   lifeline_->cut();
   sweep_timer_.cancel();
   retransmit_timer_.cancel();
+  trying_timer_.cancel();
 }
 
 SipCounters SipFront::counters() const {
@@ -188,10 +190,12 @@ bool SipFront::admit_invite(const SipPeer& peer) {
 void SipFront::on_invite(SipRequest& request, const SipPeer& peer) {
   std::string key = request.transaction_key();
   if (auto known = transactions_.find(key); known != transactions_.end()) {
-    // A retransmission: the same answer again, and nothing else (RFC 3261 17.2.1).
+    // A retransmission: the same answer again, and nothing else (RFC 3261 17.2.1);
+    // the caller is waiting long enough to repeat itself, so a 100 Trying if none went.
     SIP_COUNT(retransmissions_absorbed);
-    if (!known->second.last_response.empty()) peer.send(known->second.last_response);
-    return;
+    Transaction& t = known->second;
+    if (t.last_response.empty()) return send_trying(t);
+    return peer.send(t.last_response);
   }
   if (!admit_invite(peer)) {
     const std::string retry = std::to_string(settings_.retry_after_seconds);
@@ -216,12 +220,17 @@ void SipFront::on_invite(SipRequest& request, const SipPeer& peer) {
   call.queue = settings_.queue;
   if (!request.request_uri.user.empty()) call.metadata["dialed"] = request.request_uri.user;
 
-  Transaction t{std::move(request.echo), std::move(request.call_id), peer, std::string(tag, tag_end)};
-  t.last_response = make_response(t.echo, 100, "Trying", {});
-  peer.send(t.last_response);  // at once: stops the caller's retransmissions (RFC 3261 17.2.1)
-  transactions_.emplace(key, std::move(t));
-  expiry_.emplace_back(Clock::now() + settings_.transaction_ttl, key);
+  auto [placed, _] = transactions_.emplace(
+      key, Transaction{std::move(request.echo), std::move(request.call_id), peer, std::string(tag, tag_end)});
+  const auto now = Clock::now();
+  expiry_.emplace_back(now + settings_.transaction_ttl, key);
   ++in_flight_;
+  if (settings_.trying_after.count() == 0) {
+    send_trying(placed->second);
+  } else {
+    trying_.emplace_back(now + settings_.trying_after, key);
+    arm_trying();
+  }
 
   host_.route_call(std::move(call),
                    [lifeline = lifeline_, key = std::move(key)](router::Result<router::CallRouting> routed) mutable {
@@ -360,6 +369,34 @@ void SipFront::retransmit_due() {
     retransmits_.insert(std::move(due));
   }
   arm_retransmit();
+}
+
+// One wait at a time, for the oldest INVITE: they all wait the same `trying_after`.
+void SipFront::arm_trying() {
+  if (trying_armed_ || trying_.empty()) return;
+  trying_armed_ = true;
+  trying_timer_.expires_at(trying_.front().first);
+  trying_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;  // closed
+    trying_armed_ = false;
+    trying_due();
+  });
+}
+
+void SipFront::trying_due() {
+  const auto now = Clock::now();
+  while (!trying_.empty() && trying_.front().first <= now) {
+    auto it = transactions_.find(trying_.front().second);
+    trying_.pop_front();
+    if (it != transactions_.end()) send_trying(it->second);
+  }
+  arm_trying();
+}
+
+void SipFront::send_trying(Transaction& t) {
+  if (!t.routing || t.final || !t.last_response.empty()) return;
+  t.last_response = make_response(t.echo, 100, "Trying", {});
+  t.peer.send(t.last_response);  // stops the caller's retransmissions (RFC 3261 17.2.1)
 }
 
 void SipFront::arm_sweep() {

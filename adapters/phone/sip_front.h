@@ -1,10 +1,10 @@
 #pragma once
 
 // The SIP front's logic, apart from its sockets: RFC 3261 server transactions of a
-// redirect server (docs/phone.md). An INVITE is answered 100 Trying at once, routed by
-// AdapterHost::route_call, then answered 302 with the agent's contact, or 480/486 when
-// nobody can take it. Retransmissions are answered from the transaction cache, CANCEL
-// ends a pending INVITE with 487, ACK is absorbed, OPTIONS and BYE get 200.
+// redirect server (docs/phone.md). An INVITE is routed by AdapterHost::route_call, then
+// answered 302 with the agent's contact, or 480/486 when nobody can take it; 100 Trying
+// goes first only when routing takes longer than `trying_after`. Retransmissions are answered from the transaction
+// cache, CANCEL ends a pending INVITE with 487, ACK is absorbed, OPTIONS and BYE get 200.
 //
 // Threading: every member runs on the one thread that runs `io` (the adapter runs its
 // io_context on a single thread); route_call answers are posted back to it. Nothing
@@ -96,6 +96,10 @@ class SipFront {
   void arm_sweep();
   void arm_retransmit();
   void retransmit_due();
+  void arm_trying();
+  void trying_due();
+  // 100 Trying for an INVITE still waiting for its routing, once.
+  void send_trying(Transaction& t);
 
   SipSettings settings_;
   PeerFilter trusted_;
@@ -103,13 +107,17 @@ class SipFront {
   boost::asio::io_context& io_;
   boost::asio::steady_timer sweep_timer_;
   boost::asio::steady_timer retransmit_timer_;
+  boost::asio::steady_timer trying_timer_;
   std::shared_ptr<Lifeline> lifeline_;
 
   std::unordered_map<std::string, Transaction> transactions_;  // by SipRequest::transaction_key()
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> expiry_;  // oldest first
   std::multimap<std::chrono::steady_clock::time_point, std::string> retransmits_;     // UDP finals awaiting ACK
   bool retransmit_armed_ = false;
-  std::chrono::steady_clock::time_point retransmit_deadline_;                // when armed
+  std::chrono::steady_clock::time_point retransmit_deadline_;  // when armed
+  // INVITEs that get a 100 Trying if still routing then; in arrival order, so due order.
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> trying_;
+  bool trying_armed_ = false;
   std::unordered_map<boost::asio::ip::address, chat::TokenBucket> buckets_;  // by source address
   std::size_t in_flight_ = 0;
   uint64_t next_tag_ = 0;

@@ -85,6 +85,14 @@ const std::map<std::string, Setter>& setters() {
       {"transaction_ttl_ms", span(&SipSettings::transaction_ttl)},
       {"t1_ms", span(&SipSettings::t1)},
       {"t2_ms", span(&SipSettings::t2)},
+      {"trying_after_ms",
+       [](SipSettings& s, const json::value& v, const std::string& k) -> Status {
+         auto n = setting_count(v, k);
+         if (!n) return n.error();
+         if (*n > 200) return invalid_argument(k, "must be from 0 to 200 (RFC 3261 17.2.1: 100 Trying within 200 ms)");
+         s.trying_after = std::chrono::milliseconds(*n);
+         return router::ok_status();
+       }},
       {"max_tcp_connections", count(&SipSettings::max_tcp_connections)},
       {"tcp_idle_timeout_seconds", span(&SipSettings::tcp_idle_timeout)},
   };
