@@ -14,7 +14,8 @@
 //                           from append to `done`; writer_busy = share of the time the
 //                           writer spent in transactions; ckpt_held_ms = time it spent
 //                           checkpointing (or waiting to) instead of writing; ckpt_* =
-//                           checkpoints by kind (sqlite_checkpointer.h).
+//                           checkpoints by kind (sqlite_checkpointer.h); steal = share
+//                           of the machine's CPU time the hypervisor took meanwhile.
 //   <sync>: 0 = synchronous FULL, 1 = NORMAL.
 //
 // The summary at the end gives the store's rate as a fraction of the raw loop's (the
@@ -29,6 +30,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <memory>
@@ -194,6 +196,30 @@ void BM_StoreAppend(benchmark::State& state) {
 }
 BENCHMARK(BM_StoreAppend)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// The machine's CPU time so far and the part of it the hypervisor took (steal), in
+// jiffies, from /proc/stat's "cpu" line: on a shared VM steal moves the tail more than
+// the code does, so the latency figures carry it.
+struct MachineCpu {
+  uint64_t total = 0;
+  uint64_t steal = 0;
+  static MachineCpu now() {
+    std::ifstream stat("/proc/stat");
+    std::string label;
+    stat >> label;
+    MachineCpu cpu;
+    uint64_t value = 0;
+    for (int field = 1; field <= 10 && stat >> value; ++field) {
+      cpu.total += value;
+      if (field == 8) cpu.steal = value;
+    }
+    return cpu;
+  }
+  double steal_share_since(const MachineCpu& before) const {
+    return total > before.total ? static_cast<double>(steal - before.steal) / static_cast<double>(total - before.total)
+                                : 0;
+  }
+};
+
 double percentile(std::vector<double>& values, double p) {
   const auto n = static_cast<std::size_t>(p * static_cast<double>(values.size() - 1));
   std::nth_element(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(n), values.end());
@@ -211,6 +237,7 @@ void BM_StoreLatency(benchmark::State& state) {
   uint64_t cursor = 1;
   std::vector<double> latencies_us;
   SteadyClock::duration timed{};
+  const MachineCpu machine_before = MachineCpu::now();
   for (auto _ : state) {
     state.PauseTiming();
     const auto commits = make_commits(cursor, count);
@@ -250,6 +277,7 @@ void BM_StoreLatency(benchmark::State& state) {
   state.counters["ckpt_rounds"] = static_cast<double>(stats.checkpoints);
   state.counters["ckpt_finish"] = static_cast<double>(stats.writer_finishes);
   state.counters["ckpt_outgrown"] = static_cast<double>(stats.writer_checkpoints);
+  state.counters["steal"] = MachineCpu::now().steal_share_since(machine_before);
   state.counters["p50_us"] = percentile(latencies_us, 0.50);
   state.counters["p99_us"] = percentile(latencies_us, 0.99);
 }

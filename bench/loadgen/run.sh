@@ -80,17 +80,26 @@ start_switchboardd() {
 # shared machine, where other processes take the cores at will.
 server_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) / hz}' "/proc/$server_pid/stat"; }
 
-# loadgen NAME ARGS...: one run against $server_address, JSON to $OUT/NAME.json and
-# the server's CPU seconds during the run to $OUT/NAME.cpu.
+# The machine's "cpu" line of /proc/stat: jiffies by kind, steal the eighth.
+machine_cpu() { head -1 /proc/stat; }
+
+# loadgen NAME ARGS...: one run against $server_address, JSON to $OUT/NAME.json, the
+# server's CPU seconds during the run to $OUT/NAME.cpu, and the share of the machine's
+# CPU time the hypervisor took (steal) to $OUT/NAME.steal: on a shared VM it moves
+# rates and tails more than most code changes do.
 loadgen() {
   local name=$1
   shift
   echo "== $name"
-  local cpu_before
+  local cpu_before machine_before
   cpu_before=$(server_cpu)
+  machine_before=$(machine_cpu)
   SWITCHBOARD_ADMIN_KEY=$ADMIN_KEY "$LOADGEN" --target "$server_address" --label "$name" --json "$OUT/$name.json" \
     --duration "$DURATION" --channels "$CHANNELS" --customers "$CUSTOMERS" "$@"
   awk -v after="$(server_cpu)" -v before="$cpu_before" 'BEGIN { print after - before }' >"$OUT/$name.cpu"
+  printf '%s\n%s\n' "$machine_before" "$(machine_cpu)" |
+    awk '{ total = 0; for (i = 2; i <= NF; i++) total += $i; t[NR] = total; s[NR] = $9 }
+         END { print (t[2] > t[1]) ? (s[2] - s[1]) / (t[2] - t[1]) : 0 }' >"$OUT/$name.steal"
 }
 
 json_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }

@@ -24,6 +24,12 @@ def server_cpu_us_per_call(out, name, run):
     return float(open(path).read()) * 1e6 / calls if calls else None
 
 
+def steal_share(out, name):
+    """The share of the machine's CPU time the hypervisor took during the run."""
+    path = os.path.join(out, name + ".steal")
+    return float(open(path).read()) if os.path.exists(path) else None
+
+
 def raw_rows_per_second(out):
     path = os.path.join(out, "raw.benchmark.json")
     if not os.path.exists(path):
@@ -41,23 +47,26 @@ def main():
     runs = {name: load(out, name) for name in
             ("empty", "disk", "memory", "memory_1_worker", "sqlite", "sqlite_half", "fanout", "fanout_1")}
     raw = raw_rows_per_second(out)
-    print("\n%-16s %12s %9s %9s %9s %9s %16s %16s  %s" % ("run", "calls/s", "p50 ms", "p90 ms", "p99 ms",
-                                                         "p99.9 ms", "server CPU/call", "client CPU/call", "errors"))
+    print("\n%-16s %12s %9s %9s %9s %9s %16s %16s %6s  %s" % (
+        "run", "calls/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "server CPU/call", "client CPU/call", "steal",
+        "errors"))
     cpu = {}
+    steal = {}
     for name, run in runs.items():
         if run is None:
             continue
         lat = run["latency"]
         cpu[name] = server_cpu_us_per_call(out, name, run)
+        steal[name] = steal_share(out, name)
         client = run.get("client_cpu_s", 0) * 1e6 / run["sent"] if run["sent"] else 0
-        print("%-16s %12.0f %9.3f %9.3f %9.3f %9.3f %13.1f us %13.1f us  %d" % (
+        print("%-16s %12.0f %9.3f %9.3f %9.3f %9.3f %13.1f us %13.1f us %5.0f%%  %d" % (
             name, run["calls_per_s"], lat["p50_ms"], lat["p90_ms"], lat["p99_ms"], lat["p99_9_ms"],
-            cpu[name] or 0, client, run["failed"]))
+            cpu[name] or 0, client, 100 * (steal[name] or 0), run["failed"]))
     if raw is not None:
         print("%-16s %12.0f  rows/s (no gRPC; 100 rows per transaction)" % ("raw_sqlite", raw))
 
     rate = {name: run["calls_per_s"] for name, run in runs.items() if run}
-    summary = {"rates": rate, "server_cpu_us_per_call": cpu, "raw_sqlite_rows_per_s": raw, "ratios": {},
+    summary = {"rates": rate, "server_cpu_us_per_call": cpu, "steal": steal, "raw_sqlite_rows_per_s": raw, "ratios": {},
                "goals": {}}
     print()
     empty = rate.get("empty")
