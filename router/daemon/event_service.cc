@@ -1,6 +1,10 @@
 #include <boost/asio/post.hpp>
 
+#include <atomic>
 #include <charconv>
+#include <deque>
+#include <memory>
+#include <mutex>
 #include <variant>
 
 #include "convert.h"
@@ -14,6 +18,30 @@ namespace switchboard::daemon {
 struct StreamSlot {
   std::mutex mutex;
   SubscribeStream* stream = nullptr;
+  // A pump is posted and has not started: wake-ups meanwhile need not post another.
+  std::atomic<bool> pump_posted{false};
+};
+
+// Each event converted once for every stream it goes to, not once per stream: the
+// streams of one burst ask for the same few events, newest first. Thread-safe.
+class EventService::Protos {
+ public:
+  std::shared_ptr<const v1::Event> of(const router::Event& event) {
+    std::lock_guard lock(mutex_);
+    for (auto it = recent_.rbegin(); it != recent_.rend(); ++it) {
+      if (it->first == event.cursor) return it->second;
+    }
+    auto proto = std::make_shared<v1::Event>();
+    to_proto(event, *proto);
+    if (recent_.size() == kRemembered) recent_.pop_front();
+    recent_.emplace_back(event.cursor, proto);
+    return proto;
+  }
+
+ private:
+  static constexpr std::size_t kRemembered = 64;
+  std::mutex mutex_;
+  std::deque<std::pair<uint64_t, std::shared_ptr<const v1::Event>>> recent_;
 };
 
 struct EventService::Registry {
@@ -27,8 +55,8 @@ struct EventService::Registry {
 // never on a gRPC thread nor on the publishing thread that woke us.
 class SubscribeStream final : public grpc::ServerWriteReactor<v1::Event> {
  public:
-  SubscribeStream(boost::asio::io_context& io, std::size_t buffer)
-      : io_(io), buffer_(buffer), slot_(std::make_shared<StreamSlot>()) {
+  SubscribeStream(boost::asio::io_context& io, std::size_t buffer, std::shared_ptr<EventService::Protos> protos)
+      : io_(io), buffer_(buffer), protos_(std::move(protos)), slot_(std::make_shared<StreamSlot>()) {
     slot_->stream = this;
   }
 
@@ -86,8 +114,10 @@ class SubscribeStream final : public grpc::ServerWriteReactor<v1::Event> {
 
  private:
   static void schedule_pump(boost::asio::io_context& io, std::weak_ptr<StreamSlot> weak) {
+    if (auto slot = weak.lock(); !slot || slot->pump_posted.exchange(true)) return;
     boost::asio::post(io, [weak = std::move(weak)] {
       if (auto slot = weak.lock()) {
+        slot->pump_posted = false;  // before reading: what comes from now on posts again
         std::lock_guard lock(slot->mutex);
         if (slot->stream != nullptr) slot->stream->pump();
       }
@@ -104,18 +134,18 @@ class SubscribeStream final : public grpc::ServerWriteReactor<v1::Event> {
     }
     auto event = subscription_->next();
     if (!event) return;  // the wakeup brings us back
-    current_.Clear();
-    to_proto(*event, current_);
+    current_ = protos_->of(*event);
     writing_ = true;
-    StartWrite(&current_);
+    StartWrite(current_.get());
   }
 
   boost::asio::io_context& io_;
   const std::size_t buffer_;
+  const std::shared_ptr<EventService::Protos> protos_;
   const std::shared_ptr<StreamSlot> slot_;
   // Guarded by slot_->mutex:
   std::shared_ptr<router::Subscription> subscription_;
-  v1::Event current_;
+  std::shared_ptr<const v1::Event> current_;  // the write in flight; shared with other streams
   bool writing_ = false;
   bool finishing_ = false;
   grpc::Status final_status_;
@@ -159,10 +189,13 @@ std::variant<StartPoint, grpc::Status> parse(const v1::SubscribeRequest& request
 
 EventService::EventService(router::Router& router, const Authenticator& auth, InFlight& in_flight,
                            boost::asio::io_context& io)
-    : ServiceBase(router, auth, in_flight), io_(io), registry_(std::make_shared<Registry>()) {}
+    : ServiceBase(router, auth, in_flight),
+      io_(io),
+      registry_(std::make_shared<Registry>()),
+      protos_(std::make_shared<Protos>()) {}
 
 grpc::ServerWriteReactor<v1::Event>* EventService::Subscribe(Ctx* context, const v1::SubscribeRequest* request) {
-  auto* stream = new SubscribeStream(io_, router_.limits().subscriber_buffer);
+  auto* stream = new SubscribeStream(io_, router_.limits().subscriber_buffer, protos_);
   const auto admission = auth_.authorize(*context, "EventService.Subscribe");
   if (!admission.ok()) {
     stream->refuse(admission.status);

@@ -110,9 +110,11 @@ class EventService final : public ServiceBase<v1::EventService> {
  private:
   friend class SubscribeStream;
   struct Registry;
+  class Protos;  // each event's message, made once for all streams (event_service.cc)
 
   boost::asio::io_context& io_;
   std::shared_ptr<Registry> registry_;
+  std::shared_ptr<Protos> protos_;
 };
 
 // Bounds of one AdapterService stream (config `limits.adapter_max_*`).

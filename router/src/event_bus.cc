@@ -28,7 +28,7 @@ Subscription::Subscription(const Store& store, EventFilter filter, uint64_t afte
       last_cursor_(after),
       wakeup_(std::move(wakeup)) {}
 
-std::optional<Event> Subscription::next() {
+SharedEvent Subscription::next() {
   // Stored events first: everything up to live_from_ was durable before we joined.
   while (last_cursor_ < live_from_) {
     if (catch_up_.empty()) {
@@ -43,17 +43,17 @@ std::optional<Event> Subscription::next() {
     Event event = std::move(catch_up_.front());
     catch_up_.pop_front();
     last_cursor_ = event.cursor;
-    if (filter_.matches(event)) return event;
+    if (filter_.matches(event)) return std::make_shared<const Event>(std::move(event));
   }
   std::lock_guard lock(mutex_);
   while (!live_.empty()) {
-    Event event = std::move(live_.front());
+    SharedEvent event = std::move(live_.front());
     live_.pop_front();
-    if (event.cursor <= last_cursor_) continue;  // also came from the store
-    last_cursor_ = event.cursor;
+    if (event->cursor <= last_cursor_) continue;  // also came from the store
+    last_cursor_ = event->cursor;
     return event;
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 bool Subscription::overflowed() const {
@@ -68,19 +68,24 @@ void Subscription::cancel() {
   wakeup_ = nullptr;
 }
 
-void Subscription::offer(const Event& event) {
+void Subscription::offer(const std::vector<SharedEvent>& events) {
   Wakeup wakeup;
   {
     std::lock_guard lock(mutex_);
-    if (cancelled_ || overflowed_ || !filter_.matches(event)) return;
-    if (live_.size() >= buffer_limit_) {
-      // Cut the laggard off rather than grow without bound or slow the router.
-      overflowed_ = true;
-      live_.clear();
-    } else {
+    if (cancelled_ || overflowed_) return;
+    bool news = false;  // something to read, or to learn it was cut off
+    for (const auto& event : events) {
+      if (!filter_.matches(*event)) continue;
+      news = true;
+      if (live_.size() >= buffer_limit_) {
+        // Cut the laggard off rather than grow without bound or slow the router.
+        overflowed_ = true;
+        live_.clear();
+        break;
+      }
       live_.push_back(event);
     }
-    wakeup = wakeup_;
+    if (news) wakeup = wakeup_;
   }
   if (wakeup) wakeup();
 }
@@ -104,10 +109,13 @@ void EventBus::publish(const std::vector<Event>& events) {
   if (events.empty()) return;
   std::lock_guard lock(mutex_);
   std::erase_if(subscribers_, [](const auto& weak) { return weak.expired(); });
+  if (subscribers_.empty()) return;
+  // One copy of each event for every subscriber, not one per subscriber.
+  std::vector<SharedEvent> shared;
+  shared.reserve(events.size());
+  for (const auto& event : events) shared.push_back(std::make_shared<const Event>(event));
   for (const auto& weak : subscribers_) {
-    if (auto sub = weak.lock()) {
-      for (const auto& event : events) sub->offer(event);
-    }
+    if (auto sub = weak.lock()) sub->offer(shared);
   }
 }
 

@@ -189,7 +189,7 @@ TEST_F(RouterTest, BadIngestAnswersTheErrorAndStoresNothing) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
   EXPECT_THAT(stored(), IsEmpty());
-  EXPECT_FALSE(sub->next().has_value());
+  EXPECT_EQ(sub->next(), nullptr);
 }
 
 TEST_F(RouterTest, ContextByIdentityHasTheContactConversationAndTimeline) {

@@ -25,6 +25,9 @@ struct EventFilter {
   bool matches(const Event& event) const;
 };
 
+// An event as the bus hands it out: one copy, shared by every subscriber it reaches.
+using SharedEvent = std::shared_ptr<const Event>;
+
 // One subscriber's view of the log: first the stored events after its cursor, then
 // live ones, in cursor order, none twice. Live events wait in a bounded buffer; a
 // subscriber that lets it overflow is cut off (overflowed() turns true) so that it
@@ -34,9 +37,9 @@ class Subscription {
   // Called, from a publishing thread, when next() has something new to give.
   using Wakeup = std::function<void()>;
 
-  // The next event, or nothing for now. Reads stored events while catching up.
+  // The next event, or null for now. Reads stored events while catching up.
   // Not thread-safe: one reader per subscription (the catch-up state is unguarded).
-  std::optional<Event> next();
+  SharedEvent next();
   bool overflowed() const;
   void cancel();
 
@@ -44,7 +47,8 @@ class Subscription {
   friend class EventBus;
   Subscription(const Store& store, EventFilter filter, uint64_t after, uint64_t live_from, std::size_t buffer,
                Wakeup wakeup);
-  void offer(const Event& event);  // from EventBus::publish
+  // From EventBus::publish: the events this subscriber wants, one wake-up for all.
+  void offer(const std::vector<SharedEvent>& events);
 
   const Store& store_;
   const EventFilter filter_;
@@ -54,7 +58,7 @@ class Subscription {
   std::deque<Event> catch_up_;
 
   mutable std::mutex mutex_;  // guards what publish touches: live_, overflowed_, cancelled_, wakeup_
-  std::deque<Event> live_;
+  std::deque<SharedEvent> live_;
   bool overflowed_ = false;
   bool cancelled_ = false;
   Wakeup wakeup_;
