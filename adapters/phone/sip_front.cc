@@ -29,6 +29,18 @@ std::string quoted(std::string_view text) {
   return out + "\"";
 }
 
+// Takes the entries of `due` (transaction keys, in due order) whose time came, and
+// hands `act` each of their transactions that is still there.
+template <typename Transactions, typename Act>
+void take_due(std::deque<std::pair<Clock::time_point, std::string>>& due, Transactions& transactions, Act act) {
+  const auto now = Clock::now();
+  while (!due.empty() && due.front().first <= now) {
+    auto it = transactions.find(due.front().second);
+    due.pop_front();
+    if (it != transactions.end()) act(it);
+  }
+}
+
 }  // namespace
 
 // One INVITE server transaction (RFC 3261 17.2.1), kept until it expires so that
@@ -384,12 +396,7 @@ void SipFront::arm_trying() {
 }
 
 void SipFront::trying_due() {
-  const auto now = Clock::now();
-  while (!trying_.empty() && trying_.front().first <= now) {
-    auto it = transactions_.find(trying_.front().second);
-    trying_.pop_front();
-    if (it != transactions_.end()) send_trying(it->second);
-  }
+  take_due(trying_, transactions_, [this](auto it) { send_trying(it->second); });
   arm_trying();
 }
 
@@ -410,14 +417,11 @@ void SipFront::arm_sweep() {
 
 // Forgets expired transactions (Timer H/J) and idle rate buckets.
 void SipFront::sweep() {
-  const auto now = Clock::now();
-  while (!expiry_.empty() && expiry_.front().first <= now) {
-    auto it = transactions_.find(expiry_.front().second);
-    expiry_.pop_front();
-    if (it == transactions_.end()) continue;
+  take_due(expiry_, transactions_, [this](auto it) {
     if (it->second.routing) --in_flight_;  // its answer, if it ever comes, finds nothing
     transactions_.erase(it);
-  }
+  });
+  const auto now = Clock::now();
   for (auto it = buckets_.begin(); it != buckets_.end();) {
     it = it->second.full(now) ? buckets_.erase(it) : std::next(it);  // idle: as good as new
   }
