@@ -95,9 +95,15 @@ std::optional<Role> role_from_string(std::string_view name) {
 }
 
 std::string sha256_hex(std::string_view text) {
+  // Fetched once: with EVP_sha256() OpenSSL 3 looks the implementation up on every
+  // call, 1.0-1.2 us against 0.3 for the hash itself, on every authorized call.
+  static const EVP_MD* const kSha256 = [] {
+    const EVP_MD* fetched = EVP_MD_fetch(nullptr, "SHA256", nullptr);  // kept for the process
+    return fetched != nullptr ? fetched : EVP_sha256();
+  }();
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
-  EVP_Digest(text.data(), text.size(), digest.data(), &length, EVP_sha256(), nullptr);
+  EVP_Digest(text.data(), text.size(), digest.data(), &length, kSha256, nullptr);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   hex.reserve(length * 2);
