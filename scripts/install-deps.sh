@@ -19,6 +19,8 @@ apt-get install -y -qq --no-install-recommends \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libsqlite3-dev libspdlog-dev libyaml-cpp-dev libssl-dev postgresql libpqxx-dev \
   python3 python3-grpcio python3-protobuf
+# switchboardd's allocator (CMakeLists.txt says why)
+apt-get install -y -qq --no-install-recommends libjemalloc-dev
 # email adapter
 apt-get install -y -qq --no-install-recommends libgmime-3.0-dev libcurl4-openssl-dev swaks python3-aiosmtpd
 # chat adapter: the widget's end-to-end test drives a headless browser
