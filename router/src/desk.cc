@@ -47,7 +47,7 @@ const Contact* contact_with_same_number(Desk::State& s, const Identity& identity
   for (const std::string_view channel : {"phone", "sms", "whatsapp", "voice"}) {
     if (channel == identity.channel) continue;
     auto owner = s.identity_owner.find(std::string(channel) + ':' + identity.address);
-    if (owner != s.identity_owner.end()) return &s.contacts.at(owner->second);
+    if (owner != s.identity_owner.end()) return &s.contacts.at(owner->second).data;
   }
   return nullptr;
 }
@@ -120,8 +120,8 @@ Result<ConversationSlot*> Desk::State::find_conversation(const std::string& id, 
 Result<Contact*> Desk::State::find_contact(const std::string& id, const char* field) {
   if (id.empty()) return invalid_argument(field, "required");
   auto it = contacts.find(id);
-  if (it == contacts.end()) return not_found(field, "no contact '" + id + "'");
-  return &it->second;
+  if (it == contacts.end() || !it->second.has_record()) return not_found(field, "no contact '" + id + "'");
+  return &it->second.data;
 }
 
 bool Desk::State::agent_available(const std::string& agent_id) const {
@@ -184,19 +184,38 @@ void Desk::State::close(ConversationSlot& slot, Timestamp at, Commit& out) {
   fire(slot, Trigger::kReopenWindowExpired, {}, "system", at, {}, out).value();
   append(c, Closed{}, "system", at, out);
   save(c, out);
-  if (auto cur = current.find(c.contact_id); cur != current.end() && cur->second == c.id) current.erase(cur);
+  if (auto owner = contacts.find(c.contact_id); owner != contacts.end() && owner->second.current == c.id) {
+    owner->second.current.clear();
+  }
 }
 
 ConversationSlot* Desk::State::latest_of(const std::string& contact_id) {
-  auto it = conversations_of.find(contact_id);
-  if (it == conversations_of.end() || it->second.empty()) return nullptr;
-  return &conversations.at(it->second.back());
+  auto it = contacts.find(contact_id);
+  if (it == contacts.end() || it->second.conversations.empty()) return nullptr;
+  return &conversations.at(it->second.conversations.back());
+}
+
+ConversationSlot* Desk::State::current_of(const std::string& contact_id) {
+  auto it = contacts.find(contact_id);
+  if (it == contacts.end() || it->second.current.empty()) return nullptr;
+  return &conversations.at(it->second.current);
 }
 
 void Desk::State::recompute_current(const std::string& contact_id) {
-  current.erase(contact_id);
+  auto it = contacts.find(contact_id);
+  if (it == contacts.end()) return;
   ConversationSlot* latest = latest_of(contact_id);
-  if (latest && latest->data.state != ConversationState::kClosed) current[contact_id] = latest->data.id;
+  const bool open = latest && latest->data.state != ConversationState::kClosed;
+  it->second.current = open ? latest->data.id : std::string();
+}
+
+void Desk::State::detach(const std::string& contact_id, const std::string& conversation_id) {
+  auto it = contacts.find(contact_id);
+  if (it == contacts.end()) return;
+  auto& ids = it->second.conversations;
+  ids.erase(std::remove(ids.begin(), ids.end(), conversation_id), ids.end());
+  recompute_current(contact_id);
+  if (!it->second.has_record() && ids.empty()) contacts.erase(it);
 }
 
 ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, bool own_identity,
@@ -205,7 +224,7 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   bool contact_saved = true;
   if (contact == nullptr) {
     const std::string id = ids.next("ct_", at);
-    contact = &contacts.emplace(id, Contact{id, display_name, {identity}, {}, at, {}}).first->second;
+    contact = &contacts.emplace(id, ContactSlot{Contact{id, display_name, {identity}, {}, at, {}}}).first->second.data;
     identity_owner.emplace(identity.key(), id);
     save(*contact, out);
   } else if (own_identity && contact->display_name.empty() && !display_name.empty()) {
@@ -230,8 +249,9 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   fresh.data.created_at = at;
   if (ConversationSlot* previous = latest_of(contact->id)) fresh.data.previous_conversation_id = previous->data.id;
   slot = &conversations.emplace(id, std::move(fresh)).first->second;
-  conversations_of[contact->id].push_back(id);
-  current[contact->id] = id;
+  ContactSlot& owner = contacts.at(contact->id);
+  owner.conversations.push_back(id);
+  owner.current = id;
   append(slot->data, ConversationOpened{contact->id, queue, slot->data.previous_conversation_id}, "customer", at, out);
   // Written with its new conversation even when unchanged: nodes sharing a store
   // then conflict on the contact, and never open two conversations for one.
@@ -260,7 +280,11 @@ Desk::Desk(DeskOptions options, Now now)
 Desk::~Desk() = default;
 
 std::size_t Desk::conversation_count() const { return state_->conversations.size(); }
-std::size_t Desk::contact_count() const { return state_->contacts.size(); }
+std::size_t Desk::contact_count() const {
+  // Counted rather than kept: only tests ask, and slots without a record are rare.
+  return std::count_if(state_->contacts.begin(), state_->contacts.end(),
+                       [](const auto& entry) { return entry.second.has_record(); });
+}
 
 namespace {
 
@@ -313,7 +337,7 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   if (owner == s.identity_owner.end() && hinted == nullptr && !m.require_conversation_id) {
     const Contact* same = contact_with_same_number(s, *identity);
     if (same != nullptr && same->identities.size() < options_.limits.max_identities_per_contact) {
-      Contact& known = s.contacts.at(same->id);
+      Contact& known = s.contacts.at(same->id).data;
       known.identities.push_back(*identity);
       owner = s.identity_owner.emplace(identity->key(), known.id).first;
       s.save(known, out);
@@ -321,17 +345,14 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   }
   Contact* contact = nullptr;
   if (hinted != nullptr) {
-    contact = &s.contacts.at(hinted->data.contact_id);
+    contact = &s.contacts.at(hinted->data.contact_id).data;
   } else if (owner != s.identity_owner.end()) {
-    contact = &s.contacts.at(owner->second);
+    contact = &s.contacts.at(owner->second).data;
   }
   // The sender is the contact's own identity (not a colleague writing with the token).
   const bool own_identity = contact == nullptr || (owner != s.identity_owner.end() && owner->second == contact->id);
 
-  ConversationSlot* slot = nullptr;
-  if (contact != nullptr) {
-    if (auto cur = s.current.find(contact->id); cur != s.current.end()) slot = &s.conversations.at(cur->second);
-  }
+  ConversationSlot* slot = contact != nullptr ? s.current_of(contact->id) : nullptr;
   const auto window_ended = [&](const Conversation& c) {
     return c.state == ConversationState::kResolved && c.resolved_at &&
            at > *c.resolved_at + options_.limits.reopen_window;
@@ -488,7 +509,7 @@ Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, cons
   }
   Conversation& c = (*slot)->data;
   const Timestamp at = now_();
-  auto target = choose_reply_channel(c, s.contacts.at(c.contact_id), requested, cmd.text.size(), channels, at);
+  auto target = choose_reply_channel(c, s.contacts.at(c.contact_id).data, requested, cmd.text.size(), channels, at);
   if (!target) return target.error();
 
   const Trigger trigger = cmd.from_bot ? Trigger::kBotReply : Trigger::kAgentReply;
@@ -683,16 +704,17 @@ Result<Conversation> Desk::current_conversation(const Identity& identity) const 
   auto contact = find_contact(identity);
   if (!contact) return contact.error();
   State& s = *state_;
-  if (auto cur = s.current.find(contact->id); cur != s.current.end()) return s.conversations.at(cur->second).data;
+  if (ConversationSlot* cur = s.current_of(contact->id)) return cur->data;
   if (ConversationSlot* latest = s.latest_of(contact->id)) return latest->data;
   return not_found("identity", "contact " + contact->id + " has no conversation");
 }
 
 std::vector<Conversation> Desk::earlier_conversations(const Conversation& conversation) const {
   std::vector<Conversation> out;
-  auto it = state_->conversations_of.find(conversation.contact_id);
-  if (it == state_->conversations_of.end()) return out;
-  for (auto id = it->second.rbegin(); id != it->second.rend(); ++id) {
+  auto it = state_->contacts.find(conversation.contact_id);
+  if (it == state_->contacts.end()) return out;
+  const auto& ids = it->second.conversations;
+  for (auto id = ids.rbegin(); id != ids.rend(); ++id) {
     if (*id != conversation.id) out.push_back(state_->conversations.at(*id).data);
   }
   return out;

@@ -14,17 +14,15 @@
 namespace switchboard::router {
 
 void Desk::State::put(Contact contact) {
-  auto [it, fresh] = contacts.try_emplace(contact.id);
-  if (!fresh) {
-    for (const auto& identity : it->second.identities) {
-      if (auto owner = identity_owner.find(identity.key());
-          owner != identity_owner.end() && owner->second == contact.id) {
-        identity_owner.erase(owner);
-      }
+  Contact& known = contacts[contact.id].data;
+  for (const auto& identity : known.identities) {
+    if (auto owner = identity_owner.find(identity.key());
+        owner != identity_owner.end() && owner->second == contact.id) {
+      identity_owner.erase(owner);
     }
   }
   for (const auto& identity : contact.identities) identity_owner.insert_or_assign(identity.key(), contact.id);
-  it->second = std::move(contact);
+  known = std::move(contact);
 }
 
 void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
@@ -42,13 +40,13 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   const bool known = at != conversations.end() && at->first == c.id;
   if (known) {
     if (const std::string& previous_contact = at->second.data.contact_id; previous_contact != c.contact_id) {
-      std::erase(conversations_of[previous_contact], c.id);
-      recompute_current(previous_contact);
+      detach(previous_contact, c.id);
     }
     unindex_calls(at->second.data);
   }
   // Ids sort by creation time: keep each contact's list oldest first.
-  auto& ids = conversations_of[c.contact_id];
+  ContactSlot& owner = contacts[c.contact_id];  // without a record until its contact arrives
+  auto& ids = owner.conversations;
   if (ids.empty() || ids.back() < c.id) {
     ids.push_back(c.id);
   } else if (auto place = std::lower_bound(ids.begin(), ids.end(), c.id); *place != c.id) {
@@ -57,7 +55,6 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   index_calls(c);
   const bool latest = ids.back() == c.id;
   const bool not_closed = c.state != ConversationState::kClosed;
-  const std::string contact_id = c.contact_id;
   Lifecycle lifecycle(c.state);
   if (known) {
     at->second = ConversationSlot{std::move(c), std::move(lifecycle)};
@@ -68,11 +65,7 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   // The contact's current conversation is its latest unless that one is Closed; an
   // older one changing leaves it as it was.
   if (!latest) return;
-  if (not_closed) {
-    current.insert_or_assign(contact_id, ids.back());
-  } else {
-    current.erase(contact_id);
-  }
+  owner.current = not_closed ? ids.back() : std::string();
 }
 
 void Desk::State::drop_conversation(const std::string& id) {
@@ -81,23 +74,19 @@ void Desk::State::drop_conversation(const std::string& id) {
   const std::string contact_id = it->second.data.contact_id;
   unindex_calls(it->second.data);
   conversations.erase(it);
-  std::erase(conversations_of[contact_id], id);
-  recompute_current(contact_id);
+  detach(contact_id, id);
 }
 
 void Desk::State::drop_contact(const std::string& id) {
   auto it = contacts.find(id);
-  if (it == contacts.end()) return;
-  if (auto owned = conversations_of.find(id); owned != conversations_of.end()) {
-    for (const auto& conversation_id : std::vector<std::string>(owned->second)) drop_conversation(conversation_id);
-    conversations_of.erase(id);
-  }
-  for (const auto& identity : it->second.identities) {
+  if (it == contacts.end() || !it->second.has_record()) return;
+  const auto owned = it->second.conversations;  // a copy: dropping each one changes the list
+  for (const auto& conversation_id : owned) drop_conversation(conversation_id);
+  for (const auto& identity : it->second.data.identities) {
     if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == id) {
       identity_owner.erase(owner);
     }
   }
-  current.erase(id);
   contacts.erase(it);
 }
 

@@ -9,10 +9,11 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
 #include <absl/container/node_hash_map.h>
-#include <vector>
 
 #include <switchboard/router/desk.h>
 
@@ -24,6 +25,21 @@ namespace switchboard::router {
 struct ConversationSlot {
   Conversation data;
   Lifecycle lifecycle;
+};
+
+// A contact with what the Desk knows of its conversations, in one node: three maps
+// keyed by the contact id (the record, its current conversation, its list) cost about
+// 150 bytes more per contact.
+struct ContactSlot {
+  // An empty id: no record yet, only conversations that name the contact (a store
+  // may hand over conversations before their contact).
+  Contact data;
+  std::string current;  // its conversation that is not Closed; empty when none
+  // Oldest first. Almost every contact has one conversation, which then needs no
+  // block of its own.
+  absl::InlinedVector<std::string, 1> conversations;
+
+  bool has_record() const { return !data.id.empty(); }
 };
 
 // Remembers the answers to the last `capacity` keys, forgetting the oldest first, so
@@ -99,15 +115,14 @@ struct Desk::State {
   uint64_t next_cursor = 1;
   IdSource ids;
 
-  // Node-based: a Contact is large, and an open-addressing table right after it grew
-  // holds twice as many slots as contacts (436 bytes per contact at a million).
-  absl::node_hash_map<std::string, Contact> contacts;
-  absl::flat_hash_map<std::string, std::string> identity_owner;                 // Identity::key() -> contact id
-  std::map<std::string, ConversationSlot> conversations;                        // ordered by id: stable paging
-  absl::flat_hash_map<std::string, std::vector<std::string>> conversations_of;  // contact -> ids, oldest first
-  absl::flat_hash_map<std::string, std::string> current;  // contact -> its conversation that is not Closed
-  AnswerCache<IngestResult> inbound_seen;                 // channel '\0' external_id
-  AnswerCache<SendMessageResult> requests_seen;           // conversation '\0' request_id
+  // Node-based: a ContactSlot is large, and an open-addressing table right after it
+  // grew holds twice as many slots as contacts (436 bytes per contact at a million).
+  // References to slots stay valid while others are added.
+  absl::node_hash_map<std::string, ContactSlot> contacts;
+  absl::flat_hash_map<std::string, std::string> identity_owner;  // Identity::key() -> contact id
+  std::map<std::string, ConversationSlot> conversations;         // ordered by id: stable paging
+  AnswerCache<IngestResult> inbound_seen;                        // channel '\0' external_id
+  AnswerCache<SendMessageResult> requests_seen;                  // conversation '\0' request_id
   std::unordered_map<std::string, Agent> agents;
   std::map<std::string, Queue> queues;
   std::map<std::string, Merge> merges;
@@ -183,7 +198,12 @@ struct Desk::State {
 
   // The contact's latest conversation, open or not (nullptr when none).
   ConversationSlot* latest_of(const std::string& contact_id);
+  // The contact's conversation that is not Closed (nullptr when none).
+  ConversationSlot* current_of(const std::string& contact_id);
   void recompute_current(const std::string& contact_id);
+  // The conversation no longer counts as the contact's; a slot left with neither a
+  // record nor conversations goes.
+  void detach(const std::string& contact_id, const std::string& conversation_id);
 
   // --- routing, SLA and measures (desk_routing.cc, desk_sla.cc) --------------------
   void track(Conversation& c, Commit& out);
