@@ -155,7 +155,7 @@ Result<Step> Desk::State::fire(ConversationSlot& slot, Trigger trigger, const Tr
                                const std::string& actor, Timestamp at, std::chrono::seconds reopen_window,
                                Commit& out) {
   Conversation& c = slot.data;
-  const Step step = slot.lifecycle.fire(trigger, facts);
+  const Step step = Lifecycle(c.state).fire(trigger, facts);
   if (!step.accepted) {
     return failed_precondition("conversation " + c.id + " is " + to_string(c.state) + "; " + to_string(trigger) +
                                " is not allowed there");
@@ -242,7 +242,7 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   }
   if (slot != nullptr) return *slot;
   const std::string id = ids.next("cv_", at);
-  ConversationSlot fresh{Conversation{}, Lifecycle{}};
+  ConversationSlot fresh;
   fresh.data.id = id;
   fresh.data.contact_id = contact->id;
   fresh.data.queue = queue;

@@ -1,6 +1,6 @@
-// Start-up and other nodes: rebuilds the Desk's indexes, lifecycle machines and
-// deadlines from records as the Store holds them, so a restart carries on as if
-// nothing happened, and a node sharing its store with others sees what they did.
+// Start-up and other nodes: rebuilds the Desk's indexes and deadlines from records as
+// the Store holds them, so a restart carries on as if nothing happened, and a node
+// sharing its store with others sees what they did.
 
 #include <algorithm>
 #include <thread>
@@ -55,12 +55,11 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   index_calls(c);
   const bool latest = ids.back() == c.id;
   const bool not_closed = c.state != ConversationState::kClosed;
-  Lifecycle lifecycle(c.state);
   if (known) {
-    at->second = ConversationSlot{std::move(c), std::move(lifecycle)};
+    at->second = ConversationSlot{std::move(c)};
   } else {
     std::string id = c.id;
-    conversations.emplace_hint(at, std::move(id), ConversationSlot{std::move(c), std::move(lifecycle)});
+    conversations.emplace_hint(at, std::move(id), ConversationSlot{std::move(c)});
   }
   // The contact's current conversation is its latest unless that one is Closed; an
   // older one changing leaves it as it was.
