@@ -162,15 +162,15 @@ void Desk::State::track(Conversation& c, Commit& out) {
     const WaitKey key{-c.priority, c.queued_since.value_or(c.created_at), c.id};
     const std::string kind = capacity_kind(c.active_channel);
     if (waiting == r.waiting_of.end() || waiting->second.lane->queue != c.queue || waiting->second.lane->kind != kind ||
-        !(waiting->second.key == key)) {
-      if (waiting != r.waiting_of.end()) waiting->second.lane->waiting.erase(waiting->second.key);
+        !(waiting->second.key(c.id) == key)) {
+      if (waiting != r.waiting_of.end()) waiting->second.lane->waiting.erase(waiting->second.key(c.id));
       Lane& l = lane(c.queue, kind, now);
       l.waiting.insert(key);
-      r.waiting_of[c.id] = {&l, key};
+      r.waiting_of[c.id] = {&l, key.neg_priority, key.since};
       arm_wait_updates(c, now);
     }
   } else if (waiting != r.waiting_of.end()) {
-    waiting->second.lane->waiting.erase(waiting->second.key);
+    waiting->second.lane->waiting.erase(waiting->second.key(c.id));
     r.waiting_of.erase(waiting);
   }
 
@@ -530,7 +530,8 @@ std::optional<QueuePlace> Desk::State::place_of(const Conversation& c) const {
   std::size_t ahead = 0;
   for (const auto& [key, l] : routing.lanes) {
     if (l.queue != c.queue) continue;
-    ahead += static_cast<std::size_t>(std::distance(l.waiting.begin(), l.waiting.lower_bound(waiting->second.key)));
+    ahead +=
+        static_cast<std::size_t>(std::distance(l.waiting.begin(), l.waiting.lower_bound(waiting->second.key(c.id))));
   }
   const auto position = static_cast<uint32_t>(ahead + 1);
   return QueuePlace{position, wait_estimate(queue_of(c.queue)).expected_wait(position)};

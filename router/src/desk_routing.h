@@ -63,9 +63,13 @@ struct Lane {
 
 struct Routing {
   std::map<std::pair<std::string, std::string>, Lane> lanes;  // (queue, kind); nodes never move
+  // The key without its copy of the conversation id, which the map's key is: 32 bytes
+  // less per waiting conversation.
   struct Waiting {
     Lane* lane;
-    WaitKey key;
+    int32_t neg_priority;
+    Timestamp since;
+    WaitKey key(const std::string& conversation_id) const { return {neg_priority, since, conversation_id}; }
   };
   absl::flat_hash_map<std::string, Waiting> waiting_of;  // conversation id -> where it waits
   struct Hold {
