@@ -244,7 +244,8 @@ struct Desk::State {
   // that tell customers (desk_waiting.cc).
   uint32_t agents_serving(const Queue& queue) const;  // online, with the queue's skills
   WaitEstimate wait_estimate(const Queue& queue) const;
-  std::vector<const WaitKey*> waiting_line(const std::string& queue) const;  // in the order served
+  // In the order served; valid until the routing indexes next change.
+  std::vector<const WaitKey*> waiting_line(const std::string& queue) const;
   std::optional<QueuePlace> place_of(const Conversation& c) const;
   void arm_wait_updates(const Conversation& c, Timestamp at);
   // The queue's wait-update tick that fell `due`; a superseded tick does nothing.
