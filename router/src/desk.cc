@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 
 #include "desk_state.h"
 
@@ -112,9 +113,20 @@ Status check_text(const std::string& text, bool required, const Limits& limits, 
 
 Result<ConversationSlot*> Desk::State::find_conversation(const std::string& id, const char* field) {
   if (id.empty()) return invalid_argument(field, "required");
+  ConversationSlot* slot = find_slot(id);
+  if (slot == nullptr) return not_found(field, "no conversation '" + id + "'");
+  return slot;
+}
+
+ConversationSlot* Desk::State::find_slot(const std::string& id) {
   auto it = conversations.find(id);
-  if (it == conversations.end()) return not_found(field, "no conversation '" + id + "'");
-  return &it->second;
+  return it == conversations.end() ? nullptr : &held(*it);
+}
+
+ConversationSlot& Desk::State::slot_at(const std::string& id) {
+  ConversationSlot* slot = find_slot(id);
+  if (slot == nullptr) throw std::out_of_range("no conversation " + id);
+  return *slot;
 }
 
 Result<Contact*> Desk::State::find_contact(const std::string& id, const char* field) {
@@ -192,13 +204,13 @@ void Desk::State::close(ConversationSlot& slot, Timestamp at, Commit& out) {
 ConversationSlot* Desk::State::latest_of(const std::string& contact_id) {
   auto it = contacts.find(contact_id);
   if (it == contacts.end() || it->second.conversations.empty()) return nullptr;
-  return &conversations.at(it->second.conversations.back());
+  return &slot_at(it->second.conversations.back());
 }
 
 ConversationSlot* Desk::State::current_of(const std::string& contact_id) {
   auto it = contacts.find(contact_id);
   if (it == contacts.end() || it->second.current.empty()) return nullptr;
-  return &conversations.at(it->second.current);
+  return &slot_at(it->second.current);
 }
 
 void Desk::State::recompute_current(const std::string& contact_id) {
@@ -248,7 +260,7 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   fresh.data.queue = queue;
   fresh.data.created_at = at;
   if (ConversationSlot* previous = latest_of(contact->id)) fresh.data.previous_conversation_id = previous->data.id;
-  slot = &conversations.emplace(id, std::move(fresh)).first->second;
+  slot = &held(*conversations.insert(std::move(fresh)).first);
   ContactSlot& owner = contacts.at(contact->id);
   owner.conversations.push_back(id);
   owner.current = id;
@@ -331,7 +343,7 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   // contact; otherwise a new identity is a new contact (linking is explicit or verified).
   const ConversationSlot* hinted = nullptr;
   if (!m.conversation_id.empty()) {
-    if (auto it = s.conversations.find(m.conversation_id); it != s.conversations.end()) hinted = &it->second;
+    hinted = s.find_slot(m.conversation_id);
   }
   auto owner = s.identity_owner.find(identity->key());
   if (owner == s.identity_owner.end() && hinted == nullptr && !m.require_conversation_id) {
@@ -625,9 +637,9 @@ std::optional<Timestamp> Desk::run_due_timers(Commit& out) {
       s.send_wait_updates(d.queue, due, at, out);
       continue;
     }
-    auto it = s.conversations.find(d.conversation_id);
-    if (it == s.conversations.end()) continue;  // erased since
-    ConversationSlot& slot = it->second;
+    ConversationSlot* found = s.find_slot(d.conversation_id);
+    if (found == nullptr) continue;  // erased since
+    ConversationSlot& slot = *found;
     Conversation& c = slot.data;
     // A deadline that no longer matches (woken early, reopened) is stale: skip it.
     if (d.kind == DeadlineKind::kWake && c.state == ConversationState::kSnoozed && c.snoozed_until == due) {
@@ -690,12 +702,12 @@ Result<ConversationPage> Desk::list_conversations(const ConversationFilter& filt
   const auto& all = state_->conversations;
   ConversationPage page;
   for (auto it = page_token.empty() ? all.begin() : all.upper_bound(page_token); it != all.end(); ++it) {
-    if (!matches(filter, it->second.data)) continue;
+    if (!matches(filter, it->data)) continue;
     if (page.conversations.size() == size) {
       page.next_page_token = page.conversations.back().id;
       break;
     }
-    page.conversations.push_back(it->second.data);
+    page.conversations.push_back(it->data);
   }
   return page;
 }
@@ -715,7 +727,7 @@ std::vector<Conversation> Desk::earlier_conversations(const Conversation& conver
   if (it == state_->contacts.end()) return out;
   const auto& ids = it->second.conversations;
   for (auto id = ids.rbegin(); id != ids.rend(); ++id) {
-    if (*id != conversation.id) out.push_back(state_->conversations.at(*id).data);
+    if (*id != conversation.id) out.push_back(state_->slot_at(*id).data);
   }
   return out;
 }

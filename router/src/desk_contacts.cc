@@ -141,7 +141,7 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
     record.took_display_name = true;
   }
   for (const auto& id : theirs.conversations) {
-    Conversation& c = s.conversations.at(id).data;
+    Conversation& c = s.slot_at(id).data;
     c.contact_id = t.id;
     s.save(c, out);
   }
@@ -183,12 +183,12 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
   auto& mine = s.contacts.at(t.id).conversations;
   auto& theirs = s.contacts.at(src.id).conversations;
   for (const auto& id : record.moved_conversations) {
-    auto slot = s.conversations.find(id);
-    if (slot == s.conversations.end()) continue;  // erased since
-    slot->second.data.contact_id = src.id;
+    ConversationSlot* slot = s.find_slot(id);
+    if (slot == nullptr) continue;  // erased since
+    slot->data.contact_id = src.id;
     mine.erase(std::remove(mine.begin(), mine.end(), id), mine.end());
     theirs.push_back(id);
-    s.save(slot->second.data, out);
+    s.save(slot->data, out);
   }
   sort_by_id(theirs);
   if (record.took_display_name) src.display_name = t.display_name, t.display_name.clear();
@@ -219,11 +219,11 @@ Result<EraseResult> Desk::delete_contact(const std::string& contact_id, Commit& 
     const ContactSlot& gone = s.contacts.at(id);
     for (const auto& identity : gone.data.identities) s.identity_owner.erase(identity.key());
     for (const auto& conversation_id : gone.conversations) {
-      result.events += static_cast<uint32_t>(s.conversations.at(conversation_id).data.last_seq);
+      result.events += static_cast<uint32_t>(s.slot_at(conversation_id).data.last_seq);
       ++result.conversations;
       s.forget(conversation_id, now_());
-      s.unindex_calls(s.conversations.at(conversation_id).data);
-      s.conversations.erase(conversation_id);
+      s.unindex_calls(s.slot_at(conversation_id).data);
+      s.conversations.erase(s.conversations.find(conversation_id));
       std::erase_if(s.outbox, [&](const auto& entry) { return entry.second.conversation_id == conversation_id; });
       out.erased_conversations.push_back(conversation_id);
     }

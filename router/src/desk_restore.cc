@@ -35,14 +35,14 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
     deadlines.emplace(*c.resolved_at + reopen_window, Deadline{c.id, DeadlineKind::kClose});
   }
   // Start-up puts conversations in id order: each then goes at the end, no search.
-  auto at = conversations.empty() || conversations.rbegin()->first < c.id ? conversations.end()
-                                                                          : conversations.lower_bound(c.id);
-  const bool known = at != conversations.end() && at->first == c.id;
+  auto at = conversations.empty() || conversations.rbegin()->data.id < c.id ? conversations.end()
+                                                                            : conversations.lower_bound(c.id);
+  const bool known = at != conversations.end() && at->data.id == c.id;
   if (known) {
-    if (const std::string& previous_contact = at->second.data.contact_id; previous_contact != c.contact_id) {
+    if (const std::string& previous_contact = at->data.contact_id; previous_contact != c.contact_id) {
       detach(previous_contact, c.id);
     }
-    unindex_calls(at->second.data);
+    unindex_calls(at->data);
   }
   // Ids sort by creation time: keep each contact's list oldest first.
   ContactSlot& owner = contacts[c.contact_id];  // without a record until its contact arrives
@@ -56,10 +56,9 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   const bool latest = ids.back() == c.id;
   const bool not_closed = c.state != ConversationState::kClosed;
   if (known) {
-    at->second = ConversationSlot{std::move(c)};
+    held(*at).data = std::move(c);  // the same id: its place holds
   } else {
-    std::string id = c.id;
-    conversations.emplace_hint(at, std::move(id), ConversationSlot{std::move(c)});
+    conversations.emplace_hint(at, ConversationSlot{std::move(c)});
   }
   // The contact's current conversation is its latest unless that one is Closed; an
   // older one changing leaves it as it was.
@@ -70,8 +69,8 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
 void Desk::State::drop_conversation(const std::string& id) {
   auto it = conversations.find(id);
   if (it == conversations.end()) return;
-  const std::string contact_id = it->second.data.contact_id;
-  unindex_calls(it->second.data);
+  const std::string contact_id = it->data.contact_id;
+  unindex_calls(it->data);
   conversations.erase(it);
   detach(contact_id, id);
 }
@@ -132,7 +131,7 @@ void Desk::absorb(StoredState stored, const RecordKeys& gone) {
   for (const auto& c : stored.conversations) taken_in.push_back(c.id);
   s.put_all(std::move(stored), gone, options_.limits.reopen_window);
   for (const auto& id : taken_in) {
-    if (auto it = s.conversations.find(id); it != s.conversations.end()) s.follow(it->second.data, now);
+    if (const ConversationSlot* slot = s.find_slot(id)) s.follow(slot->data, now);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -27,6 +28,21 @@ namespace switchboard::router {
 struct ConversationSlot {
   Conversation data;
 };
+
+// Orders conversation slots by id, and finds one by its id alone: the set of slots
+// then needs no copy of each id as a map key would (32 bytes per conversation).
+struct ConversationOrder {
+  using is_transparent = void;
+  static std::string_view id_of(const ConversationSlot& slot) { return slot.data.id; }
+  static std::string_view id_of(std::string_view id) { return id; }
+  bool operator()(const auto& a, const auto& b) const { return id_of(a) < id_of(b); }
+};
+using ConversationSet = std::set<ConversationSlot, ConversationOrder>;
+
+// std::set hands out its elements const, since changing an element's key would break
+// the order. A slot's key is data.id, which never changes once it is in; the rest of
+// it changes in place.
+inline ConversationSlot& held(const ConversationSlot& slot) { return const_cast<ConversationSlot&>(slot); }
 
 // A contact with what the Desk knows of its conversations, in one node: three maps
 // keyed by the contact id (the record, its current conversation, its list) cost about
@@ -121,7 +137,7 @@ struct Desk::State {
   // References to slots stay valid while others are added.
   absl::node_hash_map<std::string, ContactSlot> contacts;
   absl::flat_hash_map<std::string, std::string> identity_owner;  // Identity::key() -> contact id
-  std::map<std::string, ConversationSlot> conversations;         // ordered by id: stable paging
+  ConversationSet conversations;                                 // ordered by id: stable paging
   AnswerCache<IngestResult> inbound_seen;                        // channel '\0' external_id
   AnswerCache<SendMessageResult> requests_seen;                  // conversation '\0' request_id
   std::unordered_map<std::string, Agent> agents;
@@ -139,6 +155,8 @@ struct Desk::State {
 
   // NOT_FOUND naming `field` when there is no such conversation.
   Result<ConversationSlot*> find_conversation(const std::string& id, const char* field = "conversation_id");
+  ConversationSlot* find_slot(const std::string& id);  // nullptr when there is none
+  ConversationSlot& slot_at(const std::string& id);    // one that is there (std::out_of_range otherwise)
   Result<Contact*> find_contact(const std::string& id, const char* field = "contact_id");
   bool agent_available(const std::string& agent_id) const;
   TriggerFacts facts_for(const Conversation& c) const;
