@@ -13,8 +13,10 @@
 #include <vector>
 
 #include <absl/container/flat_hash_map.h>
+#include <absl/container/flat_hash_set.h>
 #include <absl/container/inlined_vector.h>
 #include <absl/container/node_hash_map.h>
+#include <absl/hash/hash.h>
 
 #include <switchboard/router/desk.h>
 
@@ -61,35 +63,60 @@ struct ContactSlot {
 
 // Remembers the answers to the last `capacity` keys, forgetting the oldest first, so
 // redeliveries are answered alike without growing forever.
-// Node-based (absl::node_hash_map) at one more pointer per lookup: an open-addressing
-// table holds up to twice as many 112-byte slots as answers right after it grew.
+// Each answer is kept once, with its key, in a queue in the order remembered (a deque
+// never moves what it holds); the index points into it. A node per answer and a copy
+// of its key in a separate order queue cost about 40 bytes more per answer.
 template <typename Value>
 class AnswerCache {
  public:
   explicit AnswerCache(std::size_t capacity) : capacity_(capacity) {}
-  const Value* find(const std::string& key) const {
-    auto it = answers_.find(key);
-    return it == answers_.end() ? nullptr : &it->second;
+  const Value* find(std::string_view key) const {
+    auto it = index_.find(key);
+    return it == index_.end() ? nullptr : &(*it)->value;
   }
-  void forget(const std::string& key) { answers_.erase(key); }  // its place in order_ ages out
+  // Its place in the queue ages out like any other, without a key (at once when it is
+  // the oldest, as when a store prunes old answers).
+  void forget(std::string_view key) {
+    if (auto it = index_.find(key); it != index_.end()) {
+      (*it)->key.clear();
+      index_.erase(it);
+    }
+    while (!order_.empty() && order_.front().key.empty()) order_.pop_front();
+  }
   void remember(std::string key, Value value) {
     if (capacity_ == 0) return;
-    if (auto it = answers_.find(key); it != answers_.end()) {
-      it->second = std::move(value);
+    if (auto it = index_.find(key); it != index_.end()) {
+      (*it)->value = std::move(value);
       return;
     }
-    if (answers_.size() >= capacity_) {
-      answers_.erase(order_.front());
-      order_.pop_front();
-    }
-    order_.push_back(key);
-    answers_.emplace(std::move(key), std::move(value));
+    while (index_.size() >= capacity_) forget_oldest();
+    index_.insert(&order_.emplace_back(Answer{std::move(key), std::move(value)}));
   }
 
  private:
+  struct Answer {
+    std::string key;  // empty once forgotten
+    Value value;
+  };
+  static std::string_view key_of(std::string_view key) { return key; }
+  static std::string_view key_of(const Answer* answer) { return answer->key; }
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(const auto& x) const { return absl::Hash<std::string_view>{}(key_of(x)); }
+  };
+  struct SameKey {
+    using is_transparent = void;
+    bool operator()(const auto& a, const auto& b) const { return key_of(a) == key_of(b); }
+  };
+
+  void forget_oldest() {
+    if (!order_.front().key.empty()) index_.erase(order_.front().key);
+    order_.pop_front();
+  }
+
   std::size_t capacity_;
-  absl::node_hash_map<std::string, Value> answers_;
-  std::deque<std::string> order_;
+  std::deque<Answer> order_;  // oldest first
+  absl::flat_hash_set<Answer*, KeyHash, SameKey> index_;
 };
 
 // kSla, kOverflow and kWrapUpEnd belong to routing (desk_routing.cc, desk_sla.cc).
