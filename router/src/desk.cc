@@ -43,12 +43,12 @@ void touch_leg(Conversation& c, const std::string& channel, const std::string& a
 // the customer holds it) is the same person as that number on another phone channel
 // (they called, or texted): it joins that contact. Caller ids and SMS senders prove
 // nothing, so only a verified newcomer is linked, and only to a number already known.
-const Contact* contact_with_same_number(Desk::State& s, const Identity& identity) {
+ContactSlot* contact_with_same_number(Desk::State& s, const Identity& identity) {
   if (!identity.verified || !is_phone_channel(identity.channel)) return nullptr;
   for (const std::string_view channel : {"phone", "sms", "whatsapp", "voice"}) {
     if (channel == identity.channel) continue;
     auto owner = s.identity_owner.find(std::string(channel) + ':' + identity.address);
-    if (owner != s.identity_owner.end()) return &s.contacts.at(owner->second).data;
+    if (owner != s.identity_owner.end()) return owner->second;
   }
   return nullptr;
 }
@@ -236,8 +236,10 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   bool contact_saved = true;
   if (contact == nullptr) {
     const std::string id = ids.next("ct_", at);
-    contact = &contacts.emplace(id, ContactSlot{Contact{id, display_name, {identity}, {}, at, {}}}).first->second.data;
-    identity_owner.emplace(identity.key(), id);
+    ContactSlot& fresh =
+        contacts.emplace(id, ContactSlot{Contact{id, display_name, {identity}, {}, at, {}}}).first->second;
+    contact = &fresh.data;
+    identity_owner.emplace(identity.key(), &fresh);
     save(*contact, out);
   } else if (own_identity && contact->display_name.empty() && !display_name.empty()) {
     contact->display_name = display_name;
@@ -347,22 +349,21 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   }
   auto owner = s.identity_owner.find(identity->key());
   if (owner == s.identity_owner.end() && hinted == nullptr && !m.require_conversation_id) {
-    const Contact* same = contact_with_same_number(s, *identity);
-    if (same != nullptr && same->identities.size() < options_.limits.max_identities_per_contact) {
-      Contact& known = s.contacts.at(same->id).data;
-      known.identities.push_back(*identity);
-      owner = s.identity_owner.emplace(identity->key(), known.id).first;
-      s.save(known, out);
+    ContactSlot* same = contact_with_same_number(s, *identity);
+    if (same != nullptr && same->data.identities.size() < options_.limits.max_identities_per_contact) {
+      same->data.identities.push_back(*identity);
+      owner = s.identity_owner.emplace(identity->key(), same).first;
+      s.save(same->data, out);
     }
   }
   Contact* contact = nullptr;
   if (hinted != nullptr) {
     contact = &s.contacts.at(hinted->data.contact_id).data;
   } else if (owner != s.identity_owner.end()) {
-    contact = &s.contacts.at(owner->second).data;
+    contact = &owner->second->data;
   }
   // The sender is the contact's own identity (not a colleague writing with the token).
-  const bool own_identity = contact == nullptr || (owner != s.identity_owner.end() && owner->second == contact->id);
+  const bool own_identity = contact == nullptr || (owner != s.identity_owner.end() && &owner->second->data == contact);
 
   ConversationSlot* slot = contact != nullptr ? s.current_of(contact->id) : nullptr;
   const auto window_ended = [&](const Conversation& c) {

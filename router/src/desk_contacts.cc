@@ -27,7 +27,7 @@ Result<Contact> Desk::find_contact(const Identity& identity) const {
   if (!id) return id.error();
   auto owner = state_->identity_owner.find(id->key());
   if (owner == state_->identity_owner.end()) return not_found("identity", "no contact has " + id->key());
-  return state_->contacts.at(owner->second).data;
+  return owner->second->data;
 }
 
 Result<Contact> Desk::update_contact(const std::string& contact_id, const ContactUpdate& update, Commit& out) {
@@ -75,8 +75,8 @@ Result<Contact> Desk::link_identity(const std::string& contact_id, const Identit
   auto id = normalizer_.normalize(identity.channel, identity.address, identity.verified, "identity.address");
   if (!id) return id.error();
   if (auto owner = s.identity_owner.find(id->key()); owner != s.identity_owner.end()) {
-    if (owner->second == c.id) return c;  // already linked: linking again changes nothing
-    return already_exists("identity", id->key() + " belongs to contact " + owner->second +
+    if (&owner->second->data == &c) return c;  // already linked: linking again changes nothing
+    return already_exists("identity", id->key() + " belongs to contact " + owner->second->data.id +
                                           "; use MergeContacts to bring the two together");
   }
   if (c.identities.size() >= options_.limits.max_identities_per_contact) {
@@ -84,7 +84,7 @@ Result<Contact> Desk::link_identity(const std::string& contact_id, const Identit
                  "a contact has at most " + std::to_string(options_.limits.max_identities_per_contact) + " identities"};
   }
   c.identities.push_back(*id);
-  s.identity_owner.emplace(id->key(), c.id);
+  s.identity_owner.emplace(id->key(), &s.contacts.at(c.id));
   s.save(c, out);
   note_on_timeline(s, c.id, ContactChanged{c.id, "linked", {}}, actor, now_(), out);
   return c;
@@ -133,7 +133,7 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
   }
 
   Merge record{s.ids.next("mg_", now_()), t.id, src.id, src.identities, {}, false, false};
-  for (const auto& id : src.identities) s.identity_owner[id.key()] = t.id;
+  for (const auto& id : src.identities) s.identity_owner[id.key()] = &mine;
   t.identities.insert(t.identities.end(), src.identities.begin(), src.identities.end());
   src.identities.clear();
   if (t.display_name.empty() && !src.display_name.empty()) {
@@ -171,17 +171,19 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
   if (!target || !source) return failed_precondition("a contact of merge " + merge_id + " was deleted since");
   Contact& t = **target;
   Contact& src = **source;
+  ContactSlot& target_slot = s.contacts.at(t.id);
+  ContactSlot& source_slot = s.contacts.at(src.id);
 
   // Put back what the merge moved and is still where the merge left it.
   for (const auto& id : record.moved_identities) {
     auto owner = s.identity_owner.find(id.key());
-    if (owner == s.identity_owner.end() || owner->second != t.id) continue;  // unlinked since
-    owner->second = src.id;
+    if (owner == s.identity_owner.end() || owner->second != &target_slot) continue;  // unlinked since
+    owner->second = &source_slot;
     std::erase(t.identities, id);
     src.identities.push_back(id);
   }
-  auto& mine = s.contacts.at(t.id).conversations;
-  auto& theirs = s.contacts.at(src.id).conversations;
+  auto& mine = target_slot.conversations;
+  auto& theirs = source_slot.conversations;
   for (const auto& id : record.moved_conversations) {
     ConversationSlot* slot = s.find_slot(id);
     if (slot == nullptr) continue;  // erased since

@@ -14,15 +14,14 @@
 namespace switchboard::router {
 
 void Desk::State::put(Contact contact) {
-  Contact& known = contacts[contact.id].data;
-  for (const auto& identity : known.identities) {
-    if (auto owner = identity_owner.find(identity.key());
-        owner != identity_owner.end() && owner->second == contact.id) {
+  ContactSlot& slot = contacts[contact.id];
+  for (const auto& identity : slot.data.identities) {
+    if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == &slot) {
       identity_owner.erase(owner);
     }
   }
-  for (const auto& identity : contact.identities) identity_owner.insert_or_assign(identity.key(), contact.id);
-  known = std::move(contact);
+  for (const auto& identity : contact.identities) identity_owner.insert_or_assign(identity.key(), &slot);
+  slot.data = std::move(contact);
 }
 
 void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
@@ -81,7 +80,8 @@ void Desk::State::drop_contact(const std::string& id) {
   const auto owned = it->second.conversations;  // a copy: dropping each one changes the list
   for (const auto& conversation_id : owned) drop_conversation(conversation_id);
   for (const auto& identity : it->second.data.identities) {
-    if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == id) {
+    if (auto owner = identity_owner.find(identity.key());
+        owner != identity_owner.end() && owner->second == &it->second) {
       identity_owner.erase(owner);
     }
   }

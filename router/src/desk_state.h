@@ -163,10 +163,13 @@ struct Desk::State {
   // grew holds twice as many slots as contacts (436 bytes per contact at a million).
   // References to slots stay valid while others are added.
   absl::node_hash_map<std::string, ContactSlot> contacts;
-  absl::flat_hash_map<std::string, std::string> identity_owner;  // Identity::key() -> contact id
-  ConversationSet conversations;                                 // ordered by id: stable paging
-  AnswerCache<IngestResult> inbound_seen;                        // channel '\0' external_id
-  AnswerCache<SendMessageResult> requests_seen;                  // conversation '\0' request_id
+  // Identity::key() -> its contact's slot in `contacts`, whose nodes stay put: 24 bytes
+  // less per identity than a copy of the contact id. A contact lists every identity
+  // that points to it, and takes them out of here before it goes.
+  absl::flat_hash_map<std::string, ContactSlot*> identity_owner;
+  ConversationSet conversations;                 // ordered by id: stable paging
+  AnswerCache<IngestResult> inbound_seen;        // channel '\0' external_id
+  AnswerCache<SendMessageResult> requests_seen;  // conversation '\0' request_id
   std::unordered_map<std::string, Agent> agents;
   std::map<std::string, Queue> queues;
   std::map<std::string, Merge> merges;
