@@ -196,8 +196,8 @@ void Desk::State::close(ConversationSlot& slot, Timestamp at, Commit& out) {
   fire(slot, Trigger::kReopenWindowExpired, {}, "system", at, {}, out).value();
   append(c, Closed{}, "system", at, out);
   save(c, out);
-  if (auto owner = contacts.find(c.contact_id); owner != contacts.end() && owner->second.current == c.id) {
-    owner->second.current.clear();
+  if (auto owner = contacts.find(c.contact_id); owner != contacts.end() && owner->second.current == &slot) {
+    owner->second.current = nullptr;
   }
 }
 
@@ -209,8 +209,7 @@ ConversationSlot* Desk::State::latest_of(const std::string& contact_id) {
 
 ConversationSlot* Desk::State::current_of(const std::string& contact_id) {
   auto it = contacts.find(contact_id);
-  if (it == contacts.end() || it->second.current.empty()) return nullptr;
-  return &slot_at(it->second.current);
+  return it == contacts.end() ? nullptr : it->second.current;
 }
 
 void Desk::State::recompute_current(const std::string& contact_id) {
@@ -218,7 +217,7 @@ void Desk::State::recompute_current(const std::string& contact_id) {
   if (it == contacts.end()) return;
   ConversationSlot* latest = latest_of(contact_id);
   const bool open = latest && latest->data.state != ConversationState::kClosed;
-  it->second.current = open ? latest->data.id : std::string();
+  it->second.current = open ? latest : nullptr;
 }
 
 void Desk::State::detach(const std::string& contact_id, const std::string& conversation_id) {
@@ -265,7 +264,7 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   slot = &held(*conversations.insert(std::move(fresh)).first);
   ContactSlot& owner = contacts.at(contact->id);
   owner.conversations.push_back(id);
-  owner.current = id;
+  owner.current = slot;
   append(slot->data, ConversationOpened{contact->id, queue, slot->data.previous_conversation_id}, "customer", at, out);
   // Written with its new conversation even when unchanged: nodes sharing a store
   // then conflict on the contact, and never open two conversations for one.

@@ -123,9 +123,9 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
   }
   ContactSlot& mine = s.contacts.at(t.id);
   ContactSlot& theirs = s.contacts.at(src.id);
-  if (!mine.current.empty() && !theirs.current.empty()) {
-    return failed_precondition("both contacts have a conversation that is not closed (" + mine.current + ", " +
-                               theirs.current + "); resolve and close one first, or transfer its work");
+  if (mine.current != nullptr && theirs.current != nullptr) {
+    return failed_precondition("both contacts have a conversation that is not closed (" + mine.current->data.id + ", " +
+                               theirs.current->data.id + "); resolve and close one first, or transfer its work");
   }
   if (t.identities.size() + src.identities.size() > options_.limits.max_identities_per_contact) {
     return Error{ErrorCode::kResourceExhausted, "source_contact_id",
@@ -149,7 +149,7 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
   mine.conversations.insert(mine.conversations.end(), theirs.conversations.begin(), theirs.conversations.end());
   sort_by_id(mine.conversations);  // ids grow with time: this keeps "latest" meaningful
   theirs.conversations.clear();
-  if (!theirs.current.empty()) mine.current = std::exchange(theirs.current, {});
+  if (theirs.current != nullptr) mine.current = std::exchange(theirs.current, nullptr);
   src.merged_into = t.id;
   s.save(t, out);
   s.save(src, out);

@@ -57,12 +57,12 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   if (known) {
     held(*at).data = std::move(c);  // the same id: its place holds
   } else {
-    conversations.emplace_hint(at, ConversationSlot{std::move(c)});
+    at = conversations.emplace_hint(at, ConversationSlot{std::move(c)});
   }
   // The contact's current conversation is its latest unless that one is Closed; an
   // older one changing leaves it as it was.
   if (!latest) return;
-  owner.current = not_closed ? ids.back() : std::string();
+  owner.current = not_closed ? &held(*at) : nullptr;
 }
 
 void Desk::State::drop_conversation(const std::string& id) {

@@ -53,7 +53,10 @@ struct ContactSlot {
   // An empty id: no record yet, only conversations that name the contact (a store
   // may hand over conversations before their contact).
   Contact data;
-  std::string current;  // its conversation that is not Closed; empty when none
+  // Its conversation that is not Closed, or null. Points into `conversations`, whose
+  // nodes stay put; one of this contact's own, so whatever takes a conversation off
+  // the list below sets this again (recompute_current).
+  ConversationSlot* current = nullptr;
   // Oldest first. Almost every contact has one conversation, which then needs no
   // block of its own.
   absl::InlinedVector<std::string, 1> conversations;
