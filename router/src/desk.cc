@@ -131,9 +131,25 @@ ConversationSlot& Desk::State::slot_at(const std::string& id) {
 
 Result<Contact*> Desk::State::find_contact(const std::string& id, const char* field) {
   if (id.empty()) return invalid_argument(field, "required");
+  ContactSlot* slot = find_contact_slot(id);
+  if (slot == nullptr || !slot->has_record) return not_found(field, "no contact '" + id + "'");
+  return &slot->data;
+}
+
+ContactSlot* Desk::State::find_contact_slot(std::string_view id) {
   auto it = contacts.find(id);
-  if (it == contacts.end() || !it->second.has_record()) return not_found(field, "no contact '" + id + "'");
-  return &it->second.data;
+  return it == contacts.end() ? nullptr : &held(*it);
+}
+
+ContactSlot& Desk::State::contact_at(std::string_view id) {
+  ContactSlot* slot = find_contact_slot(id);
+  if (slot == nullptr) throw std::out_of_range("no contact " + std::string(id));
+  return *slot;
+}
+
+ContactSlot& Desk::State::contact_slot(std::string_view id) {
+  if (ContactSlot* slot = find_contact_slot(id)) return *slot;
+  return held(*contacts.insert(ContactSlot{.data = {.id = std::string(id)}}).first);
 }
 
 bool Desk::State::agent_available(const std::string& agent_id) const {
@@ -196,37 +212,37 @@ void Desk::State::close(ConversationSlot& slot, Timestamp at, Commit& out) {
   fire(slot, Trigger::kReopenWindowExpired, {}, "system", at, {}, out).value();
   append(c, Closed{}, "system", at, out);
   save(c, out);
-  if (auto owner = contacts.find(c.contact_id); owner != contacts.end() && owner->second.current == &slot) {
-    owner->second.current = nullptr;
+  if (ContactSlot* owner = find_contact_slot(c.contact_id); owner != nullptr && owner->current == &slot) {
+    owner->current = nullptr;
   }
 }
 
 ConversationSlot* Desk::State::latest_of(const std::string& contact_id) {
-  auto it = contacts.find(contact_id);
-  if (it == contacts.end() || it->second.conversations.empty()) return nullptr;
-  return &slot_at(it->second.conversations.back());
+  ContactSlot* owner = find_contact_slot(contact_id);
+  if (owner == nullptr || owner->conversations.empty()) return nullptr;
+  return &slot_at(owner->conversations.back());
 }
 
 ConversationSlot* Desk::State::current_of(const std::string& contact_id) {
-  auto it = contacts.find(contact_id);
-  return it == contacts.end() ? nullptr : it->second.current;
+  ContactSlot* owner = find_contact_slot(contact_id);
+  return owner == nullptr ? nullptr : owner->current;
 }
 
 void Desk::State::recompute_current(const std::string& contact_id) {
-  auto it = contacts.find(contact_id);
-  if (it == contacts.end()) return;
+  ContactSlot* owner = find_contact_slot(contact_id);
+  if (owner == nullptr) return;
   ConversationSlot* latest = latest_of(contact_id);
   const bool open = latest && latest->data.state != ConversationState::kClosed;
-  it->second.current = open ? latest : nullptr;
+  owner->current = open ? latest : nullptr;
 }
 
 void Desk::State::detach(const std::string& contact_id, const std::string& conversation_id) {
-  auto it = contacts.find(contact_id);
-  if (it == contacts.end()) return;
-  auto& ids = it->second.conversations;
+  ContactSlot* owner = find_contact_slot(contact_id);
+  if (owner == nullptr) return;
+  auto& ids = owner->conversations;
   ids.erase(std::remove(ids.begin(), ids.end(), conversation_id), ids.end());
   recompute_current(contact_id);
-  if (!it->second.has_record() && ids.empty()) contacts.erase(it);
+  if (!owner->has_record && ids.empty()) contacts.erase(contact_id);
 }
 
 ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, bool own_identity,
@@ -235,8 +251,8 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   bool contact_saved = true;
   if (contact == nullptr) {
     const std::string id = ids.next("ct_", at);
-    ContactSlot& fresh =
-        contacts.emplace(id, ContactSlot{Contact{id, display_name, {identity}, {}, at, {}}}).first->second;
+    ContactSlot& fresh = held(
+        *contacts.insert(ContactSlot{.data = {id, display_name, {identity}, {}, at, {}}, .has_record = true}).first);
     contact = &fresh.data;
     identity_owner.emplace(identity.key(), &fresh);
     save(*contact, out);
@@ -262,7 +278,7 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   fresh.data.created_at = at;
   if (ConversationSlot* previous = latest_of(contact->id)) fresh.data.previous_conversation_id = previous->data.id;
   slot = &held(*conversations.insert(std::move(fresh)).first);
-  ContactSlot& owner = contacts.at(contact->id);
+  ContactSlot& owner = contact_at(contact->id);
   owner.conversations.push_back(id);
   owner.current = slot;
   append(slot->data, ConversationOpened{contact->id, queue, slot->data.previous_conversation_id}, "customer", at, out);
@@ -296,7 +312,7 @@ std::size_t Desk::conversation_count() const { return state_->conversations.size
 std::size_t Desk::contact_count() const {
   // Counted rather than kept: only tests ask, and slots without a record are rare.
   return std::count_if(state_->contacts.begin(), state_->contacts.end(),
-                       [](const auto& entry) { return entry.second.has_record(); });
+                       [](const ContactSlot& slot) { return slot.has_record; });
 }
 
 namespace {
@@ -357,7 +373,7 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   }
   Contact* contact = nullptr;
   if (hinted != nullptr) {
-    contact = &s.contacts.at(hinted->data.contact_id).data;
+    contact = &s.contact_at(hinted->data.contact_id).data;
   } else if (owner != s.identity_owner.end()) {
     contact = &owner->second->data;
   }
@@ -521,7 +537,7 @@ Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, cons
   }
   Conversation& c = (*slot)->data;
   const Timestamp at = now_();
-  auto target = choose_reply_channel(c, s.contacts.at(c.contact_id).data, requested, cmd.text.size(), channels, at);
+  auto target = choose_reply_channel(c, s.contact_at(c.contact_id).data, requested, cmd.text.size(), channels, at);
   if (!target) return target.error();
 
   const Trigger trigger = cmd.from_bot ? Trigger::kBotReply : Trigger::kAgentReply;
@@ -723,9 +739,9 @@ Result<Conversation> Desk::current_conversation(const Identity& identity) const 
 
 std::vector<Conversation> Desk::earlier_conversations(const Conversation& conversation) const {
   std::vector<Conversation> out;
-  auto it = state_->contacts.find(conversation.contact_id);
-  if (it == state_->contacts.end()) return out;
-  const auto& ids = it->second.conversations;
+  const ContactSlot* owner = state_->find_contact_slot(conversation.contact_id);
+  if (owner == nullptr) return out;
+  const auto& ids = owner->conversations;
   for (auto id = ids.rbegin(); id != ids.rend(); ++id) {
     if (*id != conversation.id) out.push_back(state_->slot_at(*id).data);
   }

@@ -84,7 +84,7 @@ Result<Contact> Desk::link_identity(const std::string& contact_id, const Identit
                  "a contact has at most " + std::to_string(options_.limits.max_identities_per_contact) + " identities"};
   }
   c.identities.push_back(*id);
-  s.identity_owner.emplace(id->key(), &s.contacts.at(c.id));
+  s.identity_owner.emplace(id->key(), &s.contact_at(c.id));
   s.save(c, out);
   note_on_timeline(s, c.id, ContactChanged{c.id, "linked", {}}, actor, now_(), out);
   return c;
@@ -121,8 +121,8 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
     return failed_precondition("contact " + (t.merged_into.empty() ? src.id : t.id) + " is already merged into " +
                                (t.merged_into.empty() ? src.merged_into : t.merged_into));
   }
-  ContactSlot& mine = s.contacts.at(t.id);
-  ContactSlot& theirs = s.contacts.at(src.id);
+  ContactSlot& mine = s.contact_at(t.id);
+  ContactSlot& theirs = s.contact_at(src.id);
   if (mine.current != nullptr && theirs.current != nullptr) {
     return failed_precondition("both contacts have a conversation that is not closed (" + mine.current->data.id + ", " +
                                theirs.current->data.id + "); resolve and close one first, or transfer its work");
@@ -171,8 +171,8 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
   if (!target || !source) return failed_precondition("a contact of merge " + merge_id + " was deleted since");
   Contact& t = **target;
   Contact& src = **source;
-  ContactSlot& target_slot = s.contacts.at(t.id);
-  ContactSlot& source_slot = s.contacts.at(src.id);
+  ContactSlot& target_slot = s.contact_at(t.id);
+  ContactSlot& source_slot = s.contact_at(src.id);
 
   // Put back what the merge moved and is still where the merge left it.
   for (const auto& id : record.moved_identities) {
@@ -213,12 +213,12 @@ Result<EraseResult> Desk::delete_contact(const std::string& contact_id, Commit& 
   if (!contact) return contact.error();
   // Erasure covers the person, so the husks merged into them go too.
   std::vector<std::string> erase = {contact_id};
-  for (const auto& [id, slot] : s.contacts) {
-    if (slot.data.merged_into == contact_id) erase.push_back(id);
+  for (const ContactSlot& slot : s.contacts) {
+    if (slot.data.merged_into == contact_id) erase.push_back(slot.data.id);
   }
   EraseResult result;
   for (const auto& id : erase) {
-    const ContactSlot& gone = s.contacts.at(id);
+    const ContactSlot& gone = s.contact_at(id);
     for (const auto& identity : gone.data.identities) s.identity_owner.erase(identity.key());
     for (const auto& conversation_id : gone.conversations) {
       result.events += static_cast<uint32_t>(s.slot_at(conversation_id).data.last_seq);

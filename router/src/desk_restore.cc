@@ -14,7 +14,7 @@
 namespace switchboard::router {
 
 void Desk::State::put(Contact contact) {
-  ContactSlot& slot = contacts[contact.id];
+  ContactSlot& slot = contact_slot(contact.id);
   for (const auto& identity : slot.data.identities) {
     if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == &slot) {
       identity_owner.erase(owner);
@@ -22,6 +22,7 @@ void Desk::State::put(Contact contact) {
   }
   for (const auto& identity : contact.identities) identity_owner.insert_or_assign(identity.key(), &slot);
   slot.data = std::move(contact);
+  slot.has_record = true;
 }
 
 void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
@@ -44,7 +45,7 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
     unindex_calls(at->data);
   }
   // Ids sort by creation time: keep each contact's list oldest first.
-  ContactSlot& owner = contacts[c.contact_id];  // without a record until its contact arrives
+  ContactSlot& owner = contact_slot(c.contact_id);  // without a record until its contact arrives
   auto& ids = owner.conversations;
   if (ids.empty() || ids.back() < c.id) {
     ids.push_back(c.id);
@@ -75,17 +76,16 @@ void Desk::State::drop_conversation(const std::string& id) {
 }
 
 void Desk::State::drop_contact(const std::string& id) {
-  auto it = contacts.find(id);
-  if (it == contacts.end() || !it->second.has_record()) return;
-  const auto owned = it->second.conversations;  // a copy: dropping each one changes the list
+  ContactSlot* slot = find_contact_slot(id);
+  if (slot == nullptr || !slot->has_record) return;
+  const auto owned = slot->conversations;  // a copy: dropping each one changes the list
   for (const auto& conversation_id : owned) drop_conversation(conversation_id);
-  for (const auto& identity : it->second.data.identities) {
-    if (auto owner = identity_owner.find(identity.key());
-        owner != identity_owner.end() && owner->second == &it->second) {
+  for (const auto& identity : slot->data.identities) {
+    if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == slot) {
       identity_owner.erase(owner);
     }
   }
-  contacts.erase(it);
+  contacts.erase(id);
 }
 
 void Desk::restore(StoredState stored) {

@@ -15,7 +15,7 @@
 #include <absl/container/flat_hash_map.h>
 #include <absl/container/flat_hash_set.h>
 #include <absl/container/inlined_vector.h>
-#include <absl/container/node_hash_map.h>
+#include <absl/container/node_hash_set.h>
 #include <absl/hash/hash.h>
 
 #include <switchboard/router/desk.h>
@@ -50,9 +50,7 @@ inline ConversationSlot& held(const ConversationSlot& slot) { return const_cast<
 // keyed by the contact id (the record, its current conversation, its list) cost about
 // 150 bytes more per contact.
 struct ContactSlot {
-  // An empty id: no record yet, only conversations that name the contact (a store
-  // may hand over conversations before their contact).
-  Contact data;
+  Contact data;  // data.id is the slot's key, also before its record came
   // Its conversation that is not Closed, or null. Points into `conversations`, whose
   // nodes stay put; one of this contact's own, so whatever takes a conversation off
   // the list below sets this again (recompute_current).
@@ -60,9 +58,28 @@ struct ContactSlot {
   // Oldest first. Almost every contact has one conversation, which then needs no
   // block of its own.
   absl::InlinedVector<std::string, 1> conversations;
-
-  bool has_record() const { return !data.id.empty(); }
+  // False while only conversations name the contact: a store may hand those over
+  // before the contact's record.
+  bool has_record = false;
 };
+
+// Finds a contact's slot by the id in its record: a node then needs no copy of the id
+// as a map key would (32 bytes per contact).
+struct ContactById {
+  using is_transparent = void;
+  static std::string_view id_of(const ContactSlot& slot) { return slot.data.id; }
+  static std::string_view id_of(std::string_view id) { return id; }
+  std::size_t operator()(const auto& x) const { return absl::Hash<std::string_view>{}(id_of(x)); }
+  bool operator()(const auto& a, const auto& b) const { return id_of(a) == id_of(b); }
+};
+// Node-based: a ContactSlot is large, and an open-addressing table right after it
+// grew holds twice as many slots as contacts (436 bytes per contact at a million).
+// Slots stay put while others come and go.
+using ContactSet = absl::node_hash_set<ContactSlot, ContactById, ContactById>;
+
+// Sets hand out their elements const, since changing an element's key would lose it.
+// A slot's key (the id) never changes once it is in; the rest of it changes in place.
+inline ContactSlot& held(const ContactSlot& slot) { return const_cast<ContactSlot&>(slot); }
 
 // Remembers the answers to the last `capacity` keys, forgetting the oldest first, so
 // redeliveries are answered alike without growing forever.
@@ -162,10 +179,7 @@ struct Desk::State {
   uint64_t next_cursor = 1;
   IdSource ids;
 
-  // Node-based: a ContactSlot is large, and an open-addressing table right after it
-  // grew holds twice as many slots as contacts (436 bytes per contact at a million).
-  // References to slots stay valid while others are added.
-  absl::node_hash_map<std::string, ContactSlot> contacts;
+  ContactSet contacts;
   // Identity::key() -> its contact's slot in `contacts`, whose nodes stay put: 24 bytes
   // less per identity than a copy of the contact id. A contact lists every identity
   // that points to it, and takes them out of here before it goes.
@@ -191,6 +205,9 @@ struct Desk::State {
   ConversationSlot* find_slot(const std::string& id);  // nullptr when there is none
   ConversationSlot& slot_at(const std::string& id);    // one that is there (std::out_of_range otherwise)
   Result<Contact*> find_contact(const std::string& id, const char* field = "contact_id");
+  ContactSlot* find_contact_slot(std::string_view id);  // nullptr when there is none, with a record or not
+  ContactSlot& contact_at(std::string_view id);         // one that is there (std::out_of_range otherwise)
+  ContactSlot& contact_slot(std::string_view id);       // made without a record when there is none
   bool agent_available(const std::string& agent_id) const;
   TriggerFacts facts_for(const Conversation& c) const;
 

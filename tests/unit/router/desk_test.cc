@@ -324,6 +324,22 @@ TEST_F(DeskTest, DuplicateExternalIdAnswersTheFirstResultAndWritesNothing) {
   EXPECT_EQ(conversation(first.conversation_id).last_seq, last_seq);
 }
 
+TEST_F(DeskTest, AConversationTakenInBeforeItsContactJoinsTheContactWhenItComes) {
+  say(kChat, kVisitor);
+  const Commit written = commit_;
+  Desk other(options(), [this] { return now_; });
+  other.absorb({.conversations = written.conversations}, {});
+  EXPECT_EQ(other.contact_count(), 0u);
+  EXPECT_FALSE(other.contact(written.contacts.at(0).id).ok());
+
+  other.absorb({.contacts = written.contacts}, {});
+  EXPECT_EQ(other.contact_count(), 1u);
+  const Identity visitor{.channel = kChat, .address = kVisitor};
+  EXPECT_EQ(must(other.current_conversation(visitor)).id, written.conversations.at(0).id);
+  Commit out;
+  EXPECT_EQ(must(other.ingest(message(kChat, kVisitor), out)).conversation_id, written.conversations.at(0).id);
+}
+
 TEST(DeskRedeliveries, TheOldestAnswerIsForgottenBeyondTheLimit) {
   DeskOptions o;
   o.limits.dedupe_entries = 2;
