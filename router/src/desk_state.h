@@ -41,11 +41,6 @@ struct ConversationOrder {
 };
 using ConversationSet = std::set<ConversationSlot, ConversationOrder>;
 
-// std::set hands out its elements const, since changing an element's key would break
-// the order. A slot's key is data.id, which never changes once it is in; the rest of
-// it changes in place.
-inline ConversationSlot& held(const ConversationSlot& slot) { return const_cast<ConversationSlot&>(slot); }
-
 // A contact with what the Desk knows of its conversations, in one node: three maps
 // keyed by the contact id (the record, its current conversation, its list) cost about
 // 150 bytes more per contact.
@@ -78,7 +73,8 @@ struct ContactById {
 using ContactSet = absl::node_hash_set<ContactSlot, ContactById, ContactById>;
 
 // Sets hand out their elements const, since changing an element's key would lose it.
-// A slot's key (the id) never changes once it is in; the rest of it changes in place.
+// A slot's key (data.id) never changes once it is in; the rest of it changes in place.
+inline ConversationSlot& held(const ConversationSlot& slot) { return const_cast<ConversationSlot&>(slot); }
 inline ContactSlot& held(const ContactSlot& slot) { return const_cast<ContactSlot&>(slot); }
 
 // Remembers the answers to the last `capacity` keys, forgetting the oldest first, so
