@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <stdexcept>
 
 #include "desk_state.h"
 
@@ -42,12 +43,12 @@ void touch_leg(Conversation& c, const std::string& channel, const std::string& a
 // the customer holds it) is the same person as that number on another phone channel
 // (they called, or texted): it joins that contact. Caller ids and SMS senders prove
 // nothing, so only a verified newcomer is linked, and only to a number already known.
-const Contact* contact_with_same_number(Desk::State& s, const Identity& identity) {
+ContactSlot* contact_with_same_number(Desk::State& s, const Identity& identity) {
   if (!identity.verified || !is_phone_channel(identity.channel)) return nullptr;
   for (const std::string_view channel : {"phone", "sms", "whatsapp", "voice"}) {
     if (channel == identity.channel) continue;
     auto owner = s.identity_owner.find(std::string(channel) + ':' + identity.address);
-    if (owner != s.identity_owner.end()) return &s.contacts.at(owner->second);
+    if (owner != s.identity_owner.end()) return owner->second;
   }
   return nullptr;
 }
@@ -112,16 +113,43 @@ Status check_text(const std::string& text, bool required, const Limits& limits, 
 
 Result<ConversationSlot*> Desk::State::find_conversation(const std::string& id, const char* field) {
   if (id.empty()) return invalid_argument(field, "required");
+  ConversationSlot* slot = find_slot(id);
+  if (slot == nullptr) return not_found(field, "no conversation '" + id + "'");
+  return slot;
+}
+
+ConversationSlot* Desk::State::find_slot(const std::string& id) {
   auto it = conversations.find(id);
-  if (it == conversations.end()) return not_found(field, "no conversation '" + id + "'");
-  return &it->second;
+  return it == conversations.end() ? nullptr : &held(*it);
+}
+
+ConversationSlot& Desk::State::slot_at(const std::string& id) {
+  ConversationSlot* slot = find_slot(id);
+  if (slot == nullptr) throw std::out_of_range("no conversation " + id);
+  return *slot;
 }
 
 Result<Contact*> Desk::State::find_contact(const std::string& id, const char* field) {
   if (id.empty()) return invalid_argument(field, "required");
+  ContactSlot* slot = find_contact_slot(id);
+  if (slot == nullptr || !slot->has_record) return not_found(field, "no contact '" + id + "'");
+  return &slot->data;
+}
+
+ContactSlot* Desk::State::find_contact_slot(std::string_view id) {
   auto it = contacts.find(id);
-  if (it == contacts.end()) return not_found(field, "no contact '" + id + "'");
-  return &it->second;
+  return it == contacts.end() ? nullptr : &held(*it);
+}
+
+ContactSlot& Desk::State::contact_at(std::string_view id) {
+  ContactSlot* slot = find_contact_slot(id);
+  if (slot == nullptr) throw std::out_of_range("no contact " + std::string(id));
+  return *slot;
+}
+
+ContactSlot& Desk::State::contact_slot(std::string_view id) {
+  if (ContactSlot* slot = find_contact_slot(id)) return *slot;
+  return held(*contacts.insert(ContactSlot{.data = {.id = std::string(id)}}).first);
 }
 
 bool Desk::State::agent_available(const std::string& agent_id) const {
@@ -155,7 +183,7 @@ Result<Step> Desk::State::fire(ConversationSlot& slot, Trigger trigger, const Tr
                                const std::string& actor, Timestamp at, std::chrono::seconds reopen_window,
                                Commit& out) {
   Conversation& c = slot.data;
-  const Step step = slot.lifecycle.fire(trigger, facts);
+  const Step step = Lifecycle(c.state).fire(trigger, facts);
   if (!step.accepted) {
     return failed_precondition("conversation " + c.id + " is " + to_string(c.state) + "; " + to_string(trigger) +
                                " is not allowed there");
@@ -184,19 +212,37 @@ void Desk::State::close(ConversationSlot& slot, Timestamp at, Commit& out) {
   fire(slot, Trigger::kReopenWindowExpired, {}, "system", at, {}, out).value();
   append(c, Closed{}, "system", at, out);
   save(c, out);
-  if (auto cur = current.find(c.contact_id); cur != current.end() && cur->second == c.id) current.erase(cur);
+  if (ContactSlot* owner = find_contact_slot(c.contact_id); owner != nullptr && owner->current == &slot) {
+    owner->current = nullptr;
+  }
 }
 
 ConversationSlot* Desk::State::latest_of(const std::string& contact_id) {
-  auto it = conversations_of.find(contact_id);
-  if (it == conversations_of.end() || it->second.empty()) return nullptr;
-  return &conversations.at(it->second.back());
+  ContactSlot* owner = find_contact_slot(contact_id);
+  if (owner == nullptr || owner->conversations.empty()) return nullptr;
+  return &slot_at(owner->conversations.back());
+}
+
+ConversationSlot* Desk::State::current_of(const std::string& contact_id) {
+  ContactSlot* owner = find_contact_slot(contact_id);
+  return owner == nullptr ? nullptr : owner->current;
 }
 
 void Desk::State::recompute_current(const std::string& contact_id) {
-  current.erase(contact_id);
+  ContactSlot* owner = find_contact_slot(contact_id);
+  if (owner == nullptr) return;
   ConversationSlot* latest = latest_of(contact_id);
-  if (latest && latest->data.state != ConversationState::kClosed) current[contact_id] = latest->data.id;
+  const bool open = latest && latest->data.state != ConversationState::kClosed;
+  owner->current = open ? latest : nullptr;
+}
+
+void Desk::State::detach(const std::string& contact_id, const std::string& conversation_id) {
+  ContactSlot* owner = find_contact_slot(contact_id);
+  if (owner == nullptr) return;
+  auto& ids = owner->conversations;
+  ids.erase(std::remove(ids.begin(), ids.end(), conversation_id), ids.end());
+  recompute_current(contact_id);
+  if (!owner->has_record && ids.empty()) contacts.erase(contact_id);
 }
 
 ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, bool own_identity,
@@ -205,8 +251,10 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   bool contact_saved = true;
   if (contact == nullptr) {
     const std::string id = ids.next("ct_", at);
-    contact = &contacts.emplace(id, Contact{id, display_name, {identity}, {}, at, {}}).first->second;
-    identity_owner.emplace(identity.key(), id);
+    ContactSlot& fresh = held(
+        *contacts.insert(ContactSlot{.data = {id, display_name, {identity}, {}, at, {}}, .has_record = true}).first);
+    contact = &fresh.data;
+    identity_owner.emplace(identity.key(), &fresh);
     save(*contact, out);
   } else if (own_identity && contact->display_name.empty() && !display_name.empty()) {
     contact->display_name = display_name;
@@ -223,15 +271,16 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   }
   if (slot != nullptr) return *slot;
   const std::string id = ids.next("cv_", at);
-  ConversationSlot fresh{Conversation{}, Lifecycle{}};
+  ConversationSlot fresh;
   fresh.data.id = id;
   fresh.data.contact_id = contact->id;
   fresh.data.queue = queue;
   fresh.data.created_at = at;
   if (ConversationSlot* previous = latest_of(contact->id)) fresh.data.previous_conversation_id = previous->data.id;
-  slot = &conversations.emplace(id, std::move(fresh)).first->second;
-  conversations_of[contact->id].push_back(id);
-  current[contact->id] = id;
+  slot = &held(*conversations.insert(std::move(fresh)).first);
+  ContactSlot& owner = contact_at(contact->id);
+  owner.conversations.push_back(id);
+  owner.current = slot;
   append(slot->data, ConversationOpened{contact->id, queue, slot->data.previous_conversation_id}, "customer", at, out);
   // Written with its new conversation even when unchanged: nodes sharing a store
   // then conflict on the contact, and never open two conversations for one.
@@ -260,7 +309,11 @@ Desk::Desk(DeskOptions options, Now now)
 Desk::~Desk() = default;
 
 std::size_t Desk::conversation_count() const { return state_->conversations.size(); }
-std::size_t Desk::contact_count() const { return state_->contacts.size(); }
+std::size_t Desk::contact_count() const {
+  // Counted rather than kept: only tests ask, and slots without a record are rare.
+  return std::count_if(state_->contacts.begin(), state_->contacts.end(),
+                       [](const ContactSlot& slot) { return slot.has_record; });
+}
 
 namespace {
 
@@ -307,31 +360,27 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   // contact; otherwise a new identity is a new contact (linking is explicit or verified).
   const ConversationSlot* hinted = nullptr;
   if (!m.conversation_id.empty()) {
-    if (auto it = s.conversations.find(m.conversation_id); it != s.conversations.end()) hinted = &it->second;
+    hinted = s.find_slot(m.conversation_id);
   }
   auto owner = s.identity_owner.find(identity->key());
   if (owner == s.identity_owner.end() && hinted == nullptr && !m.require_conversation_id) {
-    const Contact* same = contact_with_same_number(s, *identity);
-    if (same != nullptr && same->identities.size() < options_.limits.max_identities_per_contact) {
-      Contact& known = s.contacts.at(same->id);
-      known.identities.push_back(*identity);
-      owner = s.identity_owner.emplace(identity->key(), known.id).first;
-      s.save(known, out);
+    ContactSlot* same = contact_with_same_number(s, *identity);
+    if (same != nullptr && same->data.identities.size() < options_.limits.max_identities_per_contact) {
+      same->data.identities.push_back(*identity);
+      owner = s.identity_owner.emplace(identity->key(), same).first;
+      s.save(same->data, out);
     }
   }
   Contact* contact = nullptr;
   if (hinted != nullptr) {
-    contact = &s.contacts.at(hinted->data.contact_id);
+    contact = &s.contact_at(hinted->data.contact_id).data;
   } else if (owner != s.identity_owner.end()) {
-    contact = &s.contacts.at(owner->second);
+    contact = &owner->second->data;
   }
   // The sender is the contact's own identity (not a colleague writing with the token).
-  const bool own_identity = contact == nullptr || (owner != s.identity_owner.end() && owner->second == contact->id);
+  const bool own_identity = contact == nullptr || (owner != s.identity_owner.end() && &owner->second->data == contact);
 
-  ConversationSlot* slot = nullptr;
-  if (contact != nullptr) {
-    if (auto cur = s.current.find(contact->id); cur != s.current.end()) slot = &s.conversations.at(cur->second);
-  }
+  ConversationSlot* slot = contact != nullptr ? s.current_of(contact->id) : nullptr;
   const auto window_ended = [&](const Conversation& c) {
     return c.state == ConversationState::kResolved && c.resolved_at &&
            at > *c.resolved_at + options_.limits.reopen_window;
@@ -488,7 +537,7 @@ Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, cons
   }
   Conversation& c = (*slot)->data;
   const Timestamp at = now_();
-  auto target = choose_reply_channel(c, s.contacts.at(c.contact_id), requested, cmd.text.size(), channels, at);
+  auto target = choose_reply_channel(c, s.contact_at(c.contact_id).data, requested, cmd.text.size(), channels, at);
   if (!target) return target.error();
 
   const Trigger trigger = cmd.from_bot ? Trigger::kBotReply : Trigger::kAgentReply;
@@ -604,9 +653,9 @@ std::optional<Timestamp> Desk::run_due_timers(Commit& out) {
       s.send_wait_updates(d.queue, due, at, out);
       continue;
     }
-    auto it = s.conversations.find(d.conversation_id);
-    if (it == s.conversations.end()) continue;  // erased since
-    ConversationSlot& slot = it->second;
+    ConversationSlot* found = s.find_slot(d.conversation_id);
+    if (found == nullptr) continue;  // erased since
+    ConversationSlot& slot = *found;
     Conversation& c = slot.data;
     // A deadline that no longer matches (woken early, reopened) is stale: skip it.
     if (d.kind == DeadlineKind::kWake && c.state == ConversationState::kSnoozed && c.snoozed_until == due) {
@@ -669,12 +718,12 @@ Result<ConversationPage> Desk::list_conversations(const ConversationFilter& filt
   const auto& all = state_->conversations;
   ConversationPage page;
   for (auto it = page_token.empty() ? all.begin() : all.upper_bound(page_token); it != all.end(); ++it) {
-    if (!matches(filter, it->second.data)) continue;
+    if (!matches(filter, it->data)) continue;
     if (page.conversations.size() == size) {
       page.next_page_token = page.conversations.back().id;
       break;
     }
-    page.conversations.push_back(it->second.data);
+    page.conversations.push_back(it->data);
   }
   return page;
 }
@@ -683,17 +732,18 @@ Result<Conversation> Desk::current_conversation(const Identity& identity) const 
   auto contact = find_contact(identity);
   if (!contact) return contact.error();
   State& s = *state_;
-  if (auto cur = s.current.find(contact->id); cur != s.current.end()) return s.conversations.at(cur->second).data;
+  if (ConversationSlot* cur = s.current_of(contact->id)) return cur->data;
   if (ConversationSlot* latest = s.latest_of(contact->id)) return latest->data;
   return not_found("identity", "contact " + contact->id + " has no conversation");
 }
 
 std::vector<Conversation> Desk::earlier_conversations(const Conversation& conversation) const {
   std::vector<Conversation> out;
-  auto it = state_->conversations_of.find(conversation.contact_id);
-  if (it == state_->conversations_of.end()) return out;
-  for (auto id = it->second.rbegin(); id != it->second.rend(); ++id) {
-    if (*id != conversation.id) out.push_back(state_->conversations.at(*id).data);
+  const ContactSlot* owner = state_->find_contact_slot(conversation.contact_id);
+  if (owner == nullptr) return out;
+  const auto& ids = owner->conversations;
+  for (auto id = ids.rbegin(); id != ids.rend(); ++id) {
+    if (*id != conversation.id) out.push_back(state_->slot_at(*id).data);
   }
   return out;
 }

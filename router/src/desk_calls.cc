@@ -73,7 +73,7 @@ Result<CallRouting> Desk::route_call(const InboundCall& call, Commit& out) {
     return invalid_argument("call.metadata", "more than " + std::to_string(limits.max_metadata_entries) + " entries");
   }
   if (auto known = s.calls_by_id.find(call_key(identity->channel, call.call_id)); known != s.calls_by_id.end()) {
-    Conversation& c = s.conversations.at(known->second).data;
+    Conversation& c = s.slot_at(known->second).data;
     return answer_of(*find_call(c, identity->channel, call.call_id), c, true);
   }
   const std::string queue = call.queue.empty() ? s.select_queue(identity->channel, identity->address, call.metadata, {},
@@ -85,8 +85,8 @@ Result<CallRouting> Desk::route_call(const InboundCall& call, Commit& out) {
   Contact* contact = nullptr;
   ConversationSlot* slot = nullptr;
   if (auto owner = s.identity_owner.find(identity->key()); owner != s.identity_owner.end()) {
-    contact = &s.contacts.at(owner->second);
-    if (auto cur = s.current.find(contact->id); cur != s.current.end()) slot = &s.conversations.at(cur->second);
+    contact = &owner->second->data;
+    slot = s.current_of(contact->id);
   }
   slot = &s.join(contact, slot, true, *identity, call.display_name, queue, at, limits.reopen_window, out);
   Conversation& c = slot->data;
@@ -208,7 +208,7 @@ Result<IngestResult> Desk::update_call(const CallUpdate& update, Commit& out) {
   }
   auto known = s.calls_by_id.find(call_key(*channel, update.call_id));
   if (known == s.calls_by_id.end()) return not_found("update.call_id", "no call '" + update.call_id + "'");
-  Conversation& c = s.conversations.at(known->second).data;
+  Conversation& c = s.slot_at(known->second).data;
   Call& call = *find_call(c, *channel, update.call_id);
   if (call.state == update.state) return IngestResult{c.contact_id, c.id, call.last_seq, true};
   if (!call_step_allowed(call.state, update.state)) {

@@ -314,7 +314,8 @@ Result<Agent> Desk::set_agent_status(const std::string& agent_id, AgentStatus st
   if (status == AgentStatus::kOffline) {
     // Nobody is left waiting on an agent who went home: back to the queue, keeping
     // their place (the front, by how long they have waited).
-    for (auto& [id, slot] : s.conversations) {
+    for (const ConversationSlot& in_set : s.conversations) {
+      ConversationSlot& slot = held(in_set);
       if (slot.data.assignee_id != agent_id || slot.data.state != ConversationState::kAssigned) continue;
       s.fire(slot, Trigger::kUnassign, s.facts_for(slot.data), actor, at, options_.limits.reopen_window, out).value();
       s.append(slot.data, Unassigned{agent_id, "agent went offline"}, actor, at, out);

@@ -3,6 +3,7 @@
 // and records exactly what it moved so that unmerge puts back just that.
 
 #include <algorithm>
+#include <utility>
 
 #include <switchboard/router/desk.h>
 
@@ -11,7 +12,7 @@
 namespace switchboard::router {
 namespace {
 
-void sort_by_id(std::vector<std::string>& ids) { std::sort(ids.begin(), ids.end()); }
+void sort_by_id(absl::InlinedVector<std::string, 1>& ids) { std::sort(ids.begin(), ids.end()); }
 
 }  // namespace
 
@@ -26,7 +27,7 @@ Result<Contact> Desk::find_contact(const Identity& identity) const {
   if (!id) return id.error();
   auto owner = state_->identity_owner.find(id->key());
   if (owner == state_->identity_owner.end()) return not_found("identity", "no contact has " + id->key());
-  return state_->contacts.at(owner->second);
+  return owner->second->data;
 }
 
 Result<Contact> Desk::update_contact(const std::string& contact_id, const ContactUpdate& update, Commit& out) {
@@ -53,9 +54,9 @@ namespace {
 // Tells the contact's current conversation, if any, what happened to the contact.
 void note_on_timeline(Desk::State& s, const std::string& contact_id, ContactChanged change, const std::string& actor,
                       Timestamp at, Commit& out) {
-  auto cur = s.current.find(contact_id);
-  if (cur == s.current.end()) return;
-  Conversation& c = s.conversations.at(cur->second).data;
+  ConversationSlot* cur = s.current_of(contact_id);
+  if (cur == nullptr) return;
+  Conversation& c = cur->data;
   s.append(c, std::move(change), actor, at, out);
   s.save(c, out);
 }
@@ -74,8 +75,8 @@ Result<Contact> Desk::link_identity(const std::string& contact_id, const Identit
   auto id = normalizer_.normalize(identity.channel, identity.address, identity.verified, "identity.address");
   if (!id) return id.error();
   if (auto owner = s.identity_owner.find(id->key()); owner != s.identity_owner.end()) {
-    if (owner->second == c.id) return c;  // already linked: linking again changes nothing
-    return already_exists("identity", id->key() + " belongs to contact " + owner->second +
+    if (&owner->second->data == &c) return c;  // already linked: linking again changes nothing
+    return already_exists("identity", id->key() + " belongs to contact " + owner->second->data.id +
                                           "; use MergeContacts to bring the two together");
   }
   if (c.identities.size() >= options_.limits.max_identities_per_contact) {
@@ -83,7 +84,7 @@ Result<Contact> Desk::link_identity(const std::string& contact_id, const Identit
                  "a contact has at most " + std::to_string(options_.limits.max_identities_per_contact) + " identities"};
   }
   c.identities.push_back(*id);
-  s.identity_owner.emplace(id->key(), c.id);
+  s.identity_owner.emplace(id->key(), &s.contact_at(c.id));
   s.save(c, out);
   note_on_timeline(s, c.id, ContactChanged{c.id, "linked", {}}, actor, now_(), out);
   return c;
@@ -120,9 +121,11 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
     return failed_precondition("contact " + (t.merged_into.empty() ? src.id : t.id) + " is already merged into " +
                                (t.merged_into.empty() ? src.merged_into : t.merged_into));
   }
-  if (s.current.contains(t.id) && s.current.contains(src.id)) {
-    return failed_precondition("both contacts have a conversation that is not closed (" + s.current.at(t.id) + ", " +
-                               s.current.at(src.id) + "); resolve and close one first, or transfer its work");
+  ContactSlot& mine = s.contact_at(t.id);
+  ContactSlot& theirs = s.contact_at(src.id);
+  if (mine.current != nullptr && theirs.current != nullptr) {
+    return failed_precondition("both contacts have a conversation that is not closed (" + mine.current->data.id + ", " +
+                               theirs.current->data.id + "); resolve and close one first, or transfer its work");
   }
   if (t.identities.size() + src.identities.size() > options_.limits.max_identities_per_contact) {
     return Error{ErrorCode::kResourceExhausted, "source_contact_id",
@@ -130,29 +133,23 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
   }
 
   Merge record{s.ids.next("mg_", now_()), t.id, src.id, src.identities, {}, false, false};
-  for (const auto& id : src.identities) s.identity_owner[id.key()] = t.id;
+  for (const auto& id : src.identities) s.identity_owner[id.key()] = &mine;
   t.identities.insert(t.identities.end(), src.identities.begin(), src.identities.end());
   src.identities.clear();
   if (t.display_name.empty() && !src.display_name.empty()) {
     t.display_name = src.display_name;
     record.took_display_name = true;
   }
-  // A copy: the index is a flat map, so a reference into it dies with the next insert.
-  const std::vector<std::string> moved = s.conversations_of[src.id];
-  for (const auto& id : moved) {
-    Conversation& c = s.conversations.at(id).data;
+  for (const auto& id : theirs.conversations) {
+    Conversation& c = s.slot_at(id).data;
     c.contact_id = t.id;
     s.save(c, out);
   }
-  record.moved_conversations = moved;
-  auto& mine = s.conversations_of[t.id];
-  mine.insert(mine.end(), moved.begin(), moved.end());
-  sort_by_id(mine);  // ids grow with time: this keeps "latest" meaningful
-  s.conversations_of.erase(src.id);
-  if (auto cur = s.current.find(src.id); cur != s.current.end()) {
-    s.current[t.id] = cur->second;
-    s.current.erase(src.id);
-  }
+  record.moved_conversations.assign(theirs.conversations.begin(), theirs.conversations.end());
+  mine.conversations.insert(mine.conversations.end(), theirs.conversations.begin(), theirs.conversations.end());
+  sort_by_id(mine.conversations);  // ids grow with time: this keeps "latest" meaningful
+  theirs.conversations.clear();
+  if (theirs.current != nullptr) mine.current = std::exchange(theirs.current, nullptr);
   src.merged_into = t.id;
   s.save(t, out);
   s.save(src, out);
@@ -174,25 +171,26 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
   if (!target || !source) return failed_precondition("a contact of merge " + merge_id + " was deleted since");
   Contact& t = **target;
   Contact& src = **source;
+  ContactSlot& target_slot = s.contact_at(t.id);
+  ContactSlot& source_slot = s.contact_at(src.id);
 
   // Put back what the merge moved and is still where the merge left it.
   for (const auto& id : record.moved_identities) {
     auto owner = s.identity_owner.find(id.key());
-    if (owner == s.identity_owner.end() || owner->second != t.id) continue;  // unlinked since
-    owner->second = src.id;
+    if (owner == s.identity_owner.end() || owner->second != &target_slot) continue;  // unlinked since
+    owner->second = &source_slot;
     std::erase(t.identities, id);
     src.identities.push_back(id);
   }
-  s.conversations_of.try_emplace(src.id);  // both present first: inserting moves entries of a flat map
-  auto& mine = s.conversations_of[t.id];
-  auto& theirs = s.conversations_of[src.id];
+  auto& mine = target_slot.conversations;
+  auto& theirs = source_slot.conversations;
   for (const auto& id : record.moved_conversations) {
-    auto slot = s.conversations.find(id);
-    if (slot == s.conversations.end()) continue;  // erased since
-    slot->second.data.contact_id = src.id;
-    std::erase(mine, id);
+    ConversationSlot* slot = s.find_slot(id);
+    if (slot == nullptr) continue;  // erased since
+    slot->data.contact_id = src.id;
+    mine.erase(std::remove(mine.begin(), mine.end(), id), mine.end());
     theirs.push_back(id);
-    s.save(slot->second.data, out);
+    s.save(slot->data, out);
   }
   sort_by_id(theirs);
   if (record.took_display_name) src.display_name = t.display_name, t.display_name.clear();
@@ -215,23 +213,22 @@ Result<EraseResult> Desk::delete_contact(const std::string& contact_id, Commit& 
   if (!contact) return contact.error();
   // Erasure covers the person, so the husks merged into them go too.
   std::vector<std::string> erase = {contact_id};
-  for (const auto& [id, c] : s.contacts) {
-    if (c.merged_into == contact_id) erase.push_back(id);
+  for (const ContactSlot& slot : s.contacts) {
+    if (slot.data.merged_into == contact_id) erase.push_back(slot.data.id);
   }
   EraseResult result;
   for (const auto& id : erase) {
-    for (const auto& identity : s.contacts.at(id).identities) s.identity_owner.erase(identity.key());
-    for (const auto& conversation_id : s.conversations_of[id]) {
-      result.events += static_cast<uint32_t>(s.conversations.at(conversation_id).data.last_seq);
+    const ContactSlot& gone = s.contact_at(id);
+    for (const auto& identity : gone.data.identities) s.identity_owner.erase(identity.key());
+    for (const auto& conversation_id : gone.conversations) {
+      result.events += static_cast<uint32_t>(s.slot_at(conversation_id).data.last_seq);
       ++result.conversations;
       s.forget(conversation_id, now_());
-      s.unindex_calls(s.conversations.at(conversation_id).data);
-      s.conversations.erase(conversation_id);
+      s.unindex_calls(s.slot_at(conversation_id).data);
+      s.conversations.erase(s.conversations.find(conversation_id));
       std::erase_if(s.outbox, [&](const auto& entry) { return entry.second.conversation_id == conversation_id; });
       out.erased_conversations.push_back(conversation_id);
     }
-    s.conversations_of.erase(id);
-    s.current.erase(id);
     s.contacts.erase(id);
     out.erased_contacts.push_back(id);
   }

@@ -1,6 +1,6 @@
-// Start-up and other nodes: rebuilds the Desk's indexes, lifecycle machines and
-// deadlines from records as the Store holds them, so a restart carries on as if
-// nothing happened, and a node sharing its store with others sees what they did.
+// Start-up and other nodes: rebuilds the Desk's indexes and deadlines from records as
+// the Store holds them, so a restart carries on as if nothing happened, and a node
+// sharing its store with others sees what they did.
 
 #include <algorithm>
 #include <thread>
@@ -14,17 +14,15 @@
 namespace switchboard::router {
 
 void Desk::State::put(Contact contact) {
-  auto [it, fresh] = contacts.try_emplace(contact.id);
-  if (!fresh) {
-    for (const auto& identity : it->second.identities) {
-      if (auto owner = identity_owner.find(identity.key());
-          owner != identity_owner.end() && owner->second == contact.id) {
-        identity_owner.erase(owner);
-      }
+  ContactSlot& slot = contact_slot(contact.id);
+  for (const auto& identity : slot.data.identities) {
+    if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == &slot) {
+      identity_owner.erase(owner);
     }
   }
-  for (const auto& identity : contact.identities) identity_owner.insert_or_assign(identity.key(), contact.id);
-  it->second = std::move(contact);
+  for (const auto& identity : contact.identities) identity_owner.insert_or_assign(identity.key(), &slot);
+  slot.data = std::move(contact);
+  slot.has_record = true;
 }
 
 void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
@@ -37,18 +35,18 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
     deadlines.emplace(*c.resolved_at + reopen_window, Deadline{c.id, DeadlineKind::kClose});
   }
   // Start-up puts conversations in id order: each then goes at the end, no search.
-  auto at = conversations.empty() || conversations.rbegin()->first < c.id ? conversations.end()
-                                                                          : conversations.lower_bound(c.id);
-  const bool known = at != conversations.end() && at->first == c.id;
+  auto at = conversations.empty() || conversations.rbegin()->data.id < c.id ? conversations.end()
+                                                                            : conversations.lower_bound(c.id);
+  const bool known = at != conversations.end() && at->data.id == c.id;
   if (known) {
-    if (const std::string& previous_contact = at->second.data.contact_id; previous_contact != c.contact_id) {
-      std::erase(conversations_of[previous_contact], c.id);
-      recompute_current(previous_contact);
+    if (const std::string& previous_contact = at->data.contact_id; previous_contact != c.contact_id) {
+      detach(previous_contact, c.id);
     }
-    unindex_calls(at->second.data);
+    unindex_calls(at->data);
   }
   // Ids sort by creation time: keep each contact's list oldest first.
-  auto& ids = conversations_of[c.contact_id];
+  ContactSlot& owner = contact_slot(c.contact_id);  // without a record until its contact arrives
+  auto& ids = owner.conversations;
   if (ids.empty() || ids.back() < c.id) {
     ids.push_back(c.id);
   } else if (auto place = std::lower_bound(ids.begin(), ids.end(), c.id); *place != c.id) {
@@ -57,48 +55,37 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   index_calls(c);
   const bool latest = ids.back() == c.id;
   const bool not_closed = c.state != ConversationState::kClosed;
-  const std::string contact_id = c.contact_id;
-  Lifecycle lifecycle(c.state);
   if (known) {
-    at->second = ConversationSlot{std::move(c), std::move(lifecycle)};
+    held(*at).data = std::move(c);  // the same id: its place holds
   } else {
-    std::string id = c.id;
-    conversations.emplace_hint(at, std::move(id), ConversationSlot{std::move(c), std::move(lifecycle)});
+    at = conversations.emplace_hint(at, ConversationSlot{std::move(c)});
   }
   // The contact's current conversation is its latest unless that one is Closed; an
   // older one changing leaves it as it was.
   if (!latest) return;
-  if (not_closed) {
-    current.insert_or_assign(contact_id, ids.back());
-  } else {
-    current.erase(contact_id);
-  }
+  owner.current = not_closed ? &held(*at) : nullptr;
 }
 
 void Desk::State::drop_conversation(const std::string& id) {
   auto it = conversations.find(id);
   if (it == conversations.end()) return;
-  const std::string contact_id = it->second.data.contact_id;
-  unindex_calls(it->second.data);
+  const std::string contact_id = it->data.contact_id;
+  unindex_calls(it->data);
   conversations.erase(it);
-  std::erase(conversations_of[contact_id], id);
-  recompute_current(contact_id);
+  detach(contact_id, id);
 }
 
 void Desk::State::drop_contact(const std::string& id) {
-  auto it = contacts.find(id);
-  if (it == contacts.end()) return;
-  if (auto owned = conversations_of.find(id); owned != conversations_of.end()) {
-    for (const auto& conversation_id : std::vector<std::string>(owned->second)) drop_conversation(conversation_id);
-    conversations_of.erase(id);
-  }
-  for (const auto& identity : it->second.identities) {
-    if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == id) {
+  ContactSlot* slot = find_contact_slot(id);
+  if (slot == nullptr || !slot->has_record) return;
+  const auto owned = slot->conversations;  // a copy: dropping each one changes the list
+  for (const auto& conversation_id : owned) drop_conversation(conversation_id);
+  for (const auto& identity : slot->data.identities) {
+    if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == slot) {
       identity_owner.erase(owner);
     }
   }
-  current.erase(id);
-  contacts.erase(it);
+  contacts.erase(id);
 }
 
 void Desk::restore(StoredState stored) {
@@ -144,7 +131,7 @@ void Desk::absorb(StoredState stored, const RecordKeys& gone) {
   for (const auto& c : stored.conversations) taken_in.push_back(c.id);
   s.put_all(std::move(stored), gone, options_.limits.reopen_window);
   for (const auto& id : taken_in) {
-    if (auto it = s.conversations.find(id); it != s.conversations.end()) s.follow(it->second.data, now);
+    if (const ConversationSlot* slot = s.find_slot(id)) s.follow(slot->data, now);
   }
 }
 

@@ -162,15 +162,15 @@ void Desk::State::track(Conversation& c, Commit& out) {
     const WaitKey key{-c.priority, c.queued_since.value_or(c.created_at), c.id};
     const std::string kind = capacity_kind(c.active_channel);
     if (waiting == r.waiting_of.end() || waiting->second.lane->queue != c.queue || waiting->second.lane->kind != kind ||
-        !(waiting->second.key == key)) {
-      if (waiting != r.waiting_of.end()) waiting->second.lane->waiting.erase(waiting->second.key);
+        !(waiting->second.key(c.id) == key)) {
+      if (waiting != r.waiting_of.end()) waiting->second.lane->waiting.erase(waiting->second.key(c.id));
       Lane& l = lane(c.queue, kind, now);
       l.waiting.insert(key);
-      r.waiting_of[c.id] = {&l, key};
+      r.waiting_of[c.id] = {&l, key.neg_priority, key.since};
       arm_wait_updates(c, now);
     }
   } else if (waiting != r.waiting_of.end()) {
-    waiting->second.lane->waiting.erase(waiting->second.key);
+    waiting->second.lane->waiting.erase(waiting->second.key(c.id));
     r.waiting_of.erase(waiting);
   }
 
@@ -227,7 +227,7 @@ void Desk::State::rebuild_routing(Timestamp now) {
   Commit ignored;
   ignored.with_records = false;
   r.rebuilding = true;
-  for (auto& [id, slot] : conversations) track(slot.data, ignored);
+  for (const ConversationSlot& slot : conversations) track(held(slot).data, ignored);
   r.rebuilding = false;
   for (const auto& [id, agent] : agents) refresh_agent(agent, now);
 }
@@ -255,7 +255,7 @@ void Desk::State::follow(const Conversation& c, Timestamp now) {
 
 void Desk::State::restore_routing(Timestamp now) {
   rebuild_routing(now);
-  for (const auto& [id, slot] : conversations) arm_routing_deadlines(slot.data);
+  for (const ConversationSlot& slot : conversations) arm_routing_deadlines(slot.data);
   for (const auto& [id, agent] : agents) {
     if (agent.wrap_up_until) deadlines.emplace(*agent.wrap_up_until, Deadline{{}, DeadlineKind::kWrapUpEnd, {}, id});
   }
@@ -305,7 +305,7 @@ void Desk::State::dispatch(Timestamp at, Commit& out) {
       const std::string conversation_id = l.waiting.begin()->conversation_id;
       const std::string agent_id = next_agent(l, queue);
       // The lane holds only Queued conversations, which always accept Assign.
-      assign_by_routing(conversations.at(conversation_id), agent_id, queue, at, out);
+      assign_by_routing(slot_at(conversation_id), agent_id, queue, at, out);
       if (round_robin) moved.insert(queue.name);
     }
   }
@@ -378,9 +378,9 @@ void Desk::State::run_routing_deadline(const Deadline& d, Timestamp at, Commit& 
     refresh_agent(it->second, at);
     return;
   }
-  auto it = conversations.find(d.conversation_id);
-  if (it == conversations.end()) return;  // erased since
-  Conversation& c = it->second.data;
+  ConversationSlot* slot = find_slot(d.conversation_id);
+  if (slot == nullptr) return;  // erased since
+  Conversation& c = slot->data;
   if (d.kind == DeadlineKind::kSla) {
     sla_check(c, at, out);
     return;
@@ -530,7 +530,8 @@ std::optional<QueuePlace> Desk::State::place_of(const Conversation& c) const {
   std::size_t ahead = 0;
   for (const auto& [key, l] : routing.lanes) {
     if (l.queue != c.queue) continue;
-    ahead += static_cast<std::size_t>(std::distance(l.waiting.begin(), l.waiting.lower_bound(waiting->second.key)));
+    ahead +=
+        static_cast<std::size_t>(std::distance(l.waiting.begin(), l.waiting.lower_bound(waiting->second.key(c.id))));
   }
   const auto position = static_cast<uint32_t>(ahead + 1);
   return QueuePlace{position, wait_estimate(queue_of(c.queue)).expected_wait(position)};
@@ -544,7 +545,7 @@ Result<QueueStats> Desk::queue_stats(const std::string& queue_name) const {
   const Timestamp now = now_();
   QueueStats stats;
   stats.queue = queue_name;
-  for (const auto& [_, slot] : s.conversations) {
+  for (const ConversationSlot& slot : s.conversations) {
     if (slot.data.queue == queue_name && slot.data.open()) ++stats.conversations_by_state[to_string(slot.data.state)];
   }
   stats.agents_online = s.agents_serving(queue);
@@ -723,7 +724,7 @@ std::string Desk::prometheus_metrics() const {
   }
 
   std::map<std::tuple<std::string, std::string, std::string>, uint64_t> open;
-  for (const auto& [_, slot] : s.conversations) {
+  for (const ConversationSlot& slot : s.conversations) {
     const Conversation& c = slot.data;
     if (c.open()) ++open[{to_string(c.state), c.queue, c.active_channel}];
   }

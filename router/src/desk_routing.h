@@ -17,6 +17,7 @@
 #include <string>
 #include <utility>
 
+#include <absl/container/btree_set.h>
 #include <absl/container/flat_hash_map.h>
 
 #include <switchboard/router/model.h>
@@ -56,16 +57,23 @@ using AgentKey = std::array<int64_t, 3>;  // the strategy's order; the agent id 
 struct Lane {
   std::string queue;
   std::string kind;
-  std::set<WaitKey> waiting;
+  // A B-tree: keys sit side by side in nodes rather than in a node each (an std::set
+  // node took 80 bytes, 96 from malloc, per waiting conversation). A change moves its
+  // neighbours, so a pointer to a key lasts only until the next change.
+  absl::btree_set<WaitKey> waiting;
   std::set<std::pair<AgentKey, std::string>> free_agents;
   absl::flat_hash_map<std::string, AgentKey> agent_keys;  // agents in free_agents
 };
 
 struct Routing {
   std::map<std::pair<std::string, std::string>, Lane> lanes;  // (queue, kind); nodes never move
+  // The key without its copy of the conversation id, which the map's key is: 32 bytes
+  // less per waiting conversation.
   struct Waiting {
     Lane* lane;
-    WaitKey key;
+    int32_t neg_priority;
+    Timestamp since;
+    WaitKey key(const std::string& conversation_id) const { return {neg_priority, since, conversation_id}; }
   };
   absl::flat_hash_map<std::string, Waiting> waiting_of;  // conversation id -> where it waits
   struct Hold {

@@ -8,11 +8,15 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <absl/container/flat_hash_map.h>
-#include <absl/container/node_hash_map.h>
-#include <vector>
+#include <absl/container/flat_hash_set.h>
+#include <absl/container/inlined_vector.h>
+#include <absl/container/node_hash_set.h>
+#include <absl/hash/hash.h>
 
 #include <switchboard/router/desk.h>
 
@@ -20,43 +24,115 @@
 
 namespace switchboard::router {
 
-// A conversation and its lifecycle machine; `data.state` mirrors the machine.
+// A conversation as the Desk holds it. Its lifecycle machine is made from `data.state`
+// at each step (State::fire) rather than kept: beside the 520-byte record, the
+// one-byte machine cost 16 bytes per conversation after padding and malloc's rounding.
 struct ConversationSlot {
   Conversation data;
-  Lifecycle lifecycle;
 };
+
+// Orders conversation slots by id, and finds one by its id alone: the set of slots
+// then needs no copy of each id as a map key would (32 bytes per conversation).
+struct ConversationOrder {
+  using is_transparent = void;
+  static std::string_view id_of(const ConversationSlot& slot) { return slot.data.id; }
+  static std::string_view id_of(std::string_view id) { return id; }
+  bool operator()(const auto& a, const auto& b) const { return id_of(a) < id_of(b); }
+};
+using ConversationSet = std::set<ConversationSlot, ConversationOrder>;
+
+// A contact with what the Desk knows of its conversations, in one node: three maps
+// keyed by the contact id (the record, its current conversation, its list) cost about
+// 150 bytes more per contact.
+struct ContactSlot {
+  Contact data;  // data.id is the slot's key, also before its record came
+  // Its conversation that is not Closed, or null. Points into `conversations`, whose
+  // nodes stay put; one of this contact's own, so whatever takes a conversation off
+  // the list below sets this again (recompute_current).
+  ConversationSlot* current = nullptr;
+  // Oldest first. Almost every contact has one conversation, which then needs no
+  // block of its own.
+  absl::InlinedVector<std::string, 1> conversations;
+  // False while only conversations name the contact: a store may hand those over
+  // before the contact's record.
+  bool has_record = false;
+};
+
+// Finds a contact's slot by the id in its record: a node then needs no copy of the id
+// as a map key would (32 bytes per contact).
+struct ContactById {
+  using is_transparent = void;
+  static std::string_view id_of(const ContactSlot& slot) { return slot.data.id; }
+  static std::string_view id_of(std::string_view id) { return id; }
+  std::size_t operator()(const auto& x) const { return absl::Hash<std::string_view>{}(id_of(x)); }
+  bool operator()(const auto& a, const auto& b) const { return id_of(a) == id_of(b); }
+};
+// Node-based: a ContactSlot is large, and an open-addressing table right after it
+// grew holds twice as many slots as contacts (436 bytes per contact at a million).
+// Slots stay put while others come and go.
+using ContactSet = absl::node_hash_set<ContactSlot, ContactById, ContactById>;
+
+// Sets hand out their elements const, since changing an element's key would lose it.
+// A slot's key (data.id) never changes once it is in; the rest of it changes in place.
+inline ConversationSlot& held(const ConversationSlot& slot) { return const_cast<ConversationSlot&>(slot); }
+inline ContactSlot& held(const ContactSlot& slot) { return const_cast<ContactSlot&>(slot); }
 
 // Remembers the answers to the last `capacity` keys, forgetting the oldest first, so
 // redeliveries are answered alike without growing forever.
-// Node-based (absl::node_hash_map) at one more pointer per lookup: an open-addressing
-// table holds up to twice as many 112-byte slots as answers right after it grew.
+// Each answer is kept once, with its key, in a queue in the order remembered (a deque
+// never moves what it holds); the index points into it. A node per answer and a copy
+// of its key in a separate order queue cost about 40 bytes more per answer.
 template <typename Value>
 class AnswerCache {
  public:
   explicit AnswerCache(std::size_t capacity) : capacity_(capacity) {}
-  const Value* find(const std::string& key) const {
-    auto it = answers_.find(key);
-    return it == answers_.end() ? nullptr : &it->second;
+  const Value* find(std::string_view key) const {
+    auto it = index_.find(key);
+    return it == index_.end() ? nullptr : &(*it)->value;
   }
-  void forget(const std::string& key) { answers_.erase(key); }  // its place in order_ ages out
+  // Its place in the queue ages out like any other, without a key (at once when it is
+  // the oldest, as when a store prunes old answers).
+  void forget(std::string_view key) {
+    if (auto it = index_.find(key); it != index_.end()) {
+      (*it)->key.clear();
+      index_.erase(it);
+    }
+    while (!order_.empty() && order_.front().key.empty()) order_.pop_front();
+  }
   void remember(std::string key, Value value) {
     if (capacity_ == 0) return;
-    if (auto it = answers_.find(key); it != answers_.end()) {
-      it->second = std::move(value);
+    if (auto it = index_.find(key); it != index_.end()) {
+      (*it)->value = std::move(value);
       return;
     }
-    if (answers_.size() >= capacity_) {
-      answers_.erase(order_.front());
-      order_.pop_front();
-    }
-    order_.push_back(key);
-    answers_.emplace(std::move(key), std::move(value));
+    while (index_.size() >= capacity_) forget_oldest();
+    index_.insert(&order_.emplace_back(Answer{std::move(key), std::move(value)}));
   }
 
  private:
+  struct Answer {
+    std::string key;  // empty once forgotten
+    Value value;
+  };
+  static std::string_view key_of(std::string_view key) { return key; }
+  static std::string_view key_of(const Answer* answer) { return answer->key; }
+  struct KeyHash {
+    using is_transparent = void;
+    std::size_t operator()(const auto& x) const { return absl::Hash<std::string_view>{}(key_of(x)); }
+  };
+  struct SameKey {
+    using is_transparent = void;
+    bool operator()(const auto& a, const auto& b) const { return key_of(a) == key_of(b); }
+  };
+
+  void forget_oldest() {
+    if (!order_.front().key.empty()) index_.erase(order_.front().key);
+    order_.pop_front();
+  }
+
   std::size_t capacity_;
-  absl::node_hash_map<std::string, Value> answers_;
-  std::deque<std::string> order_;
+  std::deque<Answer> order_;  // oldest first
+  absl::flat_hash_set<Answer*, KeyHash, SameKey> index_;
 };
 
 // kSla, kOverflow and kWrapUpEnd belong to routing (desk_routing.cc, desk_sla.cc).
@@ -99,15 +175,14 @@ struct Desk::State {
   uint64_t next_cursor = 1;
   IdSource ids;
 
-  // Node-based: a Contact is large, and an open-addressing table right after it grew
-  // holds twice as many slots as contacts (436 bytes per contact at a million).
-  absl::node_hash_map<std::string, Contact> contacts;
-  absl::flat_hash_map<std::string, std::string> identity_owner;                 // Identity::key() -> contact id
-  std::map<std::string, ConversationSlot> conversations;                        // ordered by id: stable paging
-  absl::flat_hash_map<std::string, std::vector<std::string>> conversations_of;  // contact -> ids, oldest first
-  absl::flat_hash_map<std::string, std::string> current;  // contact -> its conversation that is not Closed
-  AnswerCache<IngestResult> inbound_seen;                 // channel '\0' external_id
-  AnswerCache<SendMessageResult> requests_seen;           // conversation '\0' request_id
+  ContactSet contacts;
+  // Identity::key() -> its contact's slot in `contacts`, whose nodes stay put: 24 bytes
+  // less per identity than a copy of the contact id. A contact lists every identity
+  // that points to it, and takes them out of here before it goes.
+  absl::flat_hash_map<std::string, ContactSlot*> identity_owner;
+  ConversationSet conversations;                 // ordered by id: stable paging
+  AnswerCache<IngestResult> inbound_seen;        // channel '\0' external_id
+  AnswerCache<SendMessageResult> requests_seen;  // conversation '\0' request_id
   std::unordered_map<std::string, Agent> agents;
   std::map<std::string, Queue> queues;
   std::map<std::string, Merge> merges;
@@ -123,7 +198,12 @@ struct Desk::State {
 
   // NOT_FOUND naming `field` when there is no such conversation.
   Result<ConversationSlot*> find_conversation(const std::string& id, const char* field = "conversation_id");
+  ConversationSlot* find_slot(const std::string& id);  // nullptr when there is none
+  ConversationSlot& slot_at(const std::string& id);    // one that is there (std::out_of_range otherwise)
   Result<Contact*> find_contact(const std::string& id, const char* field = "contact_id");
+  ContactSlot* find_contact_slot(std::string_view id);  // nullptr when there is none, with a record or not
+  ContactSlot& contact_at(std::string_view id);         // one that is there (std::out_of_range otherwise)
+  ContactSlot& contact_slot(std::string_view id);       // made without a record when there is none
   bool agent_available(const std::string& agent_id) const;
   TriggerFacts facts_for(const Conversation& c) const;
 
@@ -183,7 +263,12 @@ struct Desk::State {
 
   // The contact's latest conversation, open or not (nullptr when none).
   ConversationSlot* latest_of(const std::string& contact_id);
+  // The contact's conversation that is not Closed (nullptr when none).
+  ConversationSlot* current_of(const std::string& contact_id);
   void recompute_current(const std::string& contact_id);
+  // The conversation no longer counts as the contact's; a slot left with neither a
+  // record nor conversations goes.
+  void detach(const std::string& contact_id, const std::string& conversation_id);
 
   // --- routing, SLA and measures (desk_routing.cc, desk_sla.cc) --------------------
   void track(Conversation& c, Commit& out);
@@ -223,7 +308,8 @@ struct Desk::State {
   // that tell customers (desk_waiting.cc).
   uint32_t agents_serving(const Queue& queue) const;  // online, with the queue's skills
   WaitEstimate wait_estimate(const Queue& queue) const;
-  std::vector<const WaitKey*> waiting_line(const std::string& queue) const;  // in the order served
+  // In the order served; valid until the routing indexes next change.
+  std::vector<const WaitKey*> waiting_line(const std::string& queue) const;
   std::optional<QueuePlace> place_of(const Conversation& c) const;
   void arm_wait_updates(const Conversation& c, Timestamp at);
   // The queue's wait-update tick that fell `due`; a superseded tick does nothing.

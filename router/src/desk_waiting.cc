@@ -62,9 +62,9 @@ void Desk::State::send_wait_updates(const std::string& queue_name, Timestamp due
   const WaitEstimate estimate = wait_estimate(queue);
   std::size_t sent = 0;
   for (std::size_t i = 0; i < line.size() && open && sent < kMaxUpdatesPerTick; ++i) {
-    auto slot = conversations.find(line[i]->conversation_id);
-    if (slot == conversations.end()) continue;
-    Conversation& c = slot->second.data;
+    ConversationSlot* slot = find_slot(line[i]->conversation_id);
+    if (slot == nullptr) continue;
+    Conversation& c = slot->data;
     const auto position = static_cast<uint32_t>(i + 1);
     const QueuePlace place{position, estimate.expected_wait(position)};
     if (c.wait_update_at && at - *c.wait_update_at < queue.wait_updates.interval) continue;

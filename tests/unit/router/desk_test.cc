@@ -324,6 +324,58 @@ TEST_F(DeskTest, DuplicateExternalIdAnswersTheFirstResultAndWritesNothing) {
   EXPECT_EQ(conversation(first.conversation_id).last_seq, last_seq);
 }
 
+TEST_F(DeskTest, AConversationTakenInBeforeItsContactJoinsTheContactWhenItComes) {
+  say(kChat, kVisitor);
+  const Commit written = commit_;
+  Desk other(options(), [this] { return now_; });
+  other.absorb({.conversations = written.conversations}, {});
+  EXPECT_EQ(other.contact_count(), 0u);
+  EXPECT_FALSE(other.contact(written.contacts.at(0).id).ok());
+
+  other.absorb({.contacts = written.contacts}, {});
+  EXPECT_EQ(other.contact_count(), 1u);
+  const Identity visitor{.channel = kChat, .address = kVisitor};
+  EXPECT_EQ(must(other.current_conversation(visitor)).id, written.conversations.at(0).id);
+  Commit out;
+  EXPECT_EQ(must(other.ingest(message(kChat, kVisitor), out)).conversation_id, written.conversations.at(0).id);
+}
+
+TEST(DeskRedeliveries, TheOldestAnswerIsForgottenBeyondTheLimit) {
+  DeskOptions o;
+  o.limits.dedupe_entries = 2;
+  Desk desk(o, [] { return Clock::from_time_t(1'700'000'000); });
+  Commit out;
+  const auto say = [&](const std::string& external_id) {
+    return must(desk.ingest({.channel = kChat, .address = kVisitor, .external_id = external_id, .text = "hi"}, out));
+  };
+  const IngestResult first = say("m-1");
+  say("m-2");
+  say("m-3");
+  EXPECT_TRUE(say("m-3").duplicate);
+  EXPECT_TRUE(say("m-2").duplicate);
+  const IngestResult again = say("m-1");  // forgotten: taken as a new message
+  EXPECT_FALSE(again.duplicate);
+  EXPECT_GT(again.seq, first.seq);
+  EXPECT_FALSE(say("m-2").duplicate);  // m-1 took the oldest place, m-2's
+  EXPECT_TRUE(say("m-1").duplicate);
+}
+
+TEST(DeskRedeliveries, AnAnswerAnotherNodePrunedIsForgottenAndItsPlaceFreed) {
+  DeskOptions o;
+  o.limits.dedupe_entries = 2;
+  Desk desk(o, [] { return Clock::from_time_t(1'700'000'000); });
+  Commit out;
+  const auto say = [&](const std::string& external_id) {
+    return must(desk.ingest({.channel = kChat, .address = kVisitor, .external_id = external_id, .text = "hi"}, out));
+  };
+  say("m-1");
+  say("m-2");
+  desk.absorb({}, RecordKeys{.inbound_seen = {std::string(kChat) + '\0' + "m-1"}});
+  EXPECT_FALSE(say("m-1").duplicate);
+  EXPECT_TRUE(say("m-2").duplicate);  // the pruned answer's place held no other
+  EXPECT_TRUE(say("m-1").duplicate);
+}
+
 TEST_F(DeskTest, SameExternalIdOnAnotherChannelIsNotADuplicate) {
   const IngestResult chat = say(message(kChat, kVisitor, "hi", "m-1"));
   link(chat.contact_id, kEmail, kAnaEmail);
