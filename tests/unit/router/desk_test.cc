@@ -340,14 +340,23 @@ TEST_F(DeskTest, AConversationTakenInBeforeItsContactJoinsTheContactWhenItComes)
   EXPECT_EQ(must(other.ingest(message(kChat, kVisitor), out)).conversation_id, written.conversations.at(0).id);
 }
 
-TEST(DeskRedeliveries, TheOldestAnswerIsForgottenBeyondTheLimit) {
-  DeskOptions o;
-  o.limits.dedupe_entries = 2;
-  Desk desk(o, [] { return Clock::from_time_t(1'700'000'000); });
-  Commit out;
-  const auto say = [&](const std::string& external_id) {
+// A Desk that remembers the answers to two redeliveries.
+class DeskRedeliveries : public ::testing::Test {
+ protected:
+  static DeskOptions two_answers() {
+    DeskOptions o;
+    o.limits.dedupe_entries = 2;
+    return o;
+  }
+  IngestResult say(const std::string& external_id) {
     return must(desk.ingest({.channel = kChat, .address = kVisitor, .external_id = external_id, .text = "hi"}, out));
-  };
+  }
+
+  Desk desk{two_answers(), [] { return Clock::from_time_t(1'700'000'000); }};
+  Commit out;
+};
+
+TEST_F(DeskRedeliveries, TheOldestAnswerIsForgottenBeyondTheLimit) {
   const IngestResult first = say("m-1");
   say("m-2");
   say("m-3");
@@ -360,14 +369,7 @@ TEST(DeskRedeliveries, TheOldestAnswerIsForgottenBeyondTheLimit) {
   EXPECT_TRUE(say("m-1").duplicate);
 }
 
-TEST(DeskRedeliveries, AnAnswerAnotherNodePrunedIsForgottenAndItsPlaceFreed) {
-  DeskOptions o;
-  o.limits.dedupe_entries = 2;
-  Desk desk(o, [] { return Clock::from_time_t(1'700'000'000); });
-  Commit out;
-  const auto say = [&](const std::string& external_id) {
-    return must(desk.ingest({.channel = kChat, .address = kVisitor, .external_id = external_id, .text = "hi"}, out));
-  };
+TEST_F(DeskRedeliveries, AnAnswerAnotherNodePrunedIsForgottenAndItsPlaceFreed) {
   say("m-1");
   say("m-2");
   desk.absorb({}, RecordKeys{.inbound_seen = {std::string(kChat) + '\0' + "m-1"}});
