@@ -213,7 +213,11 @@ int main(int argc, char** argv) {
     }
   }
   // Response times: sipp's rtt file, one line per call: date_ms;response_time_ms;rtd_no.
+  // The answers' dates also give the rate in steady state: from the first INVITE
+  // (its answer's date less its wait) to the last answer, without sipp's start-up and
+  // exit, which the elapsed time includes.
   std::vector<double> times;
+  double first_sent_ms = 0, last_answered_ms = 0;
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (!entry.path().filename().string().ends_with("_rtt.csv")) continue;
     std::ifstream in(entry.path());
@@ -223,7 +227,11 @@ int main(int argc, char** argv) {
       const auto first = line.find(';');
       const auto second = line.find(';', first + 1);
       if (first == std::string::npos || second == std::string::npos) continue;
-      times.push_back(std::stod(line.substr(first + 1, second - first - 1)));
+      const double answered_ms = std::stod(line.substr(0, first));
+      const double waited_ms = std::stod(line.substr(first + 1, second - first - 1));
+      times.push_back(waited_ms);
+      if (times.size() == 1 || answered_ms - waited_ms < first_sent_ms) first_sent_ms = answered_ms - waited_ms;
+      last_answered_ms = std::max(last_answered_ms, answered_ms);
     }
   }
   std::sort(times.begin(), times.end());
@@ -231,13 +239,15 @@ int main(int argc, char** argv) {
     return times.empty() ? 0.0 : times[std::min(times.size() - 1, static_cast<std::size_t>(p * times.size()))];
   };
   const long decided = received(screen, 302) + received(screen, 480) + received(screen, 486);
+  const double steady_s = (last_answered_ms - first_sent_ms) / 1000;
   std::printf(
       "store=%s rate=%d calls=%d: decided=%ld (302=%ld 480=%ld 486=%ld) refused_503=%ld failed=%ld "
-      "elapsed=%.2fs decided_per_s=%.0f latency_ms p50=%.2f p99=%.2f max=%.2f (n=%zu) "
+      "elapsed=%.2fs decided_per_s=%.0f (first INVITE to last answer %.2fs: %.0f/s) latency_ms p50=%.2f p99=%.2f max=%.2f (n=%zu) "
       "switchboard_cpu_us_per_invite=%.1f (router thread %.1f, sip and other threads %.1f) "
       "sipp_cpu_us_per_invite=%.1f\n",
       store_kind.c_str(), rate, calls, decided, received(screen, 302), received(screen, 480), received(screen, 486),
-      received(screen, 503), screen_counter(screen, "Failed call"), elapsed, decided / elapsed, pct(0.5), pct(0.99),
+      received(screen, 503), screen_counter(screen, "Failed call"), elapsed, decided / elapsed, steady_s,
+      steady_s > 0 ? static_cast<double>(decided) / steady_s : 0.0, pct(0.5), pct(0.99),
       times.empty() ? 0.0 : times.back(), times.size(), calls > 0 ? cpu * 1e6 / calls : 0.0,
       calls > 0 ? router_cpu * 1e6 / calls : 0.0, calls > 0 ? others_cpu * 1e6 / calls : 0.0,
       calls > 0 ? sipp_cpu * 1e6 / calls : 0.0);
