@@ -28,6 +28,7 @@
 #include <future>
 #include <iostream>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -218,6 +219,9 @@ int main(int argc, char** argv) {
   // exit, which the elapsed time includes.
   std::vector<double> times;
   double first_sent_ms = 0, last_answered_ms = 0;
+  // The 100 ms windows in which the INVITEs that waited over 20 ms were sent: a few
+  // means one stall (the VM's steal, a page-fault burst), many means a slow path.
+  std::set<int64_t> slow_windows;
   for (const auto& entry : fs::directory_iterator(dir)) {
     if (!entry.path().filename().string().ends_with("_rtt.csv")) continue;
     std::ifstream in(entry.path());
@@ -230,6 +234,7 @@ int main(int argc, char** argv) {
       const double answered_ms = std::stod(line.substr(0, first));
       const double waited_ms = std::stod(line.substr(first + 1, second - first - 1));
       times.push_back(waited_ms);
+      if (waited_ms > 20) slow_windows.insert(static_cast<int64_t>((answered_ms - waited_ms) / 100));
       if (times.size() == 1 || answered_ms - waited_ms < first_sent_ms) first_sent_ms = answered_ms - waited_ms;
       last_answered_ms = std::max(last_answered_ms, answered_ms);
     }
@@ -242,15 +247,18 @@ int main(int argc, char** argv) {
   const double steady_s = (last_answered_ms - first_sent_ms) / 1000;
   std::printf(
       "store=%s rate=%d calls=%d: decided=%ld (302=%ld 480=%ld 486=%ld) refused_503=%ld failed=%ld "
-      "elapsed=%.2fs decided_per_s=%.0f (first INVITE to last answer %.2fs: %.0f/s) latency_ms p50=%.2f p99=%.2f max=%.2f (n=%zu) "
-      "switchboard_cpu_us_per_invite=%.1f (router thread %.1f, sip and other threads %.1f) "
+      "elapsed=%.2fs decided_per_s=%.0f (first INVITE to last answer %.2fs: %.0f/s) latency_ms p50=%.2f p99=%.2f "
+      "max=%.2f (n=%zu) "
+      "over_20ms=%ld sent_in_%zu_windows_of_100ms switchboard_cpu_us_per_invite=%.1f (router thread %.1f, sip and "
+      "other threads %.1f) "
       "sipp_cpu_us_per_invite=%.1f\n",
       store_kind.c_str(), rate, calls, decided, received(screen, 302), received(screen, 480), received(screen, 486),
       received(screen, 503), screen_counter(screen, "Failed call"), elapsed, decided / elapsed, steady_s,
       steady_s > 0 ? static_cast<double>(decided) / steady_s : 0.0, pct(0.5), pct(0.99),
-      times.empty() ? 0.0 : times.back(), times.size(), calls > 0 ? cpu * 1e6 / calls : 0.0,
-      calls > 0 ? router_cpu * 1e6 / calls : 0.0, calls > 0 ? others_cpu * 1e6 / calls : 0.0,
-      calls > 0 ? sipp_cpu * 1e6 / calls : 0.0);
+      times.empty() ? 0.0 : times.back(), times.size(),
+      static_cast<long>(times.end() - std::upper_bound(times.begin(), times.end(), 20.0)), slow_windows.size(),
+      calls > 0 ? cpu * 1e6 / calls : 0.0, calls > 0 ? router_cpu * 1e6 / calls : 0.0,
+      calls > 0 ? others_cpu * 1e6 / calls : 0.0, calls > 0 ? sipp_cpu * 1e6 / calls : 0.0);
   if (decided == 0 || std::getenv("SIP_BENCH_SCREEN")) std::cout << (screen.empty() ? output : screen) << "\n";
 
   router.stop();

@@ -65,6 +65,11 @@ void CommitQueue::stop() {
   ready_.notify_one();
 }
 
+bool CommitQueue::empty() {
+  std::lock_guard lock(mutex_);
+  return queue_.empty();
+}
+
 void CommitQueue::hold() {
   std::lock_guard lock(mutex_);
   held_ = true;
@@ -100,14 +105,29 @@ Completions::~Completions() {
 }
 
 void Completions::push(std::vector<EncodedCommit> batch, std::vector<Status> outcomes) {
+  unanswered_.fetch_add(1, std::memory_order_relaxed);
   written_.push({std::move(batch), std::move(outcomes)});
+}
+
+void Completions::answer(std::vector<EncodedCommit> batch, std::vector<Status> outcomes, bool more_to_write) {
+  // Acquire: the answers of earlier batches happen before this batch's.
+  if (more_to_write || unanswered_.load(std::memory_order_acquire) != 0) {
+    return push(std::move(batch), std::move(outcomes));
+  }
+  Written written{std::move(batch), std::move(outcomes)};
+  answer_all(written);
+}
+
+void Completions::answer_all(Written& written) {
+  for (std::size_t i = 0; i < written.batch.size(); ++i) written.batch[i].done(std::move(written.outcomes[i]));
 }
 
 void Completions::answer_loop() {
   name_this_thread("sb-store-answer");
   // Ends once closed and everything pushed is answered.
   while (auto written = written_.pop()) {
-    for (std::size_t i = 0; i < written->batch.size(); ++i) written->batch[i].done(std::move(written->outcomes[i]));
+    answer_all(*written);
+    unanswered_.fetch_sub(1, std::memory_order_release);
   }
 }
 

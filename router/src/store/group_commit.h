@@ -5,10 +5,12 @@
 // queued (up to a number of events) and writes it in one transaction; a completion
 // thread then runs the `done` callbacks in append order, while the writer already
 // writes the next batch (answering a caller, a gRPC Finish, costs as much as writing).
+// A writer with nothing left to write and nothing left unanswered answers by itself.
 //
 // The SQLite and PostgreSQL stores both use it: what differs between them is only
 // how a batch is written (the `write` given to commit_in_group).
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -54,6 +56,9 @@ class CommitQueue {
   // take() returns what is left, then nothing.
   void stop();
 
+  // Nothing waits to be taken.
+  bool empty();
+
   // For tests: while held, take() waits (unless stopped), so that what is appended
   // meanwhile queues up and goes in as few transactions as the batch limit allows.
   void hold();
@@ -85,6 +90,13 @@ class Completions {
 
   void push(std::vector<EncodedCommit> batch, std::vector<Status> outcomes);
 
+  // On the writer's thread. When nothing waits to be written and every batch pushed
+  // before is answered, answers `batch` right here: at low load the completion
+  // thread's wake-up, one of an Ingest's three hand-offs between threads, costs more
+  // than the answers. Otherwise push(), so that the writer goes on writing. Either
+  // way answers keep their order: only the writer pushes.
+  void answer(std::vector<EncodedCommit> batch, std::vector<Status> outcomes, bool more_to_write);
+
  private:
   struct Written {
     std::vector<EncodedCommit> batch;
@@ -92,8 +104,11 @@ class Completions {
   };
   void answer_loop();
 
-  HandOffQueue<Written> written_;  // no bound: the writer never waits for answers
-  std::thread thread_;             // last: starts once everything above exists
+  static void answer_all(Written& written);
+
+  HandOffQueue<Written> written_;           // no bound: the writer never waits for answers
+  std::atomic<std::size_t> unanswered_{0};  // batches pushed and not yet answered
+  std::thread thread_;                      // last: starts once everything above exists
 };
 
 }  // namespace switchboard::router::store

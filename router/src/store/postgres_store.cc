@@ -331,7 +331,7 @@ void PostgresStore::write_loop() {
     std::vector<EncodedCommit> batch = queue_.take();
     if (batch.empty()) return;  // stopping, and everything appended is done
     std::vector<Status> outcomes = commit_in_group(batch, write);
-    completions_.push(std::move(batch), std::move(outcomes));
+    completions_.answer(std::move(batch), std::move(outcomes), !queue_.empty());
   }
 }
 

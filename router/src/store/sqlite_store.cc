@@ -272,7 +272,7 @@ void SqliteStore::write_loop() {
       std::lock_guard lock(stats_mutex_);
       stats_.writing_us += static_cast<uint64_t>(took.count());
     }
-    completions_.push(std::move(batch), std::move(outcomes));
+    completions_.answer(std::move(batch), std::move(outcomes), !queue_.empty());
     checkpointer_->after_commit();  // the callers are answered meanwhile: they need not wait for it
   }
 }

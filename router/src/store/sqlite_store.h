@@ -7,7 +7,8 @@
 // queued (up to max_batch_events), writes it in one transaction with prepared
 // statements, commits (one fsync at FULL), publishes the new head, then hands the
 // batch to the completion thread, which runs the `done` callbacks in order while the
-// writer goes on. Reads use a second connection under read_mutex_; WAL lets them run
+// writer goes on (or, when nothing waits to be written and nothing is left
+// unanswered, runs them itself: Completions::answer). Reads use a second connection under read_mutex_; WAL lets them run
 // while the writer writes, and they see committed transactions only. A third
 // connection checkpoints the WAL on a thread of its own (sqlite_checkpointer.h), told
 // after each batch; the writer copies the last few frames of each WAL cycle itself.
