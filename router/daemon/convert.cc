@@ -313,9 +313,9 @@ void to_proto(const model::Contact& contact, v1::Contact& out) {
   out.set_id(contact.id);
   out.set_display_name(contact.display_name);
   for (const auto& identity : contact.identities) to_proto(identity, *out.add_identities());
-  copy_map(contact.attributes, *out.mutable_attributes());
+  copy_map(contact.extras->attributes, *out.mutable_attributes());
   to_proto(contact.created_at, *out.mutable_created_at());
-  out.set_merged_into(contact.merged_into);
+  out.set_merged_into(contact.extras->merged_into);
 }
 
 void to_proto(const model::Conversation& conversation, v1::Conversation& out) {

@@ -256,8 +256,8 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   bool contact_saved = true;
   if (contact == nullptr) {
     const std::string id = ids.next("ct_", at);
-    ContactSlot& fresh = held(
-        *contacts.insert(ContactSlot{.data = {id, display_name, {identity}, {}, at, {}}, .has_record = true}).first);
+    ContactSlot& fresh =
+        held(*contacts.insert(ContactSlot{.data = {id, display_name, {identity}, at}, .has_record = true}).first);
     contact = &fresh.data;
     identity_owner.emplace(identity.key(), &fresh);
     save(*contact, out);

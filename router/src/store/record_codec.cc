@@ -254,9 +254,9 @@ void fields(auto& io, Is<Contact> auto& x) {
   io("id", x.id);
   io("display_name", x.display_name);
   io("identities", x.identities);
-  io("attributes", x.attributes);
+  io("attributes", extra(x.extras, &ContactExtras::attributes));
   io("created_at", x.created_at);
-  io("merged_into", x.merged_into);
+  io("merged_into", extra(x.extras, &ContactExtras::merged_into));
 }
 void fields(auto& io, Is<ChannelLeg> auto& x) {
   io("channel", x.channel);

@@ -966,7 +966,7 @@ TEST_F(MergeTest, MovesIdentitiesSoTheSourcesMessagesJoinTheTarget) {
   const MergeResult merged = merge();
   EXPECT_FALSE(merged.merge_id.empty());
   EXPECT_THAT(identity_keys(merged.contact), UnorderedElementsAreArray({"chat:visitor-1", "email:ana@example.org"}));
-  EXPECT_EQ(contact(source_.contact_id).merged_into, target_.contact_id);
+  EXPECT_EQ(contact(source_.contact_id).extras->merged_into, target_.contact_id);
   EXPECT_EQ(must(desk_.find_contact({.channel = kEmail, .address = kAnaEmail})).id, target_.contact_id);
 
   const IngestResult r = say(kEmail, kAnaEmail, "me again, by mail");
@@ -995,7 +995,7 @@ TEST_F(MergeTest, UnmergeRestoresIdentitiesAndConversationsExactly) {
   const Contact source = contact(source_.contact_id);
   EXPECT_EQ(identity_keys(target), identity_keys(target_before_));
   EXPECT_EQ(identity_keys(source), identity_keys(source_before_));
-  EXPECT_TRUE(source.merged_into.empty());
+  EXPECT_TRUE(source.extras->merged_into.empty());
   EXPECT_EQ(conversation(source_.conversation_id).contact_id, source_.contact_id);
   EXPECT_EQ(conversation(target_.conversation_id).contact_id, target_.contact_id);
   EXPECT_EQ(must(desk_.find_contact({.channel = kEmail, .address = kAnaEmail})).id, source_.contact_id);

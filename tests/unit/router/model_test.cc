@@ -68,6 +68,19 @@ TEST(Conversation, AMoveCarriesTheExtras) {
   EXPECT_EQ(moved.extras->labels.at(0), "vip");
 }
 
+TEST(Contact, ACopyKeepsItsOwnExtras) {
+  Contact original{.id = "ct-1"};
+  EXPECT_FALSE(original.extras.allocated());
+  EXPECT_TRUE(original.extras->merged_into.empty());
+  original.extras.edit().attributes["plan"] = "pro";
+  Contact copy = original;
+  copy.extras.edit().attributes["plan"] = "free";
+  copy.extras.edit().merged_into = "ct-2";
+  EXPECT_EQ(original.extras->attributes.at("plan"), "pro");
+  EXPECT_TRUE(original.extras->merged_into.empty());
+  EXPECT_EQ(copy.extras->merged_into, "ct-2");
+}
+
 TEST(SlaMetric, NamesAreTheStoredOnes) {
   EXPECT_STREQ(to_string(SlaMetric::kFirstResponse), "frt");
   EXPECT_STREQ(to_string(SlaMetric::kNextResponse), "nrt");

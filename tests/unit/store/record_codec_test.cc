@@ -137,6 +137,18 @@ TEST(RecordCodec, ConversationExtrasAreAllocatedOnlyForRecordsThatHoldThem) {
   }
 }
 
+TEST(RecordCodec, ContactExtrasAreAllocatedOnlyForRecordsThatHoldThem) {
+  auto decoded = decode<Contact>(R"({"id":"ct-1","identities":[{"channel":"email","address":"a@example.org"}]})");
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_FALSE(decoded->extras.allocated());
+  for (const char* text : {R"({"id":"ct-1","attributes":{"plan":"pro"}})", R"({"id":"ct-1","merged_into":"ct-2"})"}) {
+    decoded = decode<Contact>(text);
+    ASSERT_TRUE(decoded.ok()) << text;
+    EXPECT_TRUE(decoded->extras.allocated()) << text;
+    EXPECT_EQ(encode(*decoded), text);
+  }
+}
+
 // Text in another order than ours, or with a field this binary does not know, is
 // still read whole (by name).
 TEST(RecordCodec, FieldsInAnotherOrderAreReadByName) {

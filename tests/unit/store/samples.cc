@@ -82,13 +82,13 @@ Event message_event(uint64_t cursor, const std::string& conversation_id, uint64_
 }
 
 Contact sample_contact(const std::string& id) {
-  return {.id = id,
-          .display_name = "Ana " + id,
-          .identities = {{.channel = "email", .address = id + "@example.com", .verified = true},
-                         {.channel = "sms", .address = "+4915112345678", .verified = true}},
-          .attributes = {{"plan", "pro"}},
-          .created_at = at_micros(kMonday),
-          .merged_into = "ct-target"};
+  Contact c{.id = id,
+            .display_name = "Ana " + id,
+            .identities = {{.channel = "email", .address = id + "@example.com", .verified = true},
+                           {.channel = "sms", .address = "+4915112345678", .verified = true}},
+            .created_at = at_micros(kMonday)};
+  c.extras.edit() = {.attributes = {{"plan", "pro"}}, .merged_into = "ct-target"};
+  return c;
 }
 
 Conversation sample_conversation(const std::string& id, const std::string& contact_id) {

@@ -100,13 +100,19 @@ struct Identity {
   }
 };
 
+// What few contacts hold, out of line (Contact::extras) like ConversationExtras.
+struct ContactExtras {
+  Attributes attributes;
+  std::string merged_into;  // set while folded into another contact
+};
+
 struct Contact {
   std::string id;
   std::string display_name;
   std::vector<Identity> identities;
-  Attributes attributes;
   Timestamp created_at;
-  std::string merged_into;  // set while folded into another contact
+  // Read with `extras->attributes`, set with `extras.edit().attributes = ...`.
+  OutOfLine<ContactExtras> extras;
 };
 
 enum class ConversationState : uint8_t { kNew, kBot, kQueued, kAssigned, kSnoozed, kResolved, kClosed };
