@@ -324,7 +324,7 @@ void Desk::State::dispatch(Timestamp at, Commit& out) {
     Queue& queue = q->second;
     const bool round_robin = queue.strategy == "round_robin";
     while (!l.waiting.empty() && !l.free_agents.empty()) {
-      const std::string conversation_id = l.waiting.begin()->conversation_id;
+      const std::string conversation_id(l.waiting.begin()->conversation_id.view());
       const std::string agent_id = next_agent(l, queue);
       // The lane holds only Queued conversations, which always accept Assign.
       assign_by_routing(slot_at(conversation_id), agent_id, queue, at, out);
@@ -589,8 +589,8 @@ Result<QueueStats> Desk::queue_stats(const std::string& queue_name) const {
     const auto waited = std::chrono::floor<seconds>(now - line[i]->since);
     stats.longest_wait = std::max(stats.longest_wait, waited);
     if (i < kListedWaiting) {
-      stats.next_waiting.push_back(
-          {line[i]->conversation_id, static_cast<uint32_t>(i + 1), waited, estimate.expected_wait(i + 1)});
+      stats.next_waiting.push_back({std::string(line[i]->conversation_id.view()), static_cast<uint32_t>(i + 1), waited,
+                                    estimate.expected_wait(i + 1)});
     }
   }
   stats.expected_wait = estimate.expected_wait(line.size() + 1);

@@ -20,6 +20,7 @@
 
 #include <switchboard/router/desk.h>
 
+#include "compact_key.h"
 #include "desk_routing.h"
 
 namespace switchboard::router {
@@ -180,7 +181,7 @@ struct Desk::State {
   // Identity::key() -> its contact's slot in `contacts`, whose nodes stay put: 24 bytes
   // less per identity than a copy of the contact id. A contact lists every identity
   // that points to it, and takes them out of here before it goes.
-  absl::flat_hash_map<std::string, ContactSlot*> identity_owner;
+  absl::flat_hash_map<CompactKey, ContactSlot*, CompactKeyHash, CompactKeyEq> identity_owner;
   ConversationSet conversations;                 // ordered by id: stable paging
   AnswerCache<IngestResult> inbound_seen;        // channel '\0' external_id
   AnswerCache<SendMessageResult> requests_seen;  // conversation '\0' request_id

@@ -63,7 +63,7 @@ void Desk::State::send_wait_updates(const std::string& queue_name, Timestamp due
   const WaitEstimate estimate = wait_estimate(queue);
   std::size_t sent = 0;
   for (std::size_t i = 0; i < line.size() && open && sent < kMaxUpdatesPerTick; ++i) {
-    ConversationSlot* slot = find_slot(line[i]->conversation_id);
+    ConversationSlot* slot = find_slot(std::string(line[i]->conversation_id.view()));
     if (slot == nullptr) continue;
     Conversation& c = slot->data;
     const auto position = static_cast<uint32_t>(i + 1);
