@@ -83,7 +83,8 @@ inline ContactSlot& held(const ContactSlot& slot) { return const_cast<ContactSlo
 // redeliveries are answered alike without growing forever.
 // Each answer is kept once, with its key, in a queue in the order remembered (a deque
 // never moves what it holds); the index points into it. A node per answer and a copy
-// of its key in a separate order queue cost about 40 bytes more per answer.
+// of its key in a separate order queue cost about 40 bytes more per answer. The key is
+// a CompactKey: 16 bytes less per answer, five answers to the deque's block, not four.
 template <typename Value>
 class AnswerCache {
  public:
@@ -96,10 +97,10 @@ class AnswerCache {
   // the oldest, as when a store prunes old answers).
   void forget(std::string_view key) {
     if (auto it = index_.find(key); it != index_.end()) {
-      (*it)->key.clear();
+      (*it)->key = CompactKey();
       index_.erase(it);
     }
-    while (!order_.empty() && order_.front().key.empty()) order_.pop_front();
+    while (!order_.empty() && order_.front().key.view().empty()) order_.pop_front();
   }
   void remember(std::string key, Value value) {
     if (capacity_ == 0) return;
@@ -113,11 +114,11 @@ class AnswerCache {
 
  private:
   struct Answer {
-    std::string key;  // empty once forgotten
+    CompactKey key;  // empty once forgotten
     Value value;
   };
   static std::string_view key_of(std::string_view key) { return key; }
-  static std::string_view key_of(const Answer* answer) { return answer->key; }
+  static std::string_view key_of(const Answer* answer) { return answer->key.view(); }
   struct KeyHash {
     using is_transparent = void;
     std::size_t operator()(const auto& x) const { return absl::Hash<std::string_view>{}(key_of(x)); }
@@ -128,7 +129,7 @@ class AnswerCache {
   };
 
   void forget_oldest() {
-    if (!order_.front().key.empty()) index_.erase(order_.front().key);
+    if (!order_.front().key.view().empty()) index_.erase(order_.front().key.view());
     order_.pop_front();
   }
 
