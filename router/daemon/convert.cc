@@ -313,9 +313,9 @@ void to_proto(const model::Contact& contact, v1::Contact& out) {
   out.set_id(contact.id);
   out.set_display_name(contact.display_name);
   for (const auto& identity : contact.identities) to_proto(identity, *out.add_identities());
-  copy_map(contact.attributes, *out.mutable_attributes());
+  copy_map(contact.extras->attributes, *out.mutable_attributes());
   to_proto(contact.created_at, *out.mutable_created_at());
-  out.set_merged_into(contact.merged_into);
+  out.set_merged_into(contact.extras->merged_into);
 }
 
 void to_proto(const model::Conversation& conversation, v1::Conversation& out) {
@@ -333,19 +333,20 @@ void to_proto(const model::Conversation& conversation, v1::Conversation& out) {
   out.set_assignee_id(conversation.assignee_id);
   out.set_queue(conversation.queue);
   out.set_priority(conversation.priority);
-  for (const auto& label : conversation.labels) out.add_labels(label);
-  copy_map(conversation.attributes, *out.mutable_attributes());
-  out.set_transfer_count(conversation.transfer_count);
-  out.set_reopen_count(conversation.reopen_count);
+  const model::ConversationExtras& extras = *conversation.extras;
+  for (const auto& label : extras.labels) out.add_labels(label);
+  copy_map(extras.attributes, *out.mutable_attributes());
+  out.set_transfer_count(extras.transfer_count);
+  out.set_reopen_count(extras.reopen_count);
   to_proto(conversation.created_at, *out.mutable_created_at());
   to_proto(conversation.updated_at, *out.mutable_updated_at());
   out.set_last_seq(conversation.last_seq);
-  out.set_previous_conversation_id(conversation.previous_conversation_id);
-  if (conversation.snoozed_until) to_proto(*conversation.snoozed_until, *out.mutable_snoozed_until());
+  out.set_previous_conversation_id(extras.previous_conversation_id);
+  if (extras.snoozed_until) to_proto(*extras.snoozed_until, *out.mutable_snoozed_until());
   if (conversation.resolved_at) to_proto(*conversation.resolved_at, *out.mutable_resolved_at());
   for (const auto& clock : conversation.sla) {
     auto& k = *out.add_sla();
-    k.set_metric(clock.metric);
+    k.set_metric(model::to_string(clock.metric));
     to_proto(clock.started_at, *k.mutable_started_at());
     k.set_paused(!clock.running_since);
     k.set_warned(clock.warned);
@@ -354,8 +355,8 @@ void to_proto(const model::Conversation& conversation, v1::Conversation& out) {
     if (clock.due_at) to_proto(*clock.due_at, *k.mutable_due_at());
     k.set_used_seconds(static_cast<uint32_t>(std::max<int64_t>(0, clock.used.count())));
   }
-  out.set_csat(conversation.csat);
-  out.set_nps(conversation.nps);
+  out.set_csat(extras.csat);
+  out.set_nps(extras.nps);
   if (conversation.queued_since) to_proto(*conversation.queued_since, *out.mutable_queued_since());
   if (conversation.first_response_at) to_proto(*conversation.first_response_at, *out.mutable_first_response_at());
 }

@@ -53,6 +53,11 @@ ContactSlot* contact_with_same_number(Desk::State& s, const Identity& identity) 
   return nullptr;
 }
 
+// Without allocating extras for a conversation that was never snoozed.
+void clear_snooze(Conversation& c) {
+  if (c.extras->snoozed_until) c.extras.edit().snoozed_until.reset();
+}
+
 }  // namespace
 
 IdSource::IdSource(uint64_t seed) : random_(seed != 0 ? seed : std::random_device{}()) {}
@@ -190,17 +195,17 @@ Result<Step> Desk::State::fire(ConversationSlot& slot, Trigger trigger, const Tr
   }
   c.state = step.to;
   if (step.effects & kClearAssignee) c.assignee_id.clear();
-  if (step.effects & kCountTransfer) ++c.transfer_count;
+  if (step.effects & kCountTransfer) ++c.extras.edit().transfer_count;
   if (step.effects & kStartReopenWindow) {
     c.resolved_at = at;
-    c.snoozed_until.reset();
+    clear_snooze(c);
     deadlines.emplace(at + reopen_window, Deadline{c.id, DeadlineKind::kClose});
   }
-  if (step.from == ConversationState::kSnoozed) c.snoozed_until.reset();
+  if (step.from == ConversationState::kSnoozed) clear_snooze(c);
   if (step.effects & kCountReopen) {
-    ++c.reopen_count;
+    const uint32_t reopens = ++c.extras.edit().reopen_count;
     c.resolved_at.reset();
-    append(c, Reopened{c.reopen_count}, actor, at, out);
+    append(c, Reopened{reopens}, actor, at, out);
   }
   if (step.from != step.to) append(c, StateChanged{step.from, step.to, to_string(trigger)}, actor, at, out);
   on_step(c, step, trigger, at, out);
@@ -251,8 +256,8 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   bool contact_saved = true;
   if (contact == nullptr) {
     const std::string id = ids.next("ct_", at);
-    ContactSlot& fresh = held(
-        *contacts.insert(ContactSlot{.data = {id, display_name, {identity}, {}, at, {}}, .has_record = true}).first);
+    ContactSlot& fresh =
+        held(*contacts.insert(ContactSlot{.data = {id, display_name, {identity}, at}, .has_record = true}).first);
     contact = &fresh.data;
     identity_owner.emplace(identity.key(), &fresh);
     save(*contact, out);
@@ -276,12 +281,15 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
   fresh.data.contact_id = contact->id;
   fresh.data.queue = queue;
   fresh.data.created_at = at;
-  if (ConversationSlot* previous = latest_of(contact->id)) fresh.data.previous_conversation_id = previous->data.id;
+  if (ConversationSlot* previous = latest_of(contact->id)) {
+    fresh.data.extras.edit().previous_conversation_id = previous->data.id;
+  }
   slot = &held(*conversations.insert(std::move(fresh)).first);
   ContactSlot& owner = contact_at(contact->id);
   owner.conversations.push_back(id);
   owner.current = slot;
-  append(slot->data, ConversationOpened{contact->id, queue, slot->data.previous_conversation_id}, "customer", at, out);
+  append(slot->data, ConversationOpened{contact->id, queue, slot->data.extras->previous_conversation_id}, "customer",
+         at, out);
   // Written with its new conversation even when unchanged: nodes sharing a store
   // then conflict on the contact, and never open two conversations for one.
   if (!contact_saved) save(*contact, out);
@@ -658,7 +666,7 @@ std::optional<Timestamp> Desk::run_due_timers(Commit& out) {
     ConversationSlot& slot = *found;
     Conversation& c = slot.data;
     // A deadline that no longer matches (woken early, reopened) is stale: skip it.
-    if (d.kind == DeadlineKind::kWake && c.state == ConversationState::kSnoozed && c.snoozed_until == due) {
+    if (d.kind == DeadlineKind::kWake && c.state == ConversationState::kSnoozed && c.extras->snoozed_until == due) {
       s.append(c, Woke{}, "system", at, out);
       s.fire(slot, Trigger::kWake, s.facts_for(c), "system", at, options_.limits.reopen_window, out).value();
       s.save(c, out);
@@ -703,7 +711,8 @@ bool matches(const ConversationFilter& f, const Conversation& c) {
   if (!f.assignee_id.empty() && c.assignee_id != f.assignee_id) return false;
   if (!f.contact_id.empty() && c.contact_id != f.contact_id) return false;
   if (!f.channel.empty() && !c.leg(f.channel)) return false;
-  if (!f.label.empty() && std::find(c.labels.begin(), c.labels.end(), f.label) == c.labels.end()) return false;
+  const std::vector<std::string>& labels = c.extras->labels;
+  if (!f.label.empty() && std::find(labels.begin(), labels.end(), f.label) == labels.end()) return false;
   return true;
 }
 

@@ -19,9 +19,10 @@ constexpr char kRouting[] = "routing";
 std::string call_key(const std::string& channel, const std::string& call_id) { return channel + '\0' + call_id; }
 
 Call* find_call(Conversation& c, const std::string& channel, const std::string& call_id) {
-  auto it = std::find_if(c.calls.begin(), c.calls.end(),
+  const std::vector<Call>& calls = c.extras->calls;  // reading allocates no extras
+  auto it = std::find_if(calls.begin(), calls.end(),
                          [&](const Call& call) { return call.channel == channel && call.call_id == call_id; });
-  return it == c.calls.end() ? nullptr : &*it;
+  return it == calls.end() ? nullptr : &c.extras.edit().calls[it - calls.begin()];
 }
 
 Status check_call_id(const std::string& call_id, const Limits& limits, const std::string& field) {
@@ -36,11 +37,11 @@ Status check_call_id(const std::string& call_id, const Limits& limits, const std
 }  // namespace
 
 void Desk::State::index_calls(const Conversation& c) {
-  for (const auto& call : c.calls) calls_by_id[call_key(call.channel, call.call_id)] = c.id;
+  for (const auto& call : c.extras->calls) calls_by_id[call_key(call.channel, call.call_id)] = c.id;
 }
 
 void Desk::State::unindex_calls(const Conversation& c) {
-  for (const auto& call : c.calls) {
+  for (const auto& call : c.extras->calls) {
     auto it = calls_by_id.find(call_key(call.channel, call.call_id));
     if (it != calls_by_id.end() && it->second == c.id) calls_by_id.erase(it);
   }
@@ -123,7 +124,7 @@ Result<CallRouting> Desk::route_call(const InboundCall& call, Commit& out) {
   s.remember_call(c, std::move(record), limits.max_calls_per_conversation);
   s.save(c, out);
   s.dispatch(at, out);  // a conversation that moved to a voice slot may have freed a chat one
-  return answer_of(c.calls.back(), c, false);
+  return answer_of(c.extras->calls.back(), c, false);
 }
 
 // The agent to put the call through to, or why there is none ("busy" when agents who
@@ -182,16 +183,17 @@ void Desk::State::put_call_through(ConversationSlot& slot, const std::string& ag
     const std::string from = c.assignee_id;
     fire(slot, Trigger::kTransfer, facts, kRouting, at, {}, out).value();
     c.assignee_id = agent_id;
-    append(c, Transferred{from, agent_id, {}, "incoming call", c.transfer_count}, kRouting, at, out);
+    append(c, Transferred{from, agent_id, {}, "incoming call", c.extras->transfer_count}, kRouting, at, out);
   }
 }
 
 void Desk::State::remember_call(Conversation& c, Call call, std::size_t keep) {
-  c.calls.push_back(std::move(call));
-  calls_by_id[call_key(c.calls.back().channel, c.calls.back().call_id)] = c.id;
-  while (c.calls.size() > std::max<std::size_t>(keep, 1)) {
-    calls_by_id.erase(call_key(c.calls.front().channel, c.calls.front().call_id));
-    c.calls.erase(c.calls.begin());
+  std::vector<Call>& calls = c.extras.edit().calls;
+  calls.push_back(std::move(call));
+  calls_by_id[call_key(calls.back().channel, calls.back().call_id)] = c.id;
+  while (calls.size() > std::max<std::size_t>(keep, 1)) {
+    calls_by_id.erase(call_key(calls.front().channel, calls.front().call_id));
+    calls.erase(calls.begin());
   }
 }
 

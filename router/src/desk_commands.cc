@@ -94,7 +94,7 @@ Result<ConversationUpdate> Desk::transfer(const TransferCommand& cmd, const std:
     } else {
       c.assignee_id = cmd.agent_id;
     }
-    s.append(c, Transferred{from_agent, cmd.agent_id, cmd.queue, cmd.reason, c.transfer_count}, actor, at, out);
+    s.append(c, Transferred{from_agent, cmd.agent_id, cmd.queue, cmd.reason, c.extras->transfer_count}, actor, at, out);
     return ok_status();
   });
 }
@@ -112,7 +112,7 @@ Result<ConversationUpdate> Desk::handoff(const std::string& conversation_id, con
     // No queue named: the selection rules may pick one now that the bot set labels
     // and attributes; else the conversation stays where it is.
     c.queue = queue.empty() ? s.select_queue(c.active_channel, c.legs.empty() ? "" : c.leg(c.active_channel)->address,
-                                             c.attributes, c.labels, c.queue)
+                                             c.extras->attributes, c.extras->labels, c.queue)
                             : queue;
     s.on_queue_changed(c, at);
     s.append(c, HandedOff{reason, c.queue}, actor, at, out);
@@ -128,7 +128,7 @@ Result<ConversationUpdate> Desk::snooze(const std::string& conversation_id, Time
   return run_command(s, conversation_id, out, [&](ConversationSlot& slot) -> Status {
     auto step = s.fire(slot, Trigger::kSnooze, s.facts_for(slot.data), actor, at, options_.limits.reopen_window, out);
     if (!step) return step.error();
-    slot.data.snoozed_until = until;
+    slot.data.extras.edit().snoozed_until = until;
     s.deadlines.emplace(until, Deadline{slot.data.id, DeadlineKind::kWake});
     s.append(slot.data, Snoozed{until}, actor, at, out);
     return ok_status();
@@ -162,10 +162,10 @@ Result<ConversationUpdate> Desk::set_attributes(const std::string& conversation_
   State& s = *state_;
   auto slot = s.find_conversation(conversation_id);
   if (!slot) return slot.error();
-  auto next = apply_attributes((*slot)->data.attributes, set, remove, options_.limits, "set");
+  auto next = apply_attributes((*slot)->data.extras->attributes, set, remove, options_.limits, "set");
   if (!next) return next.error();
   return run_command(s, conversation_id, out, [&](ConversationSlot& slot) -> Status {
-    slot.data.attributes = std::move(next.value());
+    slot.data.extras.edit().attributes = std::move(next.value());
     s.append(slot.data, AttributesChanged{set, remove}, actor, now_(), out);
     return ok_status();
   });
@@ -188,7 +188,7 @@ Result<ConversationUpdate> Desk::set_labels(const std::string& conversation_id, 
     if (std::find(unique.begin(), unique.end(), label) == unique.end()) unique.push_back(label);
   }
   return run_command(*state_, conversation_id, out, [&](ConversationSlot& slot) -> Status {
-    slot.data.labels = unique;
+    slot.data.extras.edit().labels = unique;
     state_->append(slot.data, LabelsChanged{unique}, actor, now_(), out);
     return ok_status();
   });

@@ -39,12 +39,12 @@ Result<Contact> Desk::update_contact(const std::string& contact_id, const Contac
     return invalid_argument("display_name",
                             "longer than " + std::to_string(limits.max_display_name_bytes) + " bytes or not UTF-8");
   }
-  auto next = apply_attributes((*contact)->attributes, update.set_attributes, update.remove_attributes, limits,
+  auto next = apply_attributes((*contact)->extras->attributes, update.set_attributes, update.remove_attributes, limits,
                                "set_attributes");
   if (!next) return next.error();
   Contact& c = **contact;
   if (!update.display_name.empty()) c.display_name = update.display_name;
-  c.attributes = std::move(next.value());
+  c.extras.edit().attributes = std::move(next.value());
   s.save(c, out);
   return c;
 }
@@ -69,8 +69,8 @@ Result<Contact> Desk::link_identity(const std::string& contact_id, const Identit
   auto contact = s.find_contact(contact_id);
   if (!contact) return contact.error();
   Contact& c = **contact;
-  if (!c.merged_into.empty()) {
-    return failed_precondition("contact " + c.id + " is merged into " + c.merged_into + "; link to that one");
+  if (const std::string& merged_into = c.extras->merged_into; !merged_into.empty()) {
+    return failed_precondition("contact " + c.id + " is merged into " + merged_into + "; link to that one");
   }
   auto id = normalizer_.normalize(identity.channel, identity.address, identity.verified, "identity.address");
   if (!id) return id.error();
@@ -117,9 +117,11 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
   Contact& t = **target;
   Contact& src = **source;
   if (t.id == src.id) return invalid_argument("source_contact_id", "is the target itself");
-  if (!t.merged_into.empty() || !src.merged_into.empty()) {
-    return failed_precondition("contact " + (t.merged_into.empty() ? src.id : t.id) + " is already merged into " +
-                               (t.merged_into.empty() ? src.merged_into : t.merged_into));
+  const std::string& t_merged_into = t.extras->merged_into;
+  const std::string& src_merged_into = src.extras->merged_into;
+  if (!t_merged_into.empty() || !src_merged_into.empty()) {
+    return failed_precondition("contact " + (t_merged_into.empty() ? src.id : t.id) + " is already merged into " +
+                               (t_merged_into.empty() ? src_merged_into : t_merged_into));
   }
   ContactSlot& mine = s.contact_at(t.id);
   ContactSlot& theirs = s.contact_at(src.id);
@@ -150,7 +152,7 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
   sort_by_id(mine.conversations);  // ids grow with time: this keeps "latest" meaningful
   theirs.conversations.clear();
   if (theirs.current != nullptr) mine.current = std::exchange(theirs.current, nullptr);
-  src.merged_into = t.id;
+  src.extras.edit().merged_into = t.id;
   s.save(t, out);
   s.save(src, out);
   note_on_timeline(s, t.id, ContactChanged{t.id, "merged", src.id}, actor, now_(), out);
@@ -194,7 +196,7 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
   }
   sort_by_id(theirs);
   if (record.took_display_name) src.display_name = t.display_name, t.display_name.clear();
-  src.merged_into.clear();
+  src.extras.edit().merged_into.clear();
   record.undone = true;
   out.merges.push_back(record);
   s.recompute_current(t.id);
@@ -214,7 +216,7 @@ Result<EraseResult> Desk::delete_contact(const std::string& contact_id, Commit& 
   // Erasure covers the person, so the husks merged into them go too.
   std::vector<std::string> erase = {contact_id};
   for (const ContactSlot& slot : s.contacts) {
-    if (slot.data.merged_into == contact_id) erase.push_back(slot.data.id);
+    if (slot.data.extras->merged_into == contact_id) erase.push_back(slot.data.id);
   }
   EraseResult result;
   for (const auto& id : erase) {

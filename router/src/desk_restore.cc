@@ -28,8 +28,8 @@ void Desk::State::put(Contact contact) {
 void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   // Deadlines are checked when due (run_due_timers skips stale ones), so adding the
   // ones this state needs is enough; old ones fall away by themselves.
-  if (c.state == ConversationState::kSnoozed && c.snoozed_until) {
-    deadlines.emplace(*c.snoozed_until, Deadline{c.id, DeadlineKind::kWake});
+  if (c.state == ConversationState::kSnoozed && c.extras->snoozed_until) {
+    deadlines.emplace(*c.extras->snoozed_until, Deadline{c.id, DeadlineKind::kWake});
   }
   if (c.state == ConversationState::kResolved && c.resolved_at) {
     deadlines.emplace(*c.resolved_at + reopen_window, Deadline{c.id, DeadlineKind::kClose});

@@ -101,6 +101,28 @@ std::optional<int32_t> score_in(const std::string& text, int32_t low, int32_t hi
   return score;
 }
 
+// Clearing goes through the extras only when they hold something to clear: most
+// conversations never have an overflow deadline or a survey, and keep no extras.
+void clear_overflow(Conversation& c) {
+  if (c.extras->overflow_at) c.extras.edit().overflow_at.reset();
+}
+
+void clear_survey(Conversation& c) {
+  if (c.extras->survey_kind.empty() && !c.extras->survey_until) return;
+  ConversationExtras& x = c.extras.edit();
+  x.survey_kind.clear();
+  x.survey_until.reset();
+}
+
+// Sets when the conversation moves on to the queue's overflow queue, if it has one.
+void arm_overflow(Desk::State& s, Conversation& c, const Queue& queue, Timestamp at) {
+  clear_overflow(c);
+  if (queue.overflow_queue.empty() || queue.overflow_after.count() <= 0) return;
+  const Timestamp due = at + queue.overflow_after;
+  c.extras.edit().overflow_at = due;
+  s.deadlines.emplace(due, Deadline{c.id, DeadlineKind::kOverflow});
+}
+
 }  // namespace
 
 std::string replace_all(std::string text, const std::string& what, const std::string& with) {
@@ -237,8 +259,8 @@ void Desk::State::arm_routing_deadlines(const Conversation& c) {
     if (clock.warning_at) deadlines.emplace(*clock.warning_at, Deadline{c.id, DeadlineKind::kSla});
     if (clock.due_at) deadlines.emplace(*clock.due_at, Deadline{c.id, DeadlineKind::kSla});
   }
-  if (c.state == ConversationState::kQueued && c.overflow_at) {
-    deadlines.emplace(*c.overflow_at, Deadline{c.id, DeadlineKind::kOverflow});
+  if (c.state == ConversationState::kQueued && c.extras->overflow_at) {
+    deadlines.emplace(*c.extras->overflow_at, Deadline{c.id, DeadlineKind::kOverflow});
   }
 }
 
@@ -302,7 +324,7 @@ void Desk::State::dispatch(Timestamp at, Commit& out) {
     Queue& queue = q->second;
     const bool round_robin = queue.strategy == "round_robin";
     while (!l.waiting.empty() && !l.free_agents.empty()) {
-      const std::string conversation_id = l.waiting.begin()->conversation_id;
+      const std::string conversation_id(l.waiting.begin()->conversation_id.view());
       const std::string agent_id = next_agent(l, queue);
       // The lane holds only Queued conversations, which always accept Assign.
       assign_by_routing(slot_at(conversation_id), agent_id, queue, at, out);
@@ -321,26 +343,20 @@ void Desk::State::on_step(Conversation& c, const Step& step, Trigger trigger, Ti
   if (step.effects & kCountReopen) {
     ++m.reopens;
     // It was counted as resolved at first contact; it was not.
-    if (c.reopen_count == 1 && c.transfer_count == 0 && m.first_contact_resolutions > 0) {
+    if (c.extras->reopen_count == 1 && c.extras->transfer_count == 0 && m.first_contact_resolutions > 0) {
       --m.first_contact_resolutions;
     }
-    c.survey_kind.clear();
-    c.survey_until.reset();
+    clear_survey(c);
   }
   if (step.effects & kAskRouting) {
     // Back from an agent who went offline: keeps its place, at the front by waiting time.
     if (trigger != Trigger::kUnassign || !c.queued_since) c.queued_since = at;
-    const Queue& queue = queue_of(c.queue);
-    c.overflow_at.reset();
-    if (!queue.overflow_queue.empty() && queue.overflow_after.count() > 0) {
-      c.overflow_at = at + queue.overflow_after;
-      deadlines.emplace(*c.overflow_at, Deadline{c.id, DeadlineKind::kOverflow});
-    }
+    arm_overflow(*this, c, queue_of(c.queue), at);
   }
   if (step.from == S::kQueued && step.to == S::kAssigned) {
     if (c.queued_since) m.queue_wait.observe(at - *c.queued_since);
     if (!c.first_assigned_at) c.first_assigned_at = at;
-    c.overflow_at.reset();
+    clear_overflow(c);
   }
 
   if (step.to == S::kSnoozed && step.from != S::kSnoozed) sla_pause_all(c, at);
@@ -354,14 +370,7 @@ void Desk::State::on_step(Conversation& c, const Step& step, Trigger trigger, Ti
 }
 
 void Desk::State::on_queue_changed(Conversation& c, Timestamp at) {
-  const Queue& queue = queue_of(c.queue);
-  if (c.state == ConversationState::kQueued) {
-    c.overflow_at.reset();
-    if (!queue.overflow_queue.empty() && queue.overflow_after.count() > 0) {
-      c.overflow_at = at + queue.overflow_after;
-      deadlines.emplace(*c.overflow_at, Deadline{c.id, DeadlineKind::kOverflow});
-    }
-  }
+  if (c.state == ConversationState::kQueued) arm_overflow(*this, c, queue_of(c.queue), at);
   // Another queue, another policy and other hours: deadlines again, from what the
   // clocks used so far.
   for (auto& clock : c.sla) {
@@ -386,10 +395,11 @@ void Desk::State::run_routing_deadline(const Deadline& d, Timestamp at, Commit& 
     return;
   }
   // kOverflow: still waiting in the queue that set it?
-  if (c.state != ConversationState::kQueued || !c.overflow_at || *c.overflow_at > at) return;
+  const OptionalTime& overflow_at = c.extras->overflow_at;
+  if (c.state != ConversationState::kQueued || !overflow_at || *overflow_at > at) return;
   const std::string from = c.queue;
   const std::string to = queue_of(from).overflow_queue;
-  c.overflow_at.reset();
+  clear_overflow(c);
   if (to.empty() || to == from || !queues.contains(to)) return;
   ++routing.measures.queue(from).overflowed;
   c.queue = to;
@@ -403,7 +413,7 @@ void Desk::State::run_routing_deadline(const Deadline& d, Timestamp at, Commit& 
 void Desk::State::after_resolve(Conversation& c, Timestamp at, Commit& out) {
   QueueMeasures& m = routing.measures.queue(c.queue);
   ++m.resolved;
-  if (c.reopen_count == 0 && c.transfer_count == 0) ++m.first_contact_resolutions;
+  if (c.extras->reopen_count == 0 && c.extras->transfer_count == 0) ++m.first_contact_resolutions;
   m.resolution.observe(at - c.created_at);
   if (c.first_assigned_at) m.handle.observe(at - *c.first_assigned_at);
   if (auto a = agents.find(c.assignee_id); a != agents.end()) {
@@ -424,29 +434,31 @@ void Desk::State::after_resolve(Conversation& c, Timestamp at, Commit& out) {
                                 : "How did we do? Reply with a number from 1 (poor) to 5 (great).";
   }
   send_system_message(c, leg->channel, leg->address, text, at, out);
-  c.survey_kind = survey.kind;
-  c.survey_until = at + (survey.window.count() > 0 ? survey.window : seconds(kDefaultSurveyWindow));
+  ConversationExtras& x = c.extras.edit();
+  x.survey_kind = survey.kind;
+  x.survey_until = at + (survey.window.count() > 0 ? survey.window : seconds(kDefaultSurveyWindow));
 }
 
 bool Desk::State::record_survey_answer(Conversation& c, const std::string& text, Timestamp at, Commit& out) {
-  if (c.state != ConversationState::kResolved || c.survey_kind.empty() || !c.survey_until || at > *c.survey_until) {
+  const ConversationExtras& asked = *c.extras;
+  if (c.state != ConversationState::kResolved || asked.survey_kind.empty() || !asked.survey_until ||
+      at > *asked.survey_until) {
     return false;
   }
-  const bool nps = c.survey_kind == "nps";
+  const bool nps = asked.survey_kind == "nps";
   const auto score = nps ? score_in(text, 0, 10) : score_in(text, 1, 5);
   if (!score) return false;
   QueueMeasures& m = routing.measures.queue(c.queue);
   if (nps) {
-    c.nps = *score;
+    c.extras.edit().nps = *score;
     ++m.nps[*score <= 6 ? 0 : *score <= 8 ? 1 : 2];
   } else {
-    c.csat = *score;
+    c.extras.edit().csat = *score;
     ++m.csat_count;
     m.csat_sum += static_cast<uint64_t>(*score);
   }
-  append(c, SurveyAnswered{c.survey_kind, *score}, "customer", at, out);
-  c.survey_kind.clear();
-  c.survey_until.reset();
+  append(c, SurveyAnswered{c.extras->survey_kind, *score}, "customer", at, out);
+  clear_survey(c);
   return true;
 }
 
@@ -455,7 +467,8 @@ void Desk::State::reply_if_closed(Conversation& c, const Identity& to, Timestamp
   const BusinessCalendar& hours = calendar(c.queue);
   if (hours.always_open() || hours.open_at(at)) return;
   // Once per closed spell: not again until the queue has been open in between.
-  if (c.auto_replied_at && hours.between(*c.auto_replied_at, at) == Clock::duration::zero()) return;
+  const OptionalTime& replied_at = c.extras->auto_replied_at;
+  if (replied_at && hours.between(*replied_at, at) == Clock::duration::zero()) return;
   const Queue& queue = queue_of(c.queue);
   const auto next = hours.next_open(at);
   const std::string when = next ? hours.describe(*next) : "as soon as we can";
@@ -463,7 +476,7 @@ void Desk::State::reply_if_closed(Conversation& c, const Identity& to, Timestamp
                          ? "Thanks for your message. We are closed right now and will answer from {next_open}."
                          : queue.out_of_hours_reply;
   send_system_message(c, to.channel, to.address, replace_all(std::move(text), "{next_open}", when), at, out);
-  c.auto_replied_at = at;
+  c.extras.edit().auto_replied_at = at;
   ++routing.measures.queue(c.queue).out_of_hours_replies;
 }
 
@@ -576,8 +589,8 @@ Result<QueueStats> Desk::queue_stats(const std::string& queue_name) const {
     const auto waited = std::chrono::floor<seconds>(now - line[i]->since);
     stats.longest_wait = std::max(stats.longest_wait, waited);
     if (i < kListedWaiting) {
-      stats.next_waiting.push_back(
-          {line[i]->conversation_id, static_cast<uint32_t>(i + 1), waited, estimate.expected_wait(i + 1)});
+      stats.next_waiting.push_back({std::string(line[i]->conversation_id.view()), static_cast<uint32_t>(i + 1), waited,
+                                    estimate.expected_wait(i + 1)});
     }
   }
   stats.expected_wait = estimate.expected_wait(line.size() + 1);

@@ -22,6 +22,7 @@
 
 #include <switchboard/router/model.h>
 
+#include "compact_key.h"
 #include "measures.h"
 #include "routing/business_hours.h"
 
@@ -36,7 +37,7 @@ std::string capacity_kind(const std::string& channel);
 struct WaitKey {
   int32_t neg_priority = 0;
   Timestamp since;
-  std::string conversation_id;
+  CompactKey conversation_id;  // 16 bytes: one key per waiting conversation
   auto operator<=>(const WaitKey&) const = default;
 };
 
@@ -75,12 +76,14 @@ struct Routing {
     Timestamp since;
     WaitKey key(const std::string& conversation_id) const { return {neg_priority, since, conversation_id}; }
   };
-  absl::flat_hash_map<std::string, Waiting> waiting_of;  // conversation id -> where it waits
+  // conversation id -> where it waits
+  absl::flat_hash_map<CompactKey, Waiting, CompactKeyHash, CompactKeyEq> waiting_of;
   struct Hold {
     std::string agent_id;
     std::string kind;
   };
-  absl::flat_hash_map<std::string, Hold> holds;                            // assigned conversation -> its agent's slot
+  // assigned conversation -> its agent's slot
+  absl::flat_hash_map<CompactKey, Hold, CompactKeyHash, CompactKeyEq> holds;
   absl::flat_hash_map<std::string, std::map<std::string, uint32_t>> load;  // agent -> kind -> assigned
   absl::flat_hash_map<std::string, uint32_t> open_of;                      // agent -> assigned, all kinds
   std::map<std::string, BusinessCalendar> calendars;                       // queues with business hours

@@ -16,23 +16,29 @@ namespace {
 
 using std::chrono::seconds;
 
-const SlaTarget& target_of(const SlaPolicy& policy, const std::string& metric) {
-  if (metric == "frt") return policy.first_response;
-  if (metric == "nrt") return policy.next_response;
+const SlaTarget& target_of(const SlaPolicy& policy, SlaMetric metric) {
+  switch (metric) {
+    case SlaMetric::kFirstResponse:
+      return policy.first_response;
+    case SlaMetric::kNextResponse:
+      return policy.next_response;
+    case SlaMetric::kResolution:
+      return policy.resolution;
+  }
   return policy.resolution;
 }
 
-SlaClock* find_clock(Conversation& c, const std::string& metric) {
+SlaClock* find_clock(Conversation& c, SlaMetric metric) {
   auto it = std::find_if(c.sla.begin(), c.sla.end(), [&](const SlaClock& k) { return k.metric == metric; });
   return it == c.sla.end() ? nullptr : &*it;
 }
 
-void erase_clock(Conversation& c, const std::string& metric) {
+void erase_clock(Conversation& c, SlaMetric metric) {
   std::erase_if(c.sla, [&](const SlaClock& k) { return k.metric == metric; });
 }
 
 // The clock is measured even without a target; only a target gives it deadlines.
-void start(Desk::State& s, Conversation& c, const std::string& metric, Timestamp at) {
+void start(Desk::State& s, Conversation& c, SlaMetric metric, Timestamp at) {
   if (find_clock(c, metric) != nullptr) return;
   c.sla.push_back(SlaClock{.metric = metric, .started_at = at, .running_since = at});
   s.sla_schedule(c, c.sla.back(), at);
@@ -40,7 +46,7 @@ void start(Desk::State& s, Conversation& c, const std::string& metric, Timestamp
 
 bool waiting_on_customer(const Conversation& c, const SlaPolicy& policy) {
   return policy.pause_while_waiting_on_customer && c.first_response_at &&
-         std::none_of(c.sla.begin(), c.sla.end(), [](const SlaClock& k) { return k.metric != "rt"; });
+         std::none_of(c.sla.begin(), c.sla.end(), [](const SlaClock& k) { return k.metric != SlaMetric::kResolution; });
 }
 
 }  // namespace
@@ -63,9 +69,10 @@ void Desk::State::sla_schedule(Conversation& c, SlaClock& clock, Timestamp at) {
 }
 
 void Desk::State::sla_customer_waiting(Conversation& c, Timestamp at, Commit& out) {
-  start(*this, c, c.first_response_at ? "nrt" : "frt", at);
-  start(*this, c, "rt", at);
-  if (SlaClock* rt = find_clock(c, "rt"); rt && !rt->running_since && c.state != ConversationState::kSnoozed) {
+  start(*this, c, c.first_response_at ? SlaMetric::kNextResponse : SlaMetric::kFirstResponse, at);
+  start(*this, c, SlaMetric::kResolution, at);
+  if (SlaClock* rt = find_clock(c, SlaMetric::kResolution);
+      rt && !rt->running_since && c.state != ConversationState::kSnoozed) {
     rt->running_since = at;  // the customer spoke again
     sla_schedule(c, *rt, at);
   }
@@ -74,15 +81,15 @@ void Desk::State::sla_customer_waiting(Conversation& c, Timestamp at, Commit& ou
 
 void Desk::State::sla_agent_replied(Conversation& c, Timestamp at, Commit&) {
   QueueMeasures& m = routing.measures.queue(c.queue);
-  if (SlaClock* frt = find_clock(c, "frt")) {
+  if (SlaClock* frt = find_clock(c, SlaMetric::kFirstResponse)) {
     m.first_response.observe(at - frt->started_at);
-    erase_clock(c, "frt");
-  } else if (SlaClock* nrt = find_clock(c, "nrt")) {
+    erase_clock(c, SlaMetric::kFirstResponse);
+  } else if (SlaClock* nrt = find_clock(c, SlaMetric::kNextResponse)) {
     m.next_response.observe(at - nrt->started_at);
-    erase_clock(c, "nrt");
+    erase_clock(c, SlaMetric::kNextResponse);
   }
   if (!c.first_response_at) c.first_response_at = at;
-  SlaClock* rt = find_clock(c, "rt");
+  SlaClock* rt = find_clock(c, SlaMetric::kResolution);
   if (rt && rt->running_since && waiting_on_customer(c, queue_of(c.queue).sla)) {
     rt->used += std::chrono::floor<seconds>(calendar(c.queue).between(*rt->running_since, at));
     rt->running_since.reset();
@@ -104,7 +111,7 @@ void Desk::State::sla_pause_all(Conversation& c, Timestamp at) {
 void Desk::State::sla_resume_all(Conversation& c, Timestamp at, Commit& out) {
   const bool rt_waits = waiting_on_customer(c, queue_of(c.queue).sla);
   for (auto& clock : c.sla) {
-    if (clock.running_since || (clock.metric == "rt" && rt_waits)) continue;
+    if (clock.running_since || (clock.metric == SlaMetric::kResolution && rt_waits)) continue;
     clock.running_since = at;
     sla_schedule(c, clock, at);
   }
@@ -122,16 +129,16 @@ void Desk::State::sla_check(Conversation& c, Timestamp at, Commit& out) {
     const SlaClock clock = c.sla[i];
     if (!clock.warned && clock.warning_at && *clock.warning_at <= at) {
       c.sla[i].warned = true;
-      ++m.sla_warnings[clock.metric];
-      append(c, SlaWarning{clock.metric, clock.due_at.value_or(*clock.warning_at)}, "system", at, out);
+      ++m.sla_warnings[to_string(clock.metric)];
+      append(c, SlaWarning{to_string(clock.metric), clock.due_at.value_or(*clock.warning_at)}, "system", at, out);
       changed = true;
     }
     if (!clock.breached && clock.due_at && *clock.due_at <= at) {
       c.sla[i].warned = true;
       c.sla[i].breached = true;
       c.sla[i].warning_at.reset();
-      ++m.sla_breaches[clock.metric];
-      append(c, SlaBreached{clock.metric, *clock.due_at}, "system", at, out);
+      ++m.sla_breaches[to_string(clock.metric)];
+      append(c, SlaBreached{to_string(clock.metric), *clock.due_at}, "system", at, out);
       changed = true;
     }
   }

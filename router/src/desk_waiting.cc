@@ -32,9 +32,10 @@ std::string describe_wait(seconds wait, bool known) {
 
 // Worth telling: the first time, or the expected wait moved by a quarter and a minute.
 bool worth_telling(const Conversation& c, const QueuePlace& place) {
-  if (!c.wait_update_at) return true;
-  if (place.position == c.wait_update_position) return false;
-  const int64_t before = c.wait_update_expected.count();
+  const ConversationExtras& told = *c.extras;
+  if (!told.wait_update_at) return true;
+  if (place.position == told.wait_update_position) return false;
+  const int64_t before = told.wait_update_expected.count();
   const int64_t moved = std::llabs(place.expected_wait.count() - before);
   return moved >= 60 && moved * 4 >= before;
 }
@@ -62,21 +63,23 @@ void Desk::State::send_wait_updates(const std::string& queue_name, Timestamp due
   const WaitEstimate estimate = wait_estimate(queue);
   std::size_t sent = 0;
   for (std::size_t i = 0; i < line.size() && open && sent < kMaxUpdatesPerTick; ++i) {
-    ConversationSlot* slot = find_slot(line[i]->conversation_id);
+    ConversationSlot* slot = find_slot(std::string(line[i]->conversation_id.view()));
     if (slot == nullptr) continue;
     Conversation& c = slot->data;
     const auto position = static_cast<uint32_t>(i + 1);
     const QueuePlace place{position, estimate.expected_wait(position)};
-    if (c.wait_update_at && at - *c.wait_update_at < queue.wait_updates.interval) continue;
+    const OptionalTime& told_at = c.extras->wait_update_at;
+    if (told_at && at - *told_at < queue.wait_updates.interval) continue;
     const ChannelLeg* leg = c.leg(c.active_channel);
     if (leg == nullptr || !worth_telling(c, place)) continue;
     std::string text = queue.wait_updates.text.empty() ? kDefaultText : queue.wait_updates.text;
     text = replace_all(std::move(text), "{position}", std::to_string(position));
     text = replace_all(std::move(text), "{wait}", describe_wait(place.expected_wait, estimate.slots > 0));
     send_system_message(c, leg->channel, leg->address, text, at, out);
-    c.wait_update_at = at;
-    c.wait_update_position = position;
-    c.wait_update_expected = place.expected_wait;
+    ConversationExtras& told = c.extras.edit();
+    told.wait_update_at = at;
+    told.wait_update_position = position;
+    told.wait_update_expected = place.expected_wait;
     save(c, out);
     ++sent;
   }

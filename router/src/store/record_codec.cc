@@ -34,6 +34,8 @@ template <>
 constexpr std::array kNames<AgentStatus> = {"online"sv, "away"sv, "offline"sv};
 template <>
 constexpr std::array kNames<CallState> = {"ringing"sv, "in_progress"sv, "on_hold"sv, "ended"sv, "missed"sv};
+template <>
+constexpr std::array kNames<SlaMetric> = {"frt"sv, "nrt"sv, "rt"sv};
 
 // Each table names every enumerator, up to the last one these asserts know of.
 static_assert(kNames<ConversationState>.size() == static_cast<std::size_t>(ConversationState::kClosed) + 1);
@@ -41,6 +43,7 @@ static_assert(kNames<Direction>.size() == static_cast<std::size_t>(Direction::kN
 static_assert(kNames<DeliveryStatus>.size() == static_cast<std::size_t>(DeliveryStatus::kFailed) + 1);
 static_assert(kNames<AgentStatus>.size() == static_cast<std::size_t>(AgentStatus::kOffline) + 1);
 static_assert(kNames<CallState>.size() == static_cast<std::size_t>(CallState::kMissed) + 1);
+static_assert(kNames<SlaMetric>.size() == static_cast<std::size_t>(SlaMetric::kResolution) + 1);
 
 // The "kind" of each EventBody alternative, in the variant's order.
 constexpr std::array kKinds = {"message"sv,
@@ -172,6 +175,24 @@ class DefaultFields {
 
 // ---- field lists: written once per record, used to encode and to decode.
 
+// A field kept in an OutOfLine block, as the Reader gets it: the block is allocated
+// only for a field the record holds, so a record without any keeps none. Encoding
+// reads through the block instead (`extra` on a const record), getting the defaults
+// of an empty one, which are left out like any field at its default.
+template <typename Extras, typename T>
+struct ExtraField {
+  OutOfLine<Extras>& box;
+  T Extras::*member;
+};
+template <typename Extras, typename T>
+ExtraField<Extras, T> extra(OutOfLine<Extras>& box, T Extras::*member) {
+  return {box, member};
+}
+template <typename Extras, typename T>
+const T& extra(const OutOfLine<Extras>& box, T Extras::*member) {
+  return (*box).*member;
+}
+
 // Puts each field into an object.
 struct Writer {
   json::object& object;
@@ -198,6 +219,11 @@ struct Reader {
   template <typename T>
   void operator()(std::string_view key, T& field) {
     if (const json::value* in = find(key)) from_value(*in, field);
+  }
+  // A field of an OutOfLine block: allocated only when the record holds it.
+  template <typename Extras, typename T>
+  void operator()(std::string_view key, ExtraField<Extras, T> field) {
+    if (const json::value* in = find(key)) from_value(*in, field.box.edit().*field.member);
   }
   // `others`: members after the fields, read by the caller (an event body's "kind").
   bool all_read(std::size_t others) const { return next + others == object.size(); }
@@ -228,9 +254,9 @@ void fields(auto& io, Is<Contact> auto& x) {
   io("id", x.id);
   io("display_name", x.display_name);
   io("identities", x.identities);
-  io("attributes", x.attributes);
+  io("attributes", extra(x.extras, &ContactExtras::attributes));
   io("created_at", x.created_at);
-  io("merged_into", x.merged_into);
+  io("merged_into", extra(x.extras, &ContactExtras::merged_into));
 }
 void fields(auto& io, Is<ChannelLeg> auto& x) {
   io("channel", x.channel);
@@ -400,6 +426,7 @@ void fields(auto& io, Is<Event> auto& x) {
   io("body", x.body);
 }
 void fields(auto& io, Is<Conversation> auto& x) {
+  using E = ConversationExtras;
   io("id", x.id);
   io("contact_id", x.contact_id);
   io("state", x.state);
@@ -408,31 +435,31 @@ void fields(auto& io, Is<Conversation> auto& x) {
   io("assignee_id", x.assignee_id);
   io("queue", x.queue);
   io("priority", x.priority);
-  io("labels", x.labels);
-  io("attributes", x.attributes);
-  io("transfer_count", x.transfer_count);
-  io("reopen_count", x.reopen_count);
+  io("labels", extra(x.extras, &E::labels));
+  io("attributes", extra(x.extras, &E::attributes));
+  io("transfer_count", extra(x.extras, &E::transfer_count));
+  io("reopen_count", extra(x.extras, &E::reopen_count));
   io("created_at", x.created_at);
   io("updated_at", x.updated_at);
   io("last_seq", x.last_seq);
-  io("previous_conversation_id", x.previous_conversation_id);
-  io("snoozed_until", x.snoozed_until);
+  io("previous_conversation_id", extra(x.extras, &E::previous_conversation_id));
+  io("snoozed_until", extra(x.extras, &E::snoozed_until));
   io("resolved_at", x.resolved_at);
   io("last_inbound_at", x.last_inbound_at);
   io("queued_since", x.queued_since);
-  io("overflow_at", x.overflow_at);
+  io("overflow_at", extra(x.extras, &E::overflow_at));
   io("first_assigned_at", x.first_assigned_at);
   io("first_response_at", x.first_response_at);
   io("sla", x.sla);
-  io("auto_replied_at", x.auto_replied_at);
-  io("survey_kind", x.survey_kind);
-  io("survey_until", x.survey_until);
-  io("csat", x.csat);
-  io("nps", x.nps);
-  io("wait_update_at", x.wait_update_at);
-  io("wait_update_position", x.wait_update_position);
-  io("wait_update_expected", x.wait_update_expected);
-  io("calls", x.calls);
+  io("auto_replied_at", extra(x.extras, &E::auto_replied_at));
+  io("survey_kind", extra(x.extras, &E::survey_kind));
+  io("survey_until", extra(x.extras, &E::survey_until));
+  io("csat", extra(x.extras, &E::csat));
+  io("nps", extra(x.extras, &E::nps));
+  io("wait_update_at", extra(x.extras, &E::wait_update_at));
+  io("wait_update_position", extra(x.extras, &E::wait_update_position));
+  io("wait_update_expected", extra(x.extras, &E::wait_update_expected));
+  io("calls", extra(x.extras, &E::calls));
 }
 void fields(auto& io, Is<OutboxEntry> auto& x) {
   io("outbound_id", x.outbound_id);

@@ -121,8 +121,8 @@ TEST_F(CallsTest, ACallGoesToAnAgentWithVoiceRoomAndTheConversationFollows) {
   EXPECT_EQ(c.state, S::kAssigned);
   EXPECT_EQ(c.assignee_id, "alice");
   EXPECT_EQ(c.active_channel, "phone");
-  ASSERT_EQ(c.calls.size(), 1u);
-  EXPECT_EQ(c.calls[0].state, CallState::kRinging);
+  ASSERT_EQ(c.extras->calls.size(), 1u);
+  EXPECT_EQ(c.extras->calls[0].state, CallState::kRinging);
   const auto events = call_events();
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].state, CallState::kRinging);
@@ -187,7 +187,7 @@ TEST_F(CallsTest, AnOwnerWithoutVoiceRoomHandsTheCallAndTheConversationToSomeone
   EXPECT_EQ(routed.agent_id, "bob");
   const Conversation c = conversation(chat.conversation_id);
   EXPECT_EQ(c.assignee_id, "bob");
-  EXPECT_EQ(c.transfer_count, 1u);
+  EXPECT_EQ(c.extras->transfer_count, 1u);
   EXPECT_EQ(desk_->agent_load("alice").count("chat") ? desk_->agent_load("alice").at("chat") : 0u, 0u);
 }
 
@@ -284,8 +284,8 @@ TEST_F(CallsTest, AConversationKeepsOnlyItsLatestCalls) {
   must(call("call-2"));
   must(call("call-3"));
   const Conversation c = conversation(must(call("call-3")).ingest.conversation_id);
-  ASSERT_EQ(c.calls.size(), 2u);
-  EXPECT_EQ(c.calls[0].call_id, "call-2");
+  ASSERT_EQ(c.extras->calls.size(), 2u);
+  EXPECT_EQ(c.extras->calls[0].call_id, "call-2");
   EXPECT_EQ(update("call-1", CallState::kInProgress).error().code, ErrorCode::kNotFound);
 }
 

@@ -714,7 +714,7 @@ TEST_F(DeskTest, TransferToAnAgentKeepsItAssignedAndCounts) {
       must(desk_.transfer({.conversation_id = c.id, .agent_id = kOtherAgent, .reason = "billing"}, "admin", fresh()));
   EXPECT_EQ(u.conversation.state, S::kAssigned);
   EXPECT_EQ(u.conversation.assignee_id, kOtherAgent);
-  EXPECT_EQ(u.conversation.transfer_count, 1u);
+  EXPECT_EQ(u.conversation.extras->transfer_count, 1u);
   const auto transfers = bodies<Transferred>(commit_);
   ASSERT_THAT(transfers, SizeIs(1));
   EXPECT_EQ(transfers[0].from_agent_id, kAgent);
@@ -728,7 +728,7 @@ TEST_F(DeskTest, TransferToAQueueRequeuesAndKeepsTheHistory) {
   EXPECT_EQ(u.conversation.state, S::kQueued);
   EXPECT_EQ(u.conversation.queue, "billing");
   EXPECT_TRUE(u.conversation.assignee_id.empty());
-  EXPECT_EQ(u.conversation.transfer_count, 1u);
+  EXPECT_EQ(u.conversation.extras->transfer_count, 1u);
   EXPECT_GT(u.conversation.last_seq, c.last_seq);  // appended to, nothing replaced
   EXPECT_EQ(u.conversation.legs.size(), c.legs.size());
 }
@@ -751,7 +751,7 @@ TEST_F(DeskTest, SnoozeWakesAtItsDeadline) {
   const Timestamp until = now_ + 1h;
   const ConversationUpdate u = must(desk_.snooze(c.id, until, kAgent, fresh()));
   EXPECT_EQ(u.conversation.state, S::kSnoozed);
-  EXPECT_EQ(u.conversation.snoozed_until, until);
+  EXPECT_EQ(u.conversation.extras->snoozed_until, until);
   EXPECT_EQ(desk_.next_deadline(), until);
 
   advance(59min);
@@ -765,7 +765,7 @@ TEST_F(DeskTest, SnoozeWakesAtItsDeadline) {
   const Conversation woken = conversation(c.id);
   EXPECT_EQ(woken.state, S::kAssigned);
   EXPECT_EQ(woken.assignee_id, kAgent);
-  EXPECT_FALSE(woken.snoozed_until.has_value());
+  EXPECT_FALSE(woken.extras->snoozed_until.has_value());
 }
 
 TEST_F(DeskTest, SnoozeWakesIntoTheQueueWhenTheAssigneeIsAway) {
@@ -797,7 +797,7 @@ TEST_F(DeskTest, ResolveThenReopenCountsReopens) {
   const ConversationUpdate reopened = must(desk_.reopen(c.id, kAgent, fresh()));
   EXPECT_EQ(reopened.conversation.state, S::kAssigned);
   EXPECT_EQ(reopened.conversation.assignee_id, kAgent);
-  EXPECT_EQ(reopened.conversation.reopen_count, 1u);
+  EXPECT_EQ(reopened.conversation.extras->reopen_count, 1u);
   EXPECT_THAT(bodies<Reopened>(commit_), SizeIs(1));
 }
 
@@ -837,7 +837,7 @@ TEST_F(DeskTest, InboundInsideTheReopenWindowReopens) {
   EXPECT_EQ(r.conversation_id, c.id);
   const Conversation reopened = conversation(c.id);
   EXPECT_EQ(reopened.state, S::kAssigned);
-  EXPECT_EQ(reopened.reopen_count, 1u);
+  EXPECT_EQ(reopened.extras->reopen_count, 1u);
 }
 
 TEST_F(DeskTest, AfterTheReopenWindowItClosesAndTheNextInboundOpensALinkedConversation) {
@@ -850,7 +850,7 @@ TEST_F(DeskTest, AfterTheReopenWindowItClosesAndTheNextInboundOpensALinkedConver
   EXPECT_EQ(r.contact_id, c.contact_id);
   const Conversation next = conversation(r.conversation_id);
   EXPECT_EQ(next.state, S::kQueued);
-  EXPECT_EQ(next.previous_conversation_id, c.id);
+  EXPECT_EQ(next.extras->previous_conversation_id, c.id);
   const auto opened = bodies<ConversationOpened>(commit_);
   ASSERT_THAT(opened, SizeIs(1));
   EXPECT_EQ(opened[0].previous_conversation_id, c.id);
@@ -863,9 +863,9 @@ TEST_F(DeskTest, InboundAfterTheWindowOpensANewConversationEvenBeforeTimersRan) 
   advance(options().limits.reopen_window + 1min);
   const IngestResult r = say(kChat, kVisitor, "new problem");
   EXPECT_NE(r.conversation_id, c.id);
-  EXPECT_EQ(conversation(r.conversation_id).previous_conversation_id, c.id);
+  EXPECT_EQ(conversation(r.conversation_id).extras->previous_conversation_id, c.id);
   EXPECT_EQ(conversation(c.id).state, S::kClosed);
-  EXPECT_EQ(conversation(c.id).reopen_count, 0u);
+  EXPECT_EQ(conversation(c.id).extras->reopen_count, 0u);
 }
 
 TEST_F(DeskTest, SnoozeUntilThePastIsRefused) {
@@ -966,7 +966,7 @@ TEST_F(MergeTest, MovesIdentitiesSoTheSourcesMessagesJoinTheTarget) {
   const MergeResult merged = merge();
   EXPECT_FALSE(merged.merge_id.empty());
   EXPECT_THAT(identity_keys(merged.contact), UnorderedElementsAreArray({"chat:visitor-1", "email:ana@example.org"}));
-  EXPECT_EQ(contact(source_.contact_id).merged_into, target_.contact_id);
+  EXPECT_EQ(contact(source_.contact_id).extras->merged_into, target_.contact_id);
   EXPECT_EQ(must(desk_.find_contact({.channel = kEmail, .address = kAnaEmail})).id, target_.contact_id);
 
   const IngestResult r = say(kEmail, kAnaEmail, "me again, by mail");
@@ -995,7 +995,7 @@ TEST_F(MergeTest, UnmergeRestoresIdentitiesAndConversationsExactly) {
   const Contact source = contact(source_.contact_id);
   EXPECT_EQ(identity_keys(target), identity_keys(target_before_));
   EXPECT_EQ(identity_keys(source), identity_keys(source_before_));
-  EXPECT_TRUE(source.merged_into.empty());
+  EXPECT_TRUE(source.extras->merged_into.empty());
   EXPECT_EQ(conversation(source_.conversation_id).contact_id, source_.contact_id);
   EXPECT_EQ(conversation(target_.conversation_id).contact_id, target_.contact_id);
   EXPECT_EQ(must(desk_.find_contact({.channel = kEmail, .address = kAnaEmail})).id, source_.contact_id);
@@ -1004,7 +1004,7 @@ TEST_F(MergeTest, UnmergeRestoresIdentitiesAndConversationsExactly) {
   const IngestResult r = say(kEmail, kAnaEmail);
   EXPECT_EQ(r.contact_id, source_.contact_id);
   EXPECT_NE(r.conversation_id, target_.conversation_id);
-  EXPECT_EQ(conversation(r.conversation_id).previous_conversation_id, source_.conversation_id);
+  EXPECT_EQ(conversation(r.conversation_id).extras->previous_conversation_id, source_.conversation_id);
 
   const auto twice = desk_.unmerge_contact(merged.merge_id, "admin", fresh());
   ASSERT_FALSE(twice.ok());
@@ -1028,7 +1028,7 @@ TEST_F(DeskTest, DeleteContactErasesItsConversationsAndIdentities) {
 
   const IngestResult again = say(kChat, kVisitor);  // a stranger now
   EXPECT_NE(again.contact_id, r.contact_id);
-  EXPECT_TRUE(conversation(again.conversation_id).previous_conversation_id.empty());
+  EXPECT_TRUE(conversation(again.conversation_id).extras->previous_conversation_id.empty());
 }
 
 // --- queries ---------------------------------------------------------------------------

@@ -353,7 +353,7 @@ TEST_F(RoutingTest, SlaWarningAndBreachFireAtTheRightSecondAndStopWithTheReply) 
   reply(met);
   advance(1000s);
   EXPECT_TRUE(last<SlaWarning>(met).empty());
-  EXPECT_TRUE(conversation(met).sla.empty() || conversation(met).sla[0].metric == "rt");
+  EXPECT_TRUE(conversation(met).sla.empty() || conversation(met).sla[0].metric == SlaMetric::kResolution);
 }
 
 TEST_F(RoutingTest, SlaClocksPauseWhileSnoozed) {
@@ -449,15 +449,15 @@ TEST_F(RoutingTest, ACsatReplyIsRecordedWithoutReopening) {
   ASSERT_EQ(last<SurveyAnswered>(id).size(), 1u);
   EXPECT_EQ(last<SurveyAnswered>(id)[0].second.score, 4);
   EXPECT_EQ(conversation(id).state, S::kResolved);
-  EXPECT_EQ(conversation(id).csat, 4);
-  EXPECT_EQ(conversation(id).reopen_count, 0u);
+  EXPECT_EQ(conversation(id).extras->csat, 4);
+  EXPECT_EQ(conversation(id).extras->reopen_count, 0u);
   const QueueStats stats = must(desk_->queue_stats("support"));
   EXPECT_EQ(stats.csat_responses, 1u);
   EXPECT_DOUBLE_EQ(stats.csat_average, 4.0);
   EXPECT_EQ(stats.first_contact_resolutions, 1u);
 
   ingest("v1", "chat", "actually it broke again");
-  EXPECT_EQ(conversation(id).reopen_count, 1u) << "anything else reopens";
+  EXPECT_EQ(conversation(id).extras->reopen_count, 1u) << "anything else reopens";
   EXPECT_EQ(must(desk_->queue_stats("support")).first_contact_resolutions, 0u);
 }
 
@@ -466,13 +466,13 @@ TEST_F(RoutingTest, NpsTakesZeroToTenAndAScoreOutOfRangeReopens) {
   const auto id = ingest("v1");
   resolve(id);
   ingest("v1", "chat", "10");
-  EXPECT_EQ(conversation(id).nps, 10);
+  EXPECT_EQ(conversation(id).extras->nps, 10);
   EXPECT_DOUBLE_EQ(must(desk_->queue_stats("support")).nps, 100.0);
 
   const auto other = ingest("v2");
   resolve(other);
   ingest("v2", "chat", "11");
-  EXPECT_EQ(conversation(other).nps, -1);
+  EXPECT_EQ(conversation(other).extras->nps, -1);
   EXPECT_EQ(conversation(other).state, S::kQueued);
 }
 
@@ -680,7 +680,7 @@ TEST_F(WaitUpdatesTest, ARestartDoesNotRepeatWhatWasSaid) {
   const auto second = ingest("v2");
   advance(10s);
   EXPECT_EQ(updates(), (std::map<std::string, std::string>{{second, "#2, about 10 minutes"}}));
-  EXPECT_EQ(conversation(first).wait_update_position, 1u);
+  EXPECT_EQ(conversation(first).extras->wait_update_position, 1u);
 }
 
 TEST_F(WaitUpdatesTest, NobodyOnlineSaysSoAndABadIntervalIsRefused) {

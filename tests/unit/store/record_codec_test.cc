@@ -100,7 +100,7 @@ TEST(RecordCodec, AbsentFieldsKeepTheirDefaults) {
   ASSERT_TRUE(conversation.ok()) << conversation.error().describe();
   EXPECT_EQ(conversation->id, "cv-1");
   EXPECT_EQ(conversation->state, ConversationState::kAssigned);
-  EXPECT_FALSE(conversation->snoozed_until.has_value());
+  EXPECT_FALSE(conversation->extras->snoozed_until.has_value());
   EXPECT_TRUE(conversation->legs.empty());
 }
 
@@ -110,12 +110,43 @@ TEST(RecordCodec, FieldsAtTheirDefaultAreLeftOut) {
   EXPECT_EQ(encode(Conversation{}), "{}");
   EXPECT_EQ(encode(Queue{}), "{}");
   Conversation answered{.id = "cv-1"};
-  answered.nps = 0;  // the default, -1, is "no answer"
+  answered.extras.edit().nps = 0;  // the default, -1, is "no answer"
   EXPECT_EQ(encode(answered), R"({"id":"cv-1","nps":0})");
-  EXPECT_EQ(decode<Conversation>(encode(answered))->nps, 0);
-  EXPECT_EQ(decode<Conversation>(encode(Conversation{.id = "cv-1"}))->nps, -1);
+  EXPECT_EQ(decode<Conversation>(encode(answered))->extras->nps, 0);
+  EXPECT_EQ(decode<Conversation>(encode(Conversation{.id = "cv-1"}))->extras->nps, -1);
   EXPECT_EQ(decode<Queue>(encode(Queue{.strategy = ""}))->strategy, "");
   EXPECT_EQ(encode(Event{.seq = 2, .body = Woke{}}), R"({"seq":2,"body":{"kind":"woke"}})");
+}
+
+// The rarely-set fields live out of line (Conversation::extras): a record holding
+// none of them reads back without allocating them, and one holding any reads back
+// with them, whichever one it is.
+TEST(RecordCodec, ConversationExtrasAreAllocatedOnlyForRecordsThatHoldThem) {
+  Conversation plain = sample_conversation("cv-1", "ct-1");
+  plain.extras = {};
+  auto decoded = decode<Conversation>(encode(plain));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_FALSE(decoded->extras.allocated()) << encode(plain);
+
+  for (const char* text : {R"({"id":"cv-1","reopen_count":1})", R"({"id":"cv-1","nps":0})",
+                           R"({"id":"cv-1","calls":[{"call_id":"CA1"}]})"}) {
+    decoded = decode<Conversation>(text);
+    ASSERT_TRUE(decoded.ok()) << text;
+    EXPECT_TRUE(decoded->extras.allocated()) << text;
+    EXPECT_EQ(encode(*decoded), text);
+  }
+}
+
+TEST(RecordCodec, ContactExtrasAreAllocatedOnlyForRecordsThatHoldThem) {
+  auto decoded = decode<Contact>(R"({"id":"ct-1","identities":[{"channel":"email","address":"a@example.org"}]})");
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_FALSE(decoded->extras.allocated());
+  for (const char* text : {R"({"id":"ct-1","attributes":{"plan":"pro"}})", R"({"id":"ct-1","merged_into":"ct-2"})"}) {
+    decoded = decode<Contact>(text);
+    ASSERT_TRUE(decoded.ok()) << text;
+    EXPECT_TRUE(decoded->extras.allocated()) << text;
+    EXPECT_EQ(encode(*decoded), text);
+  }
 }
 
 // Text in another order than ours, or with a field this binary does not know, is
@@ -146,7 +177,7 @@ TEST(RecordCodec, NullTimestampIsNoTimestamp) {
   auto decoded = decode<Conversation>(encode(conversation));
   ASSERT_TRUE(decoded.ok());
   EXPECT_FALSE(decoded->resolved_at.has_value());
-  EXPECT_TRUE(decoded->snoozed_until.has_value());
+  EXPECT_TRUE(decoded->extras->snoozed_until.has_value());
 }
 
 TEST(RecordCodec, BadDataIsAnErrorNotAnException) {

@@ -15,6 +15,8 @@
 
 #include <boost/pfr.hpp>
 
+#include <switchboard/router/model.h>
+
 namespace switchboard::router::testing {
 
 template <typename T>
@@ -29,6 +31,10 @@ template <typename T>
 struct IsMap : std::false_type {};
 template <typename K, typename V>
 struct IsMap<std::map<K, V>> : std::true_type {};
+template <typename T>
+struct IsOutOfLine : std::false_type {};
+template <typename T>
+struct IsOutOfLine<OutOfLine<T>> : std::true_type {};
 template <typename T>
 struct IsVariant : std::false_type {};
 template <typename... T>
@@ -48,6 +54,8 @@ bool same(const T& a, const T& b) {
     return true;
   } else if constexpr (IsOptional<T>::value) {
     return a.has_value() == b.has_value() && (!a || same(*a, *b));
+  } else if constexpr (IsOutOfLine<T>::value) {
+    return same(*a, *b);  // an empty block reads as its defaults, like a default-filled one
   } else if constexpr (IsVariant<T>::value) {
     return a.index() == b.index() &&
            std::visit([&](const auto& x) { return same(x, std::get<std::decay_t<decltype(x)>>(b)); }, a);
@@ -78,6 +86,8 @@ bool every_field_set(const T& x) {
     return true;
   } else if constexpr (IsOptional<T>::value) {
     return x.has_value() && every_field_set(*x);
+  } else if constexpr (IsOutOfLine<T>::value) {
+    return x.allocated() && every_field_set(*x);
   } else if constexpr (IsVariant<T>::value) {
     return std::visit([](const auto& alternative) { return every_field_set(alternative); }, x);
   } else if constexpr (requires {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <variant>
@@ -52,6 +53,41 @@ class OptionalTime {
   Timestamp at_ = kUnset;
 };
 
+// A T kept on the heap only once something in it is set, and copied deeply with its
+// owner, so the owner stays a plain value type: a copy has its own T, equal to the
+// original. For fields most records never set, which would otherwise take room in
+// every one of a million records held in memory. Reading an empty one gives a
+// default-constructed T; edit() allocates the T on first use and never frees it.
+template <typename T>
+class OutOfLine {
+ public:
+  OutOfLine() = default;
+  OutOfLine(const OutOfLine& other) : value_(other.value_ ? std::make_unique<T>(*other.value_) : nullptr) {}
+  OutOfLine(OutOfLine&&) noexcept = default;
+  OutOfLine& operator=(const OutOfLine& other) {
+    if (this != &other) value_ = other.value_ ? std::make_unique<T>(*other.value_) : nullptr;
+    return *this;
+  }
+  OutOfLine& operator=(OutOfLine&&) noexcept = default;
+  ~OutOfLine() = default;
+
+  const T& operator*() const { return value_ ? *value_ : defaults(); }
+  const T* operator->() const { return &**this; }
+  T& edit() {
+    if (!value_) value_ = std::make_unique<T>();
+    return *value_;
+  }
+  // Whether a T was allocated: for tests and memory accounting, not for meaning.
+  bool allocated() const { return value_ != nullptr; }
+
+ private:
+  static const T& defaults() {
+    static const T kDefaults{};
+    return kDefaults;
+  }
+  std::unique_ptr<T> value_;
+};
+
 // A customer's address on one channel. `address` is normalised (identity.h).
 struct Identity {
   std::string channel;
@@ -64,13 +100,19 @@ struct Identity {
   }
 };
 
+// What few contacts hold, out of line (Contact::extras) like ConversationExtras.
+struct ContactExtras {
+  Attributes attributes;
+  std::string merged_into;  // set while folded into another contact
+};
+
 struct Contact {
   std::string id;
   std::string display_name;
   std::vector<Identity> identities;
-  Attributes attributes;
   Timestamp created_at;
-  std::string merged_into;  // set while folded into another contact
+  // Read with `extras->attributes`, set with `extras.edit().attributes = ...`.
+  OutOfLine<ContactExtras> extras;
 };
 
 enum class ConversationState : uint8_t { kNew, kBot, kQueued, kAssigned, kSnoozed, kResolved, kClosed };
@@ -234,14 +276,18 @@ struct Event {
 // One running or paused SLA clock of a conversation (docs/routing.md). Time counts
 // only inside the queue's business hours; `used` is what earlier running stretches
 // consumed, so pausing and resuming never loses or double-counts time.
+enum class SlaMetric : uint8_t { kFirstResponse, kNextResponse, kResolution };
+const char* to_string(SlaMetric metric);  // "frt", "nrt", "rt", as events and stored records name them
+
 struct SlaClock {
-  std::string metric;  // frt, nrt, rt
+  SlaMetric metric = SlaMetric::kFirstResponse;
+  // The flags sit beside the metric: a million conversations hold two clocks each.
+  bool warned = false;
+  bool breached = false;
   Timestamp started_at;
   std::chrono::seconds used{0};
   OptionalTime running_since;  // unset while paused
-  bool warned = false;
-  bool breached = false;
-  OptionalTime warning_at;  // while running: when the warning / breach falls due
+  OptionalTime warning_at;     // while running: when the warning / breach falls due
   OptionalTime due_at;
 };
 
@@ -265,32 +311,17 @@ struct Call {
   Timestamp started_at;
 };
 
-struct Conversation {
-  std::string id;
-  std::string contact_id;
-  ConversationState state = ConversationState::kNew;
-  std::string active_channel;
-  std::vector<ChannelLeg> legs;
-  std::string assignee_id;
-  std::string queue;
-  int32_t priority = 0;
+// What most conversations never set, or set only late in their life: kept out of
+// line (Conversation::extras) so that a million idle conversations do not each carry
+// room for them. Same fields and meaning as when they were members of Conversation.
+struct ConversationExtras {
   std::vector<std::string> labels;
   Attributes attributes;
   uint32_t transfer_count = 0;
   uint32_t reopen_count = 0;
-  Timestamp created_at;
-  Timestamp updated_at;
-  uint64_t last_seq = 0;
   std::string previous_conversation_id;
   OptionalTime snoozed_until;
-  OptionalTime resolved_at;
-  OptionalTime last_inbound_at;
-  // Routing and measures (docs/routing.md).
-  OptionalTime queued_since;  // waiting in its queue since: orders the queue
-  OptionalTime overflow_at;   // moves to the queue's overflow queue then, if still waiting
-  OptionalTime first_assigned_at;
-  OptionalTime first_response_at;
-  std::vector<SlaClock> sla;
+  OptionalTime overflow_at;      // moves to the queue's overflow queue then, if still waiting
   OptionalTime auto_replied_at;  // the last out-of-hours reply
   std::string survey_kind;       // csat or nps, while a survey awaits its answer
   OptionalTime survey_until;
@@ -301,6 +332,29 @@ struct Conversation {
   uint32_t wait_update_position = 0;
   std::chrono::seconds wait_update_expected{0};
   std::vector<Call> calls;  // the latest Limits::max_calls_per_conversation, oldest first
+};
+
+struct Conversation {
+  std::string id;
+  std::string contact_id;
+  ConversationState state = ConversationState::kNew;
+  int32_t priority = 0;
+  std::string active_channel;
+  std::vector<ChannelLeg> legs;
+  std::string assignee_id;
+  std::string queue;
+  Timestamp created_at;
+  Timestamp updated_at;
+  uint64_t last_seq = 0;
+  OptionalTime resolved_at;
+  OptionalTime last_inbound_at;
+  // Routing and measures (docs/routing.md).
+  OptionalTime queued_since;  // waiting in its queue since: orders the queue
+  OptionalTime first_assigned_at;
+  OptionalTime first_response_at;
+  std::vector<SlaClock> sla;
+  // Read with `extras->csat`, set with `extras.edit().csat = 5` (allocates them once).
+  OutOfLine<ConversationExtras> extras;
 
   bool open() const { return state != ConversationState::kResolved && state != ConversationState::kClosed; }
   const ChannelLeg* leg(const std::string& channel) const;
