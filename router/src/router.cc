@@ -180,51 +180,134 @@ void Router::stop() {
   });
 }
 
-template <typename T, typename Step>
-void Router::run(Step step, Callback<T> done, int attempt) {
-  boost::asio::post(strand_, [this, step = std::move(step), done = std::move(done), attempt]() mutable {
+// --- requests on the strand ------------------------------------------------------------
+
+class Router::Step {
+ public:
+  virtual ~Step() = default;
+  // On the strand: runs the Desk step, writing into `out`, and keeps its result.
+  virtual void run(Desk& desk, Commit& out) = 0;
+  // Once the commit is durable: the kept result.
+  virtual void answer() = 0;
+  // Instead of the result.
+  virtual void fail(Error error) = 0;
+
+  bool reads_store = false;
+  int attempt = 0;  // runs that lost a race to another node
+};
+
+template <typename T, typename Fn>
+class Router::StepOf final : public Router::Step {
+ public:
+  StepOf(Fn fn, Callback<T> done) : fn_(std::move(fn)), done_(std::move(done)) {}
+
+  void run(Desk& desk, Commit& out) override { result_.emplace(fn_(desk, out)); }
+  void answer() override { done_(std::move(*result_)); }
+  void fail(Error error) override { done_(std::move(error)); }
+
+ private:
+  Fn fn_;
+  Callback<T> done_;
+  std::optional<Result<T>> result_;
+};
+
+template <typename T, typename Fn>
+void Router::run(Fn fn, Callback<T> done, bool reads_store) {
+  auto step = std::make_unique<StepOf<T, Fn>>(std::move(fn), std::move(done));
+  step->reads_store = reads_store;
+  enqueue(std::move(step));
+}
+
+// One post per wake-up of the strand, however many requests arrive before it runs:
+// under load the strand takes them all at once.
+void Router::enqueue(std::unique_ptr<Step> step) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    queued_.push_back(std::move(step));
+    if (queue_posted_) return;
+    queue_posted_ = true;
+  }
+  boost::asio::post(strand_, [this] { run_queued(); });
+}
+
+void Router::run_queued() {
+  Steps steps;
+  {
+    std::lock_guard lock(queue_mutex_);
+    steps.swap(queued_);
+    queue_posted_ = false;
+  }
+  // A shared store checks each commit against the other nodes' writes and fails it
+  // whole: one step per commit, so that a lost race reruns only the step that lost.
+  const bool share_commits = !store_->shared();
+  for (std::size_t next = 0; next < steps.size();) {
     if (!healthy_) {
-      done(Error{ErrorCode::kUnavailable, {}, "the store failed; nothing is accepted until it recovers"});
-      return;
+      for (; next < steps.size(); ++next) {
+        steps[next]->fail(
+            Error{ErrorCode::kUnavailable, {}, "the store failed; nothing is accepted until it recovers"});
+      }
+      break;
     }
-    auto commit = std::make_shared<Commit>();
-    commit->with_records = store_->keeps_records();
-    commit->based_on = synced_.load();
-    commit->events.reserve(4);  // an ingest writes one to three; spares the regrowth
-    auto result = std::make_shared<Result<T>>(step(*desk_, *commit));
-    // Answer only once the store holds what the step wrote (acknowledged = durable).
-    store_->append(
-        commit, [this, commit, result, step = std::move(step), done = std::move(done), attempt](Status stored) mutable {
-          if (!stored && stored.error().code == ErrorCode::kAborted && healthy_) {
-            // Another node changed what the step read: nothing was stored. Catch up, then
-            // run the step again on what the store holds now.
-            boost::asio::post(strand_, [this, commit, step = std::move(step), done = std::move(done), attempt,
-                                        lost = stored.error()]() mutable {
-              if (stopped_) return done(lost);
-              if (auto caught = recover_from_conflict(*commit); !caught) return done(caught.error());
-              if (attempt + 1 >= options_.max_attempts) return done(lost);
-              run<T>(std::move(step), std::move(done), attempt + 1);
-            });
-            return;
-          }
-          if (!stored || !healthy_) {
-            // The Desk now holds changes the store does not: stop acknowledging anything,
-            // including steps built on the lost one, until recover() reloads the Desk.
-            if (healthy_.exchange(false)) {
-              if (options_.on_health_change) options_.on_health_change(false);
-              boost::asio::post(strand_, [this] { lose_store(); });
-            }
-            done(Error{ErrorCode::kUnavailable,
-                       {},
-                       stored ? "an earlier change was not stored; retry once the server recovers"
-                              : "not stored: " + stored.error().describe()});
-            return;
-          }
-          after_commit(*commit);
-          done(std::move(*result));
-        });
-    arm_timer();
+    auto batch = std::make_shared<Batch>();
+    Commit& commit = batch->commit;
+    commit.with_records = store_->keeps_records();
+    commit.based_on = synced_.load();
+    Steps& group = batch->steps;
+    group.reserve(share_commits ? std::min(steps.size() - next, kMaxStepsPerCommit) : 1);
+    commit.events.reserve(4 * group.capacity());  // an ingest writes one to three; spares the regrowth
+    do {
+      steps[next]->run(*desk_, commit);
+      group.push_back(std::move(steps[next++]));
+      // A step reading the store must see what the steps before it wrote: it starts a
+      // commit of its own, appended after theirs.
+    } while (share_commits && next < steps.size() && group.size() < kMaxStepsPerCommit && !steps[next]->reads_store);
+    append(std::move(batch));
+  }
+  arm_timer();
+}
+
+// Answers only once the store holds what the steps wrote (acknowledged = durable).
+void Router::append(std::shared_ptr<Batch> batch) {
+  std::shared_ptr<const Commit> commit(batch, &batch->commit);
+  store_->append(std::move(commit), [this, batch = std::move(batch)](Status stored) mutable {
+    settle(std::move(batch), std::move(stored));
   });
+}
+
+void Router::settle(std::shared_ptr<Batch> batch, Status stored) {
+  if (!stored && stored.error().code == ErrorCode::kAborted && healthy_) {
+    // Another node changed what the steps read: nothing was stored. Catch up, then run
+    // them again on what the store holds now.
+    boost::asio::post(strand_, [this, batch = std::move(batch), lost = stored.error()] {
+      Status caught = stopped_ ? Status(lost) : recover_from_conflict(batch->commit);
+      for (auto& step : batch->steps) {
+        if (!caught) {
+          step->fail(caught.error());
+        } else if (++step->attempt >= options_.max_attempts) {
+          step->fail(lost);
+        } else {
+          enqueue(std::move(step));
+        }
+      }
+    });
+    return;
+  }
+  if (!stored || !healthy_) {
+    // The Desk now holds changes the store does not: stop acknowledging anything,
+    // including steps built on the lost one, until recover() reloads the Desk.
+    if (healthy_.exchange(false)) {
+      if (options_.on_health_change) options_.on_health_change(false);
+      boost::asio::post(strand_, [this] { lose_store(); });
+    }
+    const Error refused{ErrorCode::kUnavailable,
+                        {},
+                        stored ? "an earlier change was not stored; retry once the server recovers"
+                               : "not stored: " + stored.error().describe()};
+    for (auto& step : batch->steps) step->fail(refused);
+    return;
+  }
+  after_commit(batch->commit);
+  for (auto& step : batch->steps) step->answer();
 }
 
 // --- several nodes on one store ---------------------------------------------------------
@@ -504,7 +587,7 @@ void Router::get_context(std::string conversation_id, std::optional<Identity> id
         return ConversationContext{std::move(contact.value()), conversation.value(),
                                    store_->timeline(conversation->id, n), d.earlier_conversations(*conversation)};
       },
-      std::move(done));
+      std::move(done), /*reads_store=*/true);
 }
 
 void Router::get_contact(std::string id, Callback<Contact> done) {

@@ -8,6 +8,12 @@
 // Every method is thread-safe and returns at once; `done` runs later on a router or
 // store thread and must not block. Answers come in the order requests reached the
 // strand.
+//
+// Requests that queue up while the strand is busy run together: one wake-up of the
+// strand, one Commit and one store append for all of them (up to
+// kMaxStepsPerCommit), answered once that commit is durable; if it fails, every one
+// of them answers UNAVAILABLE. On a shared store each request keeps a Commit of its
+// own, so that losing a race reruns only the request that lost it.
 
 #include <atomic>
 #include <condition_variable>
@@ -154,6 +160,9 @@ class Router final : public AdapterHost {
   // Every measure in the Prometheus text format (Desk::prometheus_metrics).
   void metrics(Callback<std::string> done);
 
+  // The most requests one Commit carries: a longer queue is appended in several.
+  static constexpr std::size_t kMaxStepsPerCommit = 64;
+
   EventBus& events() { return bus_; }
   const Store& store() const { return *store_; }
   const Limits& limits() const { return options_.desk.limits; }
@@ -161,10 +170,29 @@ class Router final : public AdapterHost {
  private:
   class Channels;
 
-  // Runs `step` on the strand; commits what it wrote; then answers and publishes. A
-  // step that lost a race to another node runs again once the Desk has caught up.
-  template <typename T, typename Step>
-  void run(Step step, Callback<T> done, int attempt = 0);
+  // A request waiting for the strand, its Desk step with its answer (router.cc).
+  class Step;
+  template <typename T, typename Fn>
+  class StepOf;
+  using Steps = std::vector<std::unique_ptr<Step>>;
+
+  // Queues `fn` for the strand; there it writes into a Commit, shared with the steps
+  // queued beside it; once the store holds the commit, `done` gets fn's result and
+  // the events are published. A step that lost a race to another node runs again
+  // once the Desk has caught up. `reads_store`: the step reads the store, so it must
+  // see every commit appended before it (it starts a Commit of its own).
+  template <typename T, typename Fn>
+  void run(Fn fn, Callback<T> done, bool reads_store = false);
+  void enqueue(std::unique_ptr<Step> step);
+  void run_queued();  // on the strand
+  // One Commit with the steps that wrote it (one allocation for both).
+  struct Batch {
+    Commit commit;
+    Steps steps;
+  };
+  void append(std::shared_ptr<Batch> batch);  // on the strand
+  // The store's answer for the batch's commit: on a store thread.
+  void settle(std::shared_ptr<Batch> batch, Status stored);
   void after_commit(Commit& commit);
   void deliver(const OutboxEntry& entry);  // on the strand, like every read of channels_
   // On the strand: every pending outbox entry to its adapter; with `only`, just those
@@ -201,11 +229,15 @@ class Router final : public AdapterHost {
   bool stopped_ = false;
   bool adapters_started_ = false;  // on the strand
 
+  std::mutex queue_mutex_;
+  Steps queued_;               // under queue_mutex_: waiting for run_queued()
+  bool queue_posted_ = false;  // under queue_mutex_: a run_queued() is posted and has not taken them yet
+
   std::atomic<uint64_t> synced_{0};  // Changes::position the Desk has taken in; set on the strand
   std::thread tailer_;
   std::mutex tail_mutex_;
   std::condition_variable tail_wakeup_;
-  bool tail_stopping_ = false;  // under tail_mutex_
+  bool tail_stopping_ = false;                            // under tail_mutex_
   std::chrono::steady_clock::time_point last_heartbeat_;  // the tailer's
   std::set<std::string> silent_nodes_;                    // the tailer's: taken over already
 };
