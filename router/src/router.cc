@@ -62,9 +62,8 @@ RouterOptions for_node(RouterOptions options, const Store& store) {
 
 Router::Router(boost::asio::io_context& io, std::unique_ptr<Store> store, RouterOptions options)
     : io_(io),
-      strand_(boost::asio::make_strand(io)),
-      timer_(strand_),
-      recovery_timer_(strand_),
+      timer_(io),
+      recovery_timer_(io),
       store_(std::move(store)),
       options_(for_node(std::move(options), *store_)),
       desk_(std::make_unique<Desk>(options_.desk, options_.now)),
@@ -85,7 +84,7 @@ void Router::ask_tailer_to_stop() {
 }
 
 void Router::recover(Callback<Done> done) {
-  boost::asio::post(strand_, [this, done = std::move(done)] {
+  serially([this, done = std::move(done)] {
     auto reloaded = reload();
     if (reloaded && store_->shared()) start_tailing();
     done(reloaded ? Result<Done>(Done{}) : Result<Done>(reloaded.error()));
@@ -123,11 +122,14 @@ void Router::deliver_pending(const Adapter* only) {
 void Router::lose_store() {
   recovery_timer_.expires_after(options_.recovery_interval);
   recovery_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || stopped_) return;
-    store_->append(std::make_shared<Commit>(), [this](Status) {
-      boost::asio::post(strand_, [this] {
-        if (stopped_) return;
-        if (!reload()) lose_store();
+    if (ec) return;  // operation_aborted: stopping
+    serially([this] {
+      if (stopped_) return;
+      store_->append(std::make_shared<Commit>(), [this](Status) {
+        serially([this] {
+          if (stopped_) return;
+          if (!reload()) lose_store();
+        });
       });
     });
   });
@@ -139,7 +141,7 @@ void Router::add_adapter(std::unique_ptr<Adapter> adapter) {
 }
 
 void Router::attach_adapter(std::shared_ptr<Adapter> adapter, Callback<Done> done) {
-  boost::asio::post(strand_, [this, adapter = std::move(adapter), done = std::move(done)] {
+  serially([this, adapter = std::move(adapter), done = std::move(done)] {
     if (auto channel = channels_->taken(*adapter)) {
       done(Error{ErrorCode::kAlreadyExists, "channel", "channel '" + *channel + "' is carried by another adapter"});
       return;
@@ -152,7 +154,7 @@ void Router::attach_adapter(std::shared_ptr<Adapter> adapter, Callback<Done> don
 }
 
 void Router::detach_adapter(std::shared_ptr<Adapter> adapter, std::function<void()> done) {
-  boost::asio::post(strand_, [this, adapter = std::move(adapter), done = std::move(done)] {
+  serially([this, adapter = std::move(adapter), done = std::move(done)] {
     channels_->remove(*adapter);
     if (done) done();
   });
@@ -163,7 +165,7 @@ Status Router::start_adapters() {
     if (auto ok = adapter->start(); !ok) return ok;
   }
   // What was pending when the store was loaded goes out now that someone carries it.
-  boost::asio::post(strand_, [this] {
+  serially([this] {
     adapters_started_ = true;
     deliver_pending();
   });
@@ -173,7 +175,7 @@ Status Router::start_adapters() {
 void Router::stop() {
   ask_tailer_to_stop();
   for (auto& adapter : adapters_) adapter->stop();
-  boost::asio::post(strand_, [this] {
+  serially([this] {
     stopped_ = true;
     timer_.cancel();
     recovery_timer_.cancel();
@@ -212,55 +214,84 @@ class Router::StepOf final : public Router::Step {
 };
 
 template <typename T, typename Fn>
-void Router::run(Fn fn, Callback<T> done, bool reads_store) {
+void Router::run(Fn fn, Callback<T> done, RunOptions how) {
   auto step = std::make_unique<StepOf<T, Fn>>(std::move(fn), std::move(done));
-  step->reads_store = reads_store;
-  enqueue(std::move(step));
+  step->reads_store = how.reads_store;
+  enqueue({.step = std::move(step)}, how.here);
 }
 
-// One post per wake-up of the strand, however many requests arrive before it runs:
-// under load the strand takes them all at once.
-void Router::enqueue(std::unique_ptr<Step> step) {
+void Router::serially(std::function<void()> task) { enqueue({.task = std::move(task)}, false); }
+
+// One hand-over per wake-up of the strand, however many requests arrive before it
+// runs: under load the strand takes them all at once.
+void Router::enqueue(Work work, bool here) {
   {
     std::lock_guard lock(queue_mutex_);
-    queued_.push_back(std::move(step));
-    if (queue_posted_) return;
-    queue_posted_ = true;
+    queued_.push_back(std::move(work));
+    if (taken_) return;  // whoever holds the strand runs it
+    taken_ = true;
   }
-  boost::asio::post(strand_, [this] { run_queued(); });
+  if (here) {
+    run_queued(true);
+  } else {
+    boost::asio::post(io_, [this] { run_queued(false); });
+  }
 }
 
-void Router::run_queued() {
-  Steps steps;
-  {
-    std::lock_guard lock(queue_mutex_);
-    steps.swap(queued_);
-    queue_posted_ = false;
+void Router::run_queued(bool here) {
+  for (;;) {
+    std::vector<Work> work;
+    {
+      std::lock_guard lock(queue_mutex_);
+      if (queued_.empty()) {
+        taken_ = false;
+        return;
+      }
+      work.swap(queued_);
+    }
+    run_all(work);
+    if (here) break;
   }
+  {
+    // A caller's thread has its own work to go back to: what came meanwhile goes to a
+    // router thread.
+    std::lock_guard lock(queue_mutex_);
+    if (queued_.empty()) {
+      taken_ = false;
+      return;
+    }
+  }
+  boost::asio::post(io_, [this] { run_queued(false); });
+}
+
+void Router::run_all(std::vector<Work>& work) {
   // A shared store checks each commit against the other nodes' writes and fails it
   // whole: one step per commit, so that a lost race reruns only the step that lost.
   const bool share_commits = !store_->shared();
-  for (std::size_t next = 0; next < steps.size();) {
+  for (std::size_t next = 0; next < work.size();) {
+    if (work[next].task) {
+      work[next++].task();
+      continue;
+    }
     if (!healthy_) {
-      for (; next < steps.size(); ++next) {
-        steps[next]->fail(
-            Error{ErrorCode::kUnavailable, {}, "the store failed; nothing is accepted until it recovers"});
-      }
-      break;
+      work[next++].step->fail(
+          Error{ErrorCode::kUnavailable, {}, "the store failed; nothing is accepted until it recovers"});
+      continue;
     }
     auto batch = std::make_shared<Batch>();
     Commit& commit = batch->commit;
     commit.with_records = store_->keeps_records();
     commit.based_on = synced_.load();
     Steps& group = batch->steps;
-    group.reserve(share_commits ? std::min(steps.size() - next, kMaxStepsPerCommit) : 1);
+    group.reserve(share_commits ? std::min(work.size() - next, kMaxStepsPerCommit) : 1);
     commit.events.reserve(4 * group.capacity());  // an ingest writes one to three; spares the regrowth
     do {
-      steps[next]->run(*desk_, commit);
-      group.push_back(std::move(steps[next++]));
+      work[next].step->run(*desk_, commit);
+      group.push_back(std::move(work[next++].step));
       // A step reading the store must see what the steps before it wrote: it starts a
       // commit of its own, appended after theirs.
-    } while (share_commits && next < steps.size() && group.size() < kMaxStepsPerCommit && !steps[next]->reads_store);
+    } while (share_commits && next < work.size() && work[next].step && !work[next].step->reads_store &&
+             group.size() < kMaxStepsPerCommit);
     append(std::move(batch));
   }
   arm_timer();
@@ -278,7 +309,7 @@ void Router::settle(std::shared_ptr<Batch> batch, Status stored) {
   if (!stored && stored.error().code == ErrorCode::kAborted && healthy_) {
     // Another node changed what the steps read: nothing was stored. Catch up, then run
     // them again on what the store holds now.
-    boost::asio::post(strand_, [this, batch = std::move(batch), lost = stored.error()] {
+    serially([this, batch = std::move(batch), lost = stored.error()] {
       Status caught = stopped_ ? Status(lost) : recover_from_conflict(batch->commit);
       for (auto& step : batch->steps) {
         if (!caught) {
@@ -286,7 +317,7 @@ void Router::settle(std::shared_ptr<Batch> batch, Status stored) {
         } else if (++step->attempt >= options_.max_attempts) {
           step->fail(lost);
         } else {
-          enqueue(std::move(step));
+          enqueue({.step = std::move(step)}, false);
         }
       }
     });
@@ -297,7 +328,7 @@ void Router::settle(std::shared_ptr<Batch> batch, Status stored) {
     // including steps built on the lost one, until recover() reloads the Desk.
     if (healthy_.exchange(false)) {
       if (options_.on_health_change) options_.on_health_change(false);
-      boost::asio::post(strand_, [this] { lose_store(); });
+      serially([this] { lose_store(); });
     }
     const Error refused{ErrorCode::kUnavailable,
                         {},
@@ -398,7 +429,7 @@ void Router::tail_loop() {
       if (events.size() < kPage) break;
     }
     if (auto changes = store_->changes_since(synced_); changes && changes->position > synced_) {
-      boost::asio::post(strand_, [this, changes = std::move(*changes)]() mutable { take_in(std::move(changes)); });
+      serially([this, changes = std::move(*changes)]() mutable { take_in(std::move(changes)); });
     }
     watch_other_nodes();
     lock.lock();
@@ -433,7 +464,7 @@ void Router::after_commit(Commit& commit) {
   if (!store_->shared()) bus_.publish(commit.events);
   if (commit.deliveries.empty()) return;
   // On the strand, where adapters come and go (attach_adapter): not on the store's thread.
-  boost::asio::post(strand_, [this, deliveries = std::move(commit.deliveries)] {
+  serially([this, deliveries = std::move(commit.deliveries)] {
     for (const auto& entry : deliveries) deliver(entry);
   });
 }
@@ -452,22 +483,36 @@ void Router::arm_timer() {
   if (!next || stopped_ || next == armed_for_) return;
   armed_for_ = next;
   timer_.expires_after(std::max(*next - options_.now(), Clock::duration::zero()));
-  timer_.async_wait([this](boost::system::error_code ec) {
+  timer_.async_wait([this, next](boost::system::error_code ec) {
     if (ec) return;  // operation_aborted: re-armed or stopping
-    armed_for_.reset();
-    run<Done>(
-        [](Desk& desk, Commit& out) -> Result<Done> {
-          desk.run_due_timers(out);
-          return Done{};
-        },
-        [](Result<Done>) {});
+    serially([this, next] {
+      if (armed_for_ == next) armed_for_.reset();  // else re-armed since it fired
+      run<Done>(
+          [](Desk& desk, Commit& out) -> Result<Done> {
+            desk.run_due_timers(out);
+            return Done{};
+          },
+          [](Result<Done>) {});
+    });
   });
 }
 
 // --- the API, one line each: which Desk call, under which answer type -------------------
 
+namespace {
+
+auto ingest_step(InboundMessage message) {
+  return [m = std::move(message)](Desk& d, Commit& out) { return d.ingest(m, out); };
+}
+
+}  // namespace
+
 void Router::ingest(InboundMessage message, Callback<IngestResult> done) {
-  run<IngestResult>([m = std::move(message)](Desk& d, Commit& out) { return d.ingest(m, out); }, std::move(done));
+  run<IngestResult>(ingest_step(std::move(message)), std::move(done));
+}
+
+void Router::ingest_here(InboundMessage message, Callback<IngestResult> done) {
+  run<IngestResult>(ingest_step(std::move(message)), std::move(done), {.here = true});
 }
 
 void Router::route_call(InboundCall call, Callback<CallRouting> done) {
@@ -587,7 +632,7 @@ void Router::get_context(std::string conversation_id, std::optional<Identity> id
         return ConversationContext{std::move(contact.value()), conversation.value(),
                                    store_->timeline(conversation->id, n), d.earlier_conversations(*conversation)};
       },
-      std::move(done), /*reads_store=*/true);
+      std::move(done), {.reads_store = true});
 }
 
 void Router::get_contact(std::string id, Callback<Contact> done) {

@@ -247,6 +247,35 @@ TEST_F(RouterTest, AContextRequestSeesWhatTheRequestsQueuedBeforeItWrote) {
   EXPECT_EQ(messages[0].text, "first");
 }
 
+TEST_F(RouterTest, IngestHereOnAnIdleRouterRunsAndAnswersOnTheCallersThread) {
+  std::optional<Result<IngestResult>> answer;
+  router_.ingest_here(email_from(kAnaEmail, "first"), [&](Result<IngestResult> r) { answer.emplace(std::move(r)); });
+  // The memory store answers at once, and no router thread was needed.
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(answer->ok()) << answer->error().describe();
+  EXPECT_THAT(bodies<Message>(stored()), SizeIs(1));
+}
+
+TEST_F(RouterTest, IngestHereWhileTheStrandIsTakenWaitsItsTurn) {
+  // The first answer runs on the strand and asks again from there: the second must not
+  // run inside it, but after it, in order.
+  std::vector<std::string> order;
+  bool inside_first = false;
+  router_.ingest_here(email_from(kAnaEmail, "first"), [&](Result<IngestResult> r) {
+    ASSERT_TRUE(r.ok());
+    inside_first = true;
+    router_.ingest_here(email_from(kAnaEmail, "second"), [&](Result<IngestResult> again) {
+      EXPECT_TRUE(again.ok());
+      EXPECT_FALSE(inside_first) << "ran nested inside a step that held the strand";
+      order.push_back("second");
+    });
+    order.push_back("first");
+    inside_first = false;
+  });
+  run_until([&] { return order.size() == 2; });
+  EXPECT_EQ(order, (std::vector<std::string>{"first", "second"}));
+}
+
 // The memory store behind a gate: every append waits, in order, until the test opens
 // the gate (each commit stored and answered) or fails what is held. So a test sees
 // what a caller was told before its commit was durable.

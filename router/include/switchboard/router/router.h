@@ -9,6 +9,10 @@
 // store thread and must not block. Answers come in the order requests reached the
 // strand.
 //
+// "The strand" below is the Router's own serial queue: whatever takes it (a router
+// thread, or the caller of an `_here` method finding it idle) runs everything queued,
+// in order, one at a time; nothing else touches the Desk.
+//
 // Requests that queue up while the strand is busy run together: one wake-up of the
 // strand, one Commit and one store append for all of them (up to
 // kMaxStepsPerCommit), answered once that commit is durable; if it fails, every one
@@ -27,7 +31,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <switchboard/router/adapter.h>
 #include <switchboard/router/desk.h>
@@ -103,6 +106,12 @@ class Router final : public AdapterHost {
 
   // AdapterHost
   void ingest(InboundMessage message, Callback<IngestResult> done) override;
+  // The same, but when the strand is idle this thread takes it and runs the step (and
+  // whatever else is queued by then) before returning, sparing the hand-over to a
+  // router thread and back; with a store that answers at once (memory:) `done` runs
+  // before this returns too. Only for callers that hold no lock `done` takes and
+  // whose thread may spend the time: a gRPC handler.
+  void ingest_here(InboundMessage message, Callback<IngestResult> done);
   void report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason) override;
   void report_retryable_failure(std::string outbound_id, std::string reason) override;
   void report_sent(std::string outbound_id, std::string external_id, Callback<Done> done) override;
@@ -175,16 +184,32 @@ class Router final : public AdapterHost {
   template <typename T, typename Fn>
   class StepOf;
   using Steps = std::vector<std::unique_ptr<Step>>;
+  // What the strand runs: a step, or a task (timers, adapters, recovery).
+  struct Work {
+    std::unique_ptr<Step> step;
+    std::function<void()> task;
+  };
+  struct RunOptions {
+    // The step reads the store, so it must see every commit appended before it (it
+    // starts a Commit of its own).
+    bool reads_store = false;
+    // The calling thread takes the strand if it is idle (ingest_here).
+    bool here = false;
+  };
 
   // Queues `fn` for the strand; there it writes into a Commit, shared with the steps
   // queued beside it; once the store holds the commit, `done` gets fn's result and
   // the events are published. A step that lost a race to another node runs again
-  // once the Desk has caught up. `reads_store`: the step reads the store, so it must
-  // see every commit appended before it (it starts a Commit of its own).
+  // once the Desk has caught up.
   template <typename T, typename Fn>
-  void run(Fn fn, Callback<T> done, bool reads_store = false);
-  void enqueue(std::unique_ptr<Step> step);
-  void run_queued();  // on the strand
+  void run(Fn fn, Callback<T> done, RunOptions how = {});
+  // Runs `task` on the strand, in order with the steps around it.
+  void serially(std::function<void()> task);
+  void enqueue(Work work, bool here);
+  // On the strand: runs what is queued until nothing is; `here` (a caller's thread)
+  // runs one round, then hands what came meanwhile to a router thread.
+  void run_queued(bool here);
+  void run_all(std::vector<Work>& work);
   // One Commit with the steps that wrote it (one allocation for both).
   struct Batch {
     Commit commit;
@@ -215,7 +240,6 @@ class Router final : public AdapterHost {
   void ask_tailer_to_stop();  // it ends after its current round; the destructor joins it
 
   boost::asio::io_context& io_;
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer recovery_timer_;
   std::unique_ptr<Store> store_;
@@ -230,8 +254,8 @@ class Router final : public AdapterHost {
   bool adapters_started_ = false;  // on the strand
 
   std::mutex queue_mutex_;
-  Steps queued_;               // under queue_mutex_: waiting for run_queued()
-  bool queue_posted_ = false;  // under queue_mutex_: a run_queued() is posted and has not taken them yet
+  std::vector<Work> queued_;  // under queue_mutex_: waiting for run_queued()
+  bool taken_ = false;        // under queue_mutex_: a run_queued() is running or posted
 
   std::atomic<uint64_t> synced_{0};  // Changes::position the Desk has taken in; set on the strand
   std::thread tailer_;
