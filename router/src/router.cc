@@ -175,11 +175,15 @@ Status Router::start_adapters() {
 void Router::stop() {
   ask_tailer_to_stop();
   for (auto& adapter : adapters_) adapter->stop();
-  serially([this] {
-    stopped_ = true;
-    timer_.cancel();
-    recovery_timer_.cancel();
-  });
+  // On this thread when the strand is idle, so that nothing of it is left queued for a
+  // router thread when the caller destroys the Router right after (test harnesses do).
+  enqueue({.task =
+               [this] {
+                 stopped_ = true;
+                 timer_.cancel();
+                 recovery_timer_.cancel();
+               }},
+          /*here=*/true);
 }
 
 // --- requests on the strand ------------------------------------------------------------
