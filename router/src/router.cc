@@ -68,11 +68,17 @@ Router::Router(boost::asio::io_context& io, std::unique_ptr<Store> store, Router
       options_(for_node(std::move(options), *store_)),
       desk_(std::make_unique<Desk>(options_.desk, options_.now)),
       bus_(*store_, options_.desk.limits.subscriber_buffer),
-      channels_(std::make_unique<Channels>()) {}
+      channels_(std::make_unique<Channels>()),
+      queue_(std::make_shared<StrandQueue>()) {}
 
 Router::~Router() {
   ask_tailer_to_stop();
   if (tailer_.joinable()) tailer_.join();
+  // A round still running on another thread (a task queued just before, as stop()'s
+  // may be) ends first; one posted and not yet running finds `gone` and does nothing.
+  std::unique_lock lock(queue_->mutex);
+  queue_->gone = true;
+  queue_->left.wait(lock, [this] { return !queue_->running; });
 }
 
 void Router::ask_tailer_to_stop() {
@@ -230,42 +236,54 @@ void Router::serially(std::function<void()> task) { enqueue({.task = std::move(t
 // runs: under load the strand takes them all at once.
 void Router::enqueue(Work work, bool here) {
   {
-    std::lock_guard lock(queue_mutex_);
-    queued_.push_back(std::move(work));
-    if (taken_) return;  // whoever holds the strand runs it
-    taken_ = true;
+    std::lock_guard lock(queue_->mutex);
+    queue_->work.push_back(std::move(work));
+    if (queue_->taken) return;  // whoever holds the strand runs it
+    queue_->taken = true;
+    if (!here) return post_run_queued();
+    queue_->running = true;
   }
-  if (here) {
-    run_queued(true);
-  } else {
-    boost::asio::post(io_, [this] { run_queued(false); });
-  }
+  run_queued(true);
+}
+
+void Router::post_run_queued() {
+  boost::asio::post(io_, [this, queue = queue_] {
+    {
+      std::lock_guard lock(queue->mutex);
+      if (queue->gone) return;
+      queue->running = true;
+    }
+    run_queued(false);
+  });
 }
 
 void Router::run_queued(bool here) {
+  StrandQueue& queue = *queue_;
   for (;;) {
     std::vector<Work> work;
     {
-      std::lock_guard lock(queue_mutex_);
-      if (queued_.empty()) {
-        taken_ = false;
+      std::lock_guard lock(queue.mutex);
+      if (queue.work.empty() || queue.gone) {
+        queue.taken = false;
+        queue.running = false;
+        queue.left.notify_all();
         return;
       }
-      work.swap(queued_);
+      work.swap(queue.work);
     }
     run_all(work);
     if (here) break;
   }
-  {
-    // A caller's thread has its own work to go back to: what came meanwhile goes to a
-    // router thread.
-    std::lock_guard lock(queue_mutex_);
-    if (queued_.empty()) {
-      taken_ = false;
-      return;
-    }
+  // A caller's thread has its own work to go back to: what came meanwhile goes to a
+  // router thread.
+  std::lock_guard lock(queue.mutex);
+  queue.running = false;
+  queue.left.notify_all();
+  if (queue.work.empty() || queue.gone) {
+    queue.taken = false;
+  } else {
+    post_run_queued();
   }
-  boost::asio::post(io_, [this] { run_queued(false); });
 }
 
 void Router::run_all(std::vector<Work>& work) {

@@ -209,6 +209,7 @@ class Router final : public AdapterHost {
   // On the strand: runs what is queued until nothing is; `here` (a caller's thread)
   // runs one round, then hands what came meanwhile to a router thread.
   void run_queued(bool here);
+  void post_run_queued();  // under queue_->mutex
   void run_all(std::vector<Work>& work);
   // One Commit with the steps that wrote it (one allocation for both).
   struct Batch {
@@ -253,9 +254,18 @@ class Router final : public AdapterHost {
   bool stopped_ = false;
   bool adapters_started_ = false;  // on the strand
 
-  std::mutex queue_mutex_;
-  std::vector<Work> queued_;  // under queue_mutex_: waiting for run_queued()
-  bool taken_ = false;        // under queue_mutex_: a run_queued() is running or posted
+  // The strand's queue. A posted run_queued() holds it too, so that one running after
+  // the Router is gone finds that out instead of touching it; the destructor waits
+  // for one that is running.
+  struct StrandQueue {
+    std::mutex mutex;
+    std::condition_variable left;  // a thread left run_queued()
+    std::vector<Work> work;        // waiting for run_queued()
+    bool taken = false;            // a run_queued() is running or posted
+    bool running = false;          // a thread is inside run_queued()
+    bool gone = false;             // the Router is being destroyed
+  };
+  std::shared_ptr<StrandQueue> queue_;  // made in router.cc, where Step is complete
 
   std::atomic<uint64_t> synced_{0};  // Changes::position the Desk has taken in; set on the strand
   std::thread tailer_;
