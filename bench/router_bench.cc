@@ -14,6 +14,8 @@
 //   BM_RouterIngest   Router::ingest end to end on an io_context run by the benchmark
 //                     thread: strand, Desk, memory store, EventBus publish to one
 //                     subscriber (drained after each batch), callback.
+//   BM_RouterIngestHere  the same through Router::ingest_here (IngestService's way):
+//                     each step runs on the calling thread, one commit each.
 //   Arguments: customers, and whether whole records travel with each commit.
 //   items_per_second counts messages; events_per_second counts timeline events.
 //
@@ -249,12 +251,18 @@ class RouterRun {
     }
   }
 
-  void ingest(const InboundMessage& m) {
+  // `here`: Router::ingest_here, the step on this thread (as IngestService does).
+  void ingest(const InboundMessage& m, bool here) {
     ++asked_;
-    router_.ingest(m, [this](Result<IngestResult> r) {
+    auto done = [this](Result<IngestResult> r) {
       ++answered_;
       if (!r) failure_ = r.error().describe();
-    });
+    };
+    if (here) {
+      router_.ingest_here(m, std::move(done));
+    } else {
+      router_.ingest(m, std::move(done));
+    }
   }
 
   Result<Contact> link(const InboundMessage& first, const InboundMessage& other) {
@@ -303,7 +311,7 @@ class RouterRun {
   std::string failure_;
 };
 
-void BM_RouterIngest(benchmark::State& state) {
+void router_ingest(benchmark::State& state, bool here) {
   constexpr int kBatch = 256;
   RouterRun run(state.range(1) != 0);
   Customers customers(static_cast<std::size_t>(state.range(0)));
@@ -318,7 +326,7 @@ void BM_RouterIngest(benchmark::State& state) {
   uint64_t k = 0;
   uint64_t events = 0;
   for (auto _ : state) {
-    for (int i = 0; i < kBatch; ++i) run.ingest(customers.message(k++));
+    for (int i = 0; i < kBatch; ++i) run.ingest(customers.message(k++), here);
     run.settle();
     events += run.drain_events();
     run.now += 1ms;
@@ -328,9 +336,16 @@ void BM_RouterIngest(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kBatch);
   state.counters["events_per_second"] = benchmark::Counter(static_cast<double>(events), benchmark::Counter::kIsRate);
 }
+
+// Posted to the strand: the 256 of a round run together on the io_context.
+void BM_RouterIngest(benchmark::State& state) { router_ingest(state, false); }
+// Router::ingest_here: each step runs and is answered on this thread, one at a time.
+void BM_RouterIngestHere(benchmark::State& state) { router_ingest(state, true); }
+
 // Second argument: whether the memory store keeps records (1) or only events (0, as
 // switchboardd's memory: store does).
 BENCHMARK(BM_RouterIngest)->ArgsProduct({{1'000, 100'000}, {0, 1}});
+BENCHMARK(BM_RouterIngestHere)->ArgsProduct({{1'000, 100'000}, {0, 1}});
 
 }  // namespace
 }  // namespace switchboard::router

@@ -18,7 +18,10 @@
 #
 # Environment: BUILD (build), DURATION seconds per run (10), CONCURRENCY (32),
 # CHANNELS (4), CUSTOMERS (1000), SUBSCRIBERS (1000), FANOUT_RATE calls/s (10),
-# NO_BUILD=1 to use what is built. Not part of the tests; figures go to BENCHMARKS.md.
+# NO_BUILD=1 to use what is built, RUNS (all: "empty disk memory memory_1_worker
+# sqlite sqlite_half fanout raw"; sqlite_half needs sqlite), SWITCHBOARDD (a binary to
+# measure instead of $BUILD's, e.g. an older one kept for an A/B). Not part of the
+# tests; figures go to BENCHMARKS.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -34,7 +37,9 @@ mkdir -p "$OUT"
 ADMIN_KEY=loadgen-admin-key
 LOADGEN=$BUILD/bench/loadgen/switchboard_loadgen
 EMPTY=$BUILD/bench/loadgen/switchboard_empty_ingest
-SWITCHBOARDD=$BUILD/router/daemon/switchboardd
+SWITCHBOARDD=${SWITCHBOARDD:-$BUILD/router/daemon/switchboardd}
+RUNS=" ${RUNS:-empty disk memory memory_1_worker sqlite sqlite_half fanout raw} "
+wanted() { [[ $RUNS == *" $1 "* ]]; }
 
 if [[ -z ${NO_BUILD:-} ]]; then
   cmake --build "$BUILD" --target switchboardd switchboard_loadgen switchboard_empty_ingest store_bench
@@ -106,44 +111,60 @@ json_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.ar
 
 echo "== $(date -u '+%F %T UTC'), $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
-start_server empty "$EMPTY" --listen 127.0.0.1:0
-loadgen empty --no-link --concurrency "$CONCURRENCY"
-stop_server
+if wanted empty; then
+  start_server empty "$EMPTY" --listen 127.0.0.1:0
+  loadgen empty --no-link --concurrency "$CONCURRENCY"
+  stop_server
+fi
 
-start_server disk "$EMPTY" --listen 127.0.0.1:0 --sqlite "$OUT/disk.db"
-loadgen disk --no-link --concurrency "$CONCURRENCY"
-stop_server
+if wanted disk; then
+  start_server disk "$EMPTY" --listen 127.0.0.1:0 --sqlite "$OUT/disk.db"
+  loadgen disk --no-link --concurrency "$CONCURRENCY"
+  stop_server
+fi
 
-start_switchboardd memory memory: 2
-loadgen memory --concurrency "$CONCURRENCY"
-stop_server
+if wanted memory; then
+  start_switchboardd memory memory: 2
+  loadgen memory --concurrency "$CONCURRENCY"
+  stop_server
+fi
 
-start_switchboardd memory_1_worker memory: 1
-loadgen memory_1_worker --concurrency "$CONCURRENCY"
-stop_server
+if wanted memory_1_worker; then
+  start_switchboardd memory_1_worker memory: 1
+  loadgen memory_1_worker --concurrency "$CONCURRENCY"
+  stop_server
+fi
 
-rm -f "$OUT"/sqlite.db*
-start_switchboardd sqlite "sqlite:$OUT/sqlite.db" 2
-loadgen sqlite --concurrency "$CONCURRENCY"
-stop_server
+if wanted sqlite; then
+  rm -f "$OUT"/sqlite.db*
+  start_switchboardd sqlite "sqlite:$OUT/sqlite.db" 2
+  loadgen sqlite --concurrency "$CONCURRENCY"
+  stop_server
+fi
 
 # Half load on a fresh file, so both runs start from the same state. The open loop
 # may hold many calls in flight: a stall shows as latency, not as a slower schedule.
-half_rate=$(/usr/bin/python3 -c "print(max(1.0, $(json_field "$OUT/sqlite.json" calls_per_s) / 2))")
-rm -f "$OUT"/sqlite.db*
-start_switchboardd sqlite_half "sqlite:$OUT/sqlite.db" 2
-loadgen sqlite_half --loop open --rate "$half_rate" --concurrency 1024
-stop_server
+if wanted sqlite_half; then
+  half_rate=$(/usr/bin/python3 -c "print(max(1.0, $(json_field "$OUT/sqlite.json" calls_per_s) / 2))")
+  rm -f "$OUT"/sqlite.db*
+  start_switchboardd sqlite_half "sqlite:$OUT/sqlite.db" 2
+  loadgen sqlite_half --loop open --rate "$half_rate" --concurrency 1024
+  stop_server
+fi
 rm -f "$OUT"/sqlite.db* "$OUT"/disk.db*
 
 # Fan-out at FANOUT_RATE, and at one message a second: each event alone, no queueing.
-start_switchboardd fanout memory: 2
-loadgen fanout --loop open --rate "$FANOUT_RATE" --concurrency 64 --subscribers "$SUBSCRIBERS"
-loadgen fanout_1 --loop open --rate 1 --concurrency 64 --subscribers "$SUBSCRIBERS"
-stop_server
+if wanted fanout; then
+  start_switchboardd fanout memory: 2
+  loadgen fanout --loop open --rate "$FANOUT_RATE" --concurrency 64 --subscribers "$SUBSCRIBERS"
+  loadgen fanout_1 --loop open --rate 1 --concurrency 64 --subscribers "$SUBSCRIBERS"
+  stop_server
+fi
 
-echo "== raw SQLite insert loop (store_bench BM_RawInsert/0: WAL, synchronous FULL, 100 rows per transaction)"
-"$BUILD/bench/store_bench" --benchmark_filter='BM_RawInsert/0' --benchmark_out="$OUT/raw.benchmark.json" \
-  --benchmark_out_format=json >/dev/null
+if wanted raw; then
+  echo "== raw SQLite insert loop (store_bench BM_RawInsert/0: WAL, synchronous FULL, 100 rows per transaction)"
+  "$BUILD/bench/store_bench" --benchmark_filter='BM_RawInsert/0' --benchmark_out="$OUT/raw.benchmark.json" \
+    --benchmark_out_format=json >/dev/null
+fi
 
 /usr/bin/python3 bench/loadgen/summarize.py "$OUT"

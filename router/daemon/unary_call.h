@@ -9,8 +9,9 @@
 //   return call.reactor();
 //
 // The handler never waits: the router runs the request on its strand and the callback
-// that answer() builds fills the response and finishes the reactor from a router
-// thread. gRPC keeps `response` alive until the reactor is finished.
+// that answer() builds fills the response and finishes the reactor from a router or
+// store thread, or (Router::ingest_here on an idle strand) before the handler returns.
+// gRPC keeps `response` alive until the reactor is finished.
 
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>

@@ -62,18 +62,23 @@ RouterOptions for_node(RouterOptions options, const Store& store) {
 
 Router::Router(boost::asio::io_context& io, std::unique_ptr<Store> store, RouterOptions options)
     : io_(io),
-      strand_(boost::asio::make_strand(io)),
-      timer_(strand_),
-      recovery_timer_(strand_),
+      timer_(io),
+      recovery_timer_(io),
       store_(std::move(store)),
       options_(for_node(std::move(options), *store_)),
       desk_(std::make_unique<Desk>(options_.desk, options_.now)),
       bus_(*store_, options_.desk.limits.subscriber_buffer),
-      channels_(std::make_unique<Channels>()) {}
+      channels_(std::make_unique<Channels>()),
+      queue_(std::make_shared<StrandQueue>()) {}
 
 Router::~Router() {
   ask_tailer_to_stop();
   if (tailer_.joinable()) tailer_.join();
+  // A round still running on another thread (a task queued just before, as stop()'s
+  // may be) ends first; one posted and not yet running finds `gone` and does nothing.
+  std::unique_lock lock(queue_->mutex);
+  queue_->gone = true;
+  queue_->left.wait(lock, [this] { return !queue_->running; });
 }
 
 void Router::ask_tailer_to_stop() {
@@ -85,7 +90,7 @@ void Router::ask_tailer_to_stop() {
 }
 
 void Router::recover(Callback<Done> done) {
-  boost::asio::post(strand_, [this, done = std::move(done)] {
+  serially([this, done = std::move(done)] {
     auto reloaded = reload();
     if (reloaded && store_->shared()) start_tailing();
     done(reloaded ? Result<Done>(Done{}) : Result<Done>(reloaded.error()));
@@ -123,11 +128,14 @@ void Router::deliver_pending(const Adapter* only) {
 void Router::lose_store() {
   recovery_timer_.expires_after(options_.recovery_interval);
   recovery_timer_.async_wait([this](boost::system::error_code ec) {
-    if (ec || stopped_) return;
-    store_->append(std::make_shared<Commit>(), [this](Status) {
-      boost::asio::post(strand_, [this] {
-        if (stopped_) return;
-        if (!reload()) lose_store();
+    if (ec) return;  // operation_aborted: stopping
+    serially([this] {
+      if (stopped_) return;
+      store_->append(std::make_shared<Commit>(), [this](Status) {
+        serially([this] {
+          if (stopped_) return;
+          if (!reload()) lose_store();
+        });
       });
     });
   });
@@ -139,7 +147,7 @@ void Router::add_adapter(std::unique_ptr<Adapter> adapter) {
 }
 
 void Router::attach_adapter(std::shared_ptr<Adapter> adapter, Callback<Done> done) {
-  boost::asio::post(strand_, [this, adapter = std::move(adapter), done = std::move(done)] {
+  serially([this, adapter = std::move(adapter), done = std::move(done)] {
     if (auto channel = channels_->taken(*adapter)) {
       done(Error{ErrorCode::kAlreadyExists, "channel", "channel '" + *channel + "' is carried by another adapter"});
       return;
@@ -152,7 +160,7 @@ void Router::attach_adapter(std::shared_ptr<Adapter> adapter, Callback<Done> don
 }
 
 void Router::detach_adapter(std::shared_ptr<Adapter> adapter, std::function<void()> done) {
-  boost::asio::post(strand_, [this, adapter = std::move(adapter), done = std::move(done)] {
+  serially([this, adapter = std::move(adapter), done = std::move(done)] {
     channels_->remove(*adapter);
     if (done) done();
   });
@@ -163,7 +171,7 @@ Status Router::start_adapters() {
     if (auto ok = adapter->start(); !ok) return ok;
   }
   // What was pending when the store was loaded goes out now that someone carries it.
-  boost::asio::post(strand_, [this] {
+  serially([this] {
     adapters_started_ = true;
     deliver_pending();
   });
@@ -173,58 +181,186 @@ Status Router::start_adapters() {
 void Router::stop() {
   ask_tailer_to_stop();
   for (auto& adapter : adapters_) adapter->stop();
-  boost::asio::post(strand_, [this] {
-    stopped_ = true;
-    timer_.cancel();
-    recovery_timer_.cancel();
+  // On this thread when the strand is idle, so that nothing of it is left queued for a
+  // router thread when the caller destroys the Router right after (test harnesses do).
+  enqueue({.task =
+               [this] {
+                 stopped_ = true;
+                 timer_.cancel();
+                 recovery_timer_.cancel();
+               }},
+          /*here=*/true);
+}
+
+// --- requests on the strand ------------------------------------------------------------
+
+class Router::Step {
+ public:
+  virtual ~Step() = default;
+  // On the strand: runs the Desk step, writing into `out`, and keeps its result.
+  virtual void run(Desk& desk, Commit& out) = 0;
+  // Once the commit is durable: the kept result.
+  virtual void answer() = 0;
+  // Instead of the result.
+  virtual void fail(Error error) = 0;
+
+  bool reads_store = false;
+  int attempt = 0;  // runs that lost a race to another node
+};
+
+template <typename T, typename Fn>
+class Router::StepOf final : public Router::Step {
+ public:
+  StepOf(Fn fn, Callback<T> done) : fn_(std::move(fn)), done_(std::move(done)) {}
+
+  void run(Desk& desk, Commit& out) override { result_.emplace(fn_(desk, out)); }
+  void answer() override { done_(std::move(*result_)); }
+  void fail(Error error) override { done_(std::move(error)); }
+
+ private:
+  Fn fn_;
+  Callback<T> done_;
+  std::optional<Result<T>> result_;
+};
+
+template <typename T, typename Fn>
+void Router::run(Fn fn, Callback<T> done, RunOptions how) {
+  auto step = std::make_unique<StepOf<T, Fn>>(std::move(fn), std::move(done));
+  step->reads_store = how.reads_store;
+  enqueue({.step = std::move(step)}, how.here);
+}
+
+void Router::serially(std::function<void()> task) { enqueue({.task = std::move(task)}, false); }
+
+// One hand-over per wake-up of the strand, however many requests arrive before it
+// runs: under load the strand takes them all at once.
+void Router::enqueue(Work work, bool here) {
+  {
+    std::lock_guard lock(queue_->mutex);
+    queue_->work.push_back(std::move(work));
+    if (queue_->taken) return;  // whoever holds the strand runs it
+    queue_->taken = true;
+    if (!here) return post_run_queued();
+    queue_->running = true;
+  }
+  run_queued(true);
+}
+
+void Router::post_run_queued() {
+  boost::asio::post(io_, [this, queue = queue_] {
+    {
+      std::lock_guard lock(queue->mutex);
+      if (queue->gone) return;
+      queue->running = true;
+    }
+    run_queued(false);
   });
 }
 
-template <typename T, typename Step>
-void Router::run(Step step, Callback<T> done, int attempt) {
-  boost::asio::post(strand_, [this, step = std::move(step), done = std::move(done), attempt]() mutable {
-    if (!healthy_) {
-      done(Error{ErrorCode::kUnavailable, {}, "the store failed; nothing is accepted until it recovers"});
-      return;
+void Router::run_queued(bool here) {
+  StrandQueue& queue = *queue_;
+  for (;;) {
+    std::vector<Work> work;
+    {
+      std::lock_guard lock(queue.mutex);
+      if (queue.work.empty() || queue.gone) {
+        queue.taken = false;
+        queue.running = false;
+        queue.left.notify_all();
+        return;
+      }
+      work.swap(queue.work);
     }
-    auto commit = std::make_shared<Commit>();
-    commit->with_records = store_->keeps_records();
-    commit->based_on = synced_.load();
-    commit->events.reserve(4);  // an ingest writes one to three; spares the regrowth
-    auto result = std::make_shared<Result<T>>(step(*desk_, *commit));
-    // Answer only once the store holds what the step wrote (acknowledged = durable).
-    store_->append(
-        commit, [this, commit, result, step = std::move(step), done = std::move(done), attempt](Status stored) mutable {
-          if (!stored && stored.error().code == ErrorCode::kAborted && healthy_) {
-            // Another node changed what the step read: nothing was stored. Catch up, then
-            // run the step again on what the store holds now.
-            boost::asio::post(strand_, [this, commit, step = std::move(step), done = std::move(done), attempt,
-                                        lost = stored.error()]() mutable {
-              if (stopped_) return done(lost);
-              if (auto caught = recover_from_conflict(*commit); !caught) return done(caught.error());
-              if (attempt + 1 >= options_.max_attempts) return done(lost);
-              run<T>(std::move(step), std::move(done), attempt + 1);
-            });
-            return;
-          }
-          if (!stored || !healthy_) {
-            // The Desk now holds changes the store does not: stop acknowledging anything,
-            // including steps built on the lost one, until recover() reloads the Desk.
-            if (healthy_.exchange(false)) {
-              if (options_.on_health_change) options_.on_health_change(false);
-              boost::asio::post(strand_, [this] { lose_store(); });
-            }
-            done(Error{ErrorCode::kUnavailable,
-                       {},
-                       stored ? "an earlier change was not stored; retry once the server recovers"
-                              : "not stored: " + stored.error().describe()});
-            return;
-          }
-          after_commit(*commit);
-          done(std::move(*result));
-        });
-    arm_timer();
+    run_all(work);
+    if (here) break;
+  }
+  // A caller's thread has its own work to go back to: what came meanwhile goes to a
+  // router thread.
+  std::lock_guard lock(queue.mutex);
+  queue.running = false;
+  queue.left.notify_all();
+  if (queue.work.empty() || queue.gone) {
+    queue.taken = false;
+  } else {
+    post_run_queued();
+  }
+}
+
+void Router::run_all(std::vector<Work>& work) {
+  // A shared store checks each commit against the other nodes' writes and fails it
+  // whole: one step per commit, so that a lost race reruns only the step that lost.
+  const bool share_commits = !store_->shared();
+  for (std::size_t next = 0; next < work.size();) {
+    if (work[next].task) {
+      work[next++].task();
+      continue;
+    }
+    if (!healthy_) {
+      work[next++].step->fail(
+          Error{ErrorCode::kUnavailable, {}, "the store failed; nothing is accepted until it recovers"});
+      continue;
+    }
+    auto batch = std::make_shared<Batch>();
+    Commit& commit = batch->commit;
+    commit.with_records = store_->keeps_records();
+    commit.based_on = synced_.load();
+    Steps& group = batch->steps;
+    group.reserve(share_commits ? std::min(work.size() - next, kMaxStepsPerCommit) : 1);
+    commit.events.reserve(4 * group.capacity());  // an ingest writes one to three; spares the regrowth
+    do {
+      work[next].step->run(*desk_, commit);
+      group.push_back(std::move(work[next++].step));
+      // A step reading the store must see what the steps before it wrote: it starts a
+      // commit of its own, appended after theirs.
+    } while (share_commits && next < work.size() && work[next].step && !work[next].step->reads_store &&
+             group.size() < kMaxStepsPerCommit);
+    append(std::move(batch));
+  }
+  arm_timer();
+}
+
+// Answers only once the store holds what the steps wrote (acknowledged = durable).
+void Router::append(std::shared_ptr<Batch> batch) {
+  std::shared_ptr<const Commit> commit(batch, &batch->commit);
+  store_->append(std::move(commit), [this, batch = std::move(batch)](Status stored) mutable {
+    settle(std::move(batch), std::move(stored));
   });
+}
+
+void Router::settle(std::shared_ptr<Batch> batch, Status stored) {
+  if (!stored && stored.error().code == ErrorCode::kAborted && healthy_) {
+    // Another node changed what the steps read: nothing was stored. Catch up, then run
+    // them again on what the store holds now.
+    serially([this, batch = std::move(batch), lost = stored.error()] {
+      Status caught = stopped_ ? Status(lost) : recover_from_conflict(batch->commit);
+      for (auto& step : batch->steps) {
+        if (!caught) {
+          step->fail(caught.error());
+        } else if (++step->attempt >= options_.max_attempts) {
+          step->fail(lost);
+        } else {
+          enqueue({.step = std::move(step)}, false);
+        }
+      }
+    });
+    return;
+  }
+  if (!stored || !healthy_) {
+    // The Desk now holds changes the store does not: stop acknowledging anything,
+    // including steps built on the lost one, until recover() reloads the Desk.
+    if (healthy_.exchange(false)) {
+      if (options_.on_health_change) options_.on_health_change(false);
+      serially([this] { lose_store(); });
+    }
+    const Error refused{ErrorCode::kUnavailable,
+                        {},
+                        stored ? "an earlier change was not stored; retry once the server recovers"
+                               : "not stored: " + stored.error().describe()};
+    for (auto& step : batch->steps) step->fail(refused);
+    return;
+  }
+  after_commit(batch->commit);
+  for (auto& step : batch->steps) step->answer();
 }
 
 // --- several nodes on one store ---------------------------------------------------------
@@ -315,7 +451,7 @@ void Router::tail_loop() {
       if (events.size() < kPage) break;
     }
     if (auto changes = store_->changes_since(synced_); changes && changes->position > synced_) {
-      boost::asio::post(strand_, [this, changes = std::move(*changes)]() mutable { take_in(std::move(changes)); });
+      serially([this, changes = std::move(*changes)]() mutable { take_in(std::move(changes)); });
     }
     watch_other_nodes();
     lock.lock();
@@ -350,7 +486,7 @@ void Router::after_commit(Commit& commit) {
   if (!store_->shared()) bus_.publish(commit.events);
   if (commit.deliveries.empty()) return;
   // On the strand, where adapters come and go (attach_adapter): not on the store's thread.
-  boost::asio::post(strand_, [this, deliveries = std::move(commit.deliveries)] {
+  serially([this, deliveries = std::move(commit.deliveries)] {
     for (const auto& entry : deliveries) deliver(entry);
   });
 }
@@ -369,22 +505,36 @@ void Router::arm_timer() {
   if (!next || stopped_ || next == armed_for_) return;
   armed_for_ = next;
   timer_.expires_after(std::max(*next - options_.now(), Clock::duration::zero()));
-  timer_.async_wait([this](boost::system::error_code ec) {
+  timer_.async_wait([this, next](boost::system::error_code ec) {
     if (ec) return;  // operation_aborted: re-armed or stopping
-    armed_for_.reset();
-    run<Done>(
-        [](Desk& desk, Commit& out) -> Result<Done> {
-          desk.run_due_timers(out);
-          return Done{};
-        },
-        [](Result<Done>) {});
+    serially([this, next] {
+      if (armed_for_ == next) armed_for_.reset();  // else re-armed since it fired
+      run<Done>(
+          [](Desk& desk, Commit& out) -> Result<Done> {
+            desk.run_due_timers(out);
+            return Done{};
+          },
+          [](Result<Done>) {});
+    });
   });
 }
 
 // --- the API, one line each: which Desk call, under which answer type -------------------
 
+namespace {
+
+auto ingest_step(InboundMessage message) {
+  return [m = std::move(message)](Desk& d, Commit& out) { return d.ingest(m, out); };
+}
+
+}  // namespace
+
 void Router::ingest(InboundMessage message, Callback<IngestResult> done) {
-  run<IngestResult>([m = std::move(message)](Desk& d, Commit& out) { return d.ingest(m, out); }, std::move(done));
+  run<IngestResult>(ingest_step(std::move(message)), std::move(done));
+}
+
+void Router::ingest_here(InboundMessage message, Callback<IngestResult> done) {
+  run<IngestResult>(ingest_step(std::move(message)), std::move(done), {.here = true});
 }
 
 void Router::route_call(InboundCall call, Callback<CallRouting> done) {
@@ -504,7 +654,7 @@ void Router::get_context(std::string conversation_id, std::optional<Identity> id
         return ConversationContext{std::move(contact.value()), conversation.value(),
                                    store_->timeline(conversation->id, n), d.earlier_conversations(*conversation)};
       },
-      std::move(done));
+      std::move(done), {.reads_store = true});
 }
 
 void Router::get_contact(std::string id, Callback<Contact> done) {

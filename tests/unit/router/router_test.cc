@@ -1,10 +1,12 @@
 #include <switchboard/router/router.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -228,6 +230,166 @@ TEST_F(RouterTest, AnswersInTheOrderRequestsArrived) {
   }
   run_until([&] { return order.size() == 5; });
   EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4}));
+}
+
+TEST_F(RouterTest, AContextRequestSeesWhatTheRequestsQueuedBeforeItWrote) {
+  // Both reach the strand in one go: the context reads the store, so the ingest's
+  // commit must be appended before it runs, not share a commit with it.
+  std::optional<Result<IngestResult>> ingested;
+  std::optional<Result<ConversationContext>> context;
+  router_.ingest(email_from(kAnaEmail, "first"), [&](Result<IngestResult> r) { ingested.emplace(std::move(r)); });
+  router_.get_context({}, Identity{.channel = kEmail, .address = kAnaEmail}, 10,
+                      [&](Result<ConversationContext> r) { context.emplace(std::move(r)); });
+  run_until([&] { return ingested && context; });
+  ASSERT_TRUE(ingested->ok() && context->ok());
+  const auto messages = bodies<Message>(context->value().events);
+  ASSERT_THAT(messages, SizeIs(1));
+  EXPECT_EQ(messages[0].text, "first");
+}
+
+TEST_F(RouterTest, IngestHereOnAnIdleRouterRunsAndAnswersOnTheCallersThread) {
+  std::optional<Result<IngestResult>> answer;
+  router_.ingest_here(email_from(kAnaEmail, "first"), [&](Result<IngestResult> r) { answer.emplace(std::move(r)); });
+  // The memory store answers at once, and no router thread was needed.
+  ASSERT_TRUE(answer.has_value());
+  ASSERT_TRUE(answer->ok()) << answer->error().describe();
+  EXPECT_THAT(bodies<Message>(stored()), SizeIs(1));
+}
+
+TEST_F(RouterTest, IngestHereWhileTheStrandIsTakenWaitsItsTurn) {
+  // The first answer runs on the strand and asks again from there: the second must not
+  // run inside it, but after it, in order.
+  std::vector<std::string> order;
+  bool inside_first = false;
+  router_.ingest_here(email_from(kAnaEmail, "first"), [&](Result<IngestResult> r) {
+    ASSERT_TRUE(r.ok());
+    inside_first = true;
+    router_.ingest_here(email_from(kAnaEmail, "second"), [&](Result<IngestResult> again) {
+      EXPECT_TRUE(again.ok());
+      EXPECT_FALSE(inside_first) << "ran nested inside a step that held the strand";
+      order.push_back("second");
+    });
+    order.push_back("first");
+    inside_first = false;
+  });
+  run_until([&] { return order.size() == 2; });
+  EXPECT_EQ(order, (std::vector<std::string>{"first", "second"}));
+}
+
+// The memory store behind a gate: every append waits, in order, until the test opens
+// the gate (each commit stored and answered) or fails what is held. So a test sees
+// what a caller was told before its commit was durable.
+class GatedStore final : public Store {
+ public:
+  void append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) override {
+    held_.push_back({std::move(commit), std::move(done)});
+  }
+  std::vector<Event> events_after(uint64_t after, std::size_t limit) const override {
+    return inner_->events_after(after, limit);
+  }
+  std::vector<Event> timeline(const std::string& id, std::size_t limit) const override {
+    return inner_->timeline(id, limit);
+  }
+  uint64_t head() const override { return inner_->head(); }
+  Result<StoredState> load(std::size_t limit) override { return inner_->load(limit); }
+
+  std::vector<std::shared_ptr<const Commit>> held() const {
+    std::vector<std::shared_ptr<const Commit>> out;
+    for (const auto& h : held_) out.push_back(h.commit);
+    return out;
+  }
+  void open() {
+    for (auto& h : std::exchange(held_, {})) inner_->append(std::move(h.commit), std::move(h.done));
+  }
+  void fail_held() {
+    for (auto& h : std::exchange(held_, {})) h.done(Error{ErrorCode::kUnavailable, {}, "disk full"});
+  }
+
+ private:
+  struct Held {
+    std::shared_ptr<const Commit> commit;
+    std::function<void(Status)> done;
+  };
+  std::vector<Held> held_;
+  std::unique_ptr<Store> inner_ = make_memory_store();
+};
+
+// Requests that reach the strand together, on a store the test holds back.
+class RouterBatchTest : public ::testing::Test {
+ protected:
+  // Queues `n` ingests from different customers; each answer is kept with the events
+  // stored at the moment it came.
+  void queue_ingests(int n) {
+    for (int i = 0; i < n; ++i) {
+      router_.ingest(email_from("customer" + std::to_string(i) + "@example.org", "message " + std::to_string(i)),
+                     [this](Result<IngestResult> r) {
+                       answers_.push_back(std::move(r));
+                       stored_when_answered_.push_back(store_.events_after(0, 1000));
+                     });
+    }
+  }
+  // Runs what the strand has to do now.
+  void drain() {
+    io_.restart();
+    io_.poll();
+  }
+
+  boost::asio::io_context io_;
+  std::unique_ptr<GatedStore> owned_store_ = std::make_unique<GatedStore>();
+  GatedStore& store_ = *owned_store_;
+  Router router_{io_, std::move(owned_store_)};
+  std::vector<Result<IngestResult>> answers_;
+  std::vector<std::vector<Event>> stored_when_answered_;
+};
+
+TEST_F(RouterBatchTest, QueuedIngestsShareOneCommitAndAreAnsweredOnlyOnceItIsStored) {
+  queue_ingests(5);
+  drain();
+  ASSERT_THAT(store_.held(), SizeIs(1)) << "one commit for the five";
+  EXPECT_THAT(bodies<Message>(store_.held()[0]->events), SizeIs(5));
+  EXPECT_THAT(answers_, IsEmpty()) << "answered before the store held it";
+
+  store_.open();
+  ASSERT_THAT(answers_, SizeIs(5));
+  for (std::size_t i = 0; i < answers_.size(); ++i) {
+    ASSERT_TRUE(answers_[i].ok()) << answers_[i].error().describe();
+    const IngestResult& r = answers_[i].value();
+    const auto& stored = stored_when_answered_[i];
+    auto message = std::find_if(stored.begin(), stored.end(), [&](const Event& e) {
+      return e.conversation_id == r.conversation_id && e.seq == r.seq;
+    });
+    ASSERT_NE(message, stored.end()) << "answer " << i << " came before its message was stored";
+    // Each caller gets its own answer, in the order they asked.
+    EXPECT_EQ(std::get<Message>(message->body).text, "message " + std::to_string(i));
+  }
+  EXPECT_TRUE(router_.healthy());
+}
+
+TEST_F(RouterBatchTest, AFailedCommitAnswersEveryRequestOfItsBatchUnavailable) {
+  queue_ingests(3);
+  drain();
+  ASSERT_THAT(store_.held(), SizeIs(1));
+  store_.fail_held();
+  ASSERT_THAT(answers_, SizeIs(3));
+  for (const auto& answer : answers_) {
+    ASSERT_FALSE(answer.ok());
+    EXPECT_EQ(answer.error().code, ErrorCode::kUnavailable);
+  }
+  EXPECT_FALSE(router_.healthy());
+  EXPECT_THAT(store_.events_after(0, 1000), IsEmpty());
+}
+
+TEST_F(RouterBatchTest, ALongQueueIsAppendedInCommitsOfAtMostTheBound) {
+  const int n = static_cast<int>(Router::kMaxStepsPerCommit) + 1;
+  queue_ingests(n);
+  drain();
+  const auto held = store_.held();
+  ASSERT_THAT(held, SizeIs(2));
+  EXPECT_THAT(bodies<Message>(held[0]->events), SizeIs(Router::kMaxStepsPerCommit));
+  EXPECT_THAT(bodies<Message>(held[1]->events), SizeIs(1));
+  store_.open();
+  ASSERT_THAT(answers_, SizeIs(n));
+  for (const auto& answer : answers_) EXPECT_TRUE(answer.ok());
 }
 
 TEST_F(RouterTest, HandsARepliesToTheAdapterOfItsChannel) {

@@ -8,6 +8,16 @@
 // Every method is thread-safe and returns at once; `done` runs later on a router or
 // store thread and must not block. Answers come in the order requests reached the
 // strand.
+//
+// "The strand" below is the Router's own serial queue: whatever takes it (a router
+// thread, or the caller of an `_here` method finding it idle) runs everything queued,
+// in order, one at a time; nothing else touches the Desk.
+//
+// Requests that queue up while the strand is busy run together: one wake-up of the
+// strand, one Commit and one store append for all of them (up to
+// kMaxStepsPerCommit), answered once that commit is durable; if it fails, every one
+// of them answers UNAVAILABLE. On a shared store each request keeps a Commit of its
+// own, so that losing a race reruns only the request that lost it.
 
 #include <atomic>
 #include <condition_variable>
@@ -21,7 +31,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
 
 #include <switchboard/router/adapter.h>
 #include <switchboard/router/desk.h>
@@ -97,6 +106,12 @@ class Router final : public AdapterHost {
 
   // AdapterHost
   void ingest(InboundMessage message, Callback<IngestResult> done) override;
+  // The same, but when the strand is idle this thread takes it and runs the step (and
+  // whatever else is queued by then) before returning, sparing the hand-over to a
+  // router thread and back; with a store that answers at once (memory:) `done` runs
+  // before this returns too. Only for callers that hold no lock `done` takes and
+  // whose thread may spend the time: a gRPC handler.
+  void ingest_here(InboundMessage message, Callback<IngestResult> done);
   void report_delivery(std::string outbound_id, DeliveryStatus status, std::string reason) override;
   void report_retryable_failure(std::string outbound_id, std::string reason) override;
   void report_sent(std::string outbound_id, std::string external_id, Callback<Done> done) override;
@@ -154,6 +169,9 @@ class Router final : public AdapterHost {
   // Every measure in the Prometheus text format (Desk::prometheus_metrics).
   void metrics(Callback<std::string> done);
 
+  // The most requests one Commit carries: a longer queue is appended in several.
+  static constexpr std::size_t kMaxStepsPerCommit = 64;
+
   EventBus& events() { return bus_; }
   const Store& store() const { return *store_; }
   const Limits& limits() const { return options_.desk.limits; }
@@ -161,10 +179,46 @@ class Router final : public AdapterHost {
  private:
   class Channels;
 
-  // Runs `step` on the strand; commits what it wrote; then answers and publishes. A
-  // step that lost a race to another node runs again once the Desk has caught up.
-  template <typename T, typename Step>
-  void run(Step step, Callback<T> done, int attempt = 0);
+  // A request waiting for the strand, its Desk step with its answer (router.cc).
+  class Step;
+  template <typename T, typename Fn>
+  class StepOf;
+  using Steps = std::vector<std::unique_ptr<Step>>;
+  // What the strand runs: a step, or a task (timers, adapters, recovery).
+  struct Work {
+    std::unique_ptr<Step> step;
+    std::function<void()> task;
+  };
+  struct RunOptions {
+    // The step reads the store, so it must see every commit appended before it (it
+    // starts a Commit of its own).
+    bool reads_store = false;
+    // The calling thread takes the strand if it is idle (ingest_here).
+    bool here = false;
+  };
+
+  // Queues `fn` for the strand; there it writes into a Commit, shared with the steps
+  // queued beside it; once the store holds the commit, `done` gets fn's result and
+  // the events are published. A step that lost a race to another node runs again
+  // once the Desk has caught up.
+  template <typename T, typename Fn>
+  void run(Fn fn, Callback<T> done, RunOptions how = {});
+  // Runs `task` on the strand, in order with the steps around it.
+  void serially(std::function<void()> task);
+  void enqueue(Work work, bool here);
+  // On the strand: runs what is queued until nothing is; `here` (a caller's thread)
+  // runs one round, then hands what came meanwhile to a router thread.
+  void run_queued(bool here);
+  void post_run_queued();  // under queue_->mutex
+  void run_all(std::vector<Work>& work);
+  // One Commit with the steps that wrote it (one allocation for both).
+  struct Batch {
+    Commit commit;
+    Steps steps;
+  };
+  void append(std::shared_ptr<Batch> batch);  // on the strand
+  // The store's answer for the batch's commit: on a store thread.
+  void settle(std::shared_ptr<Batch> batch, Status stored);
   void after_commit(Commit& commit);
   void deliver(const OutboxEntry& entry);  // on the strand, like every read of channels_
   // On the strand: every pending outbox entry to its adapter; with `only`, just those
@@ -187,7 +241,6 @@ class Router final : public AdapterHost {
   void ask_tailer_to_stop();  // it ends after its current round; the destructor joins it
 
   boost::asio::io_context& io_;
-  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer recovery_timer_;
   std::unique_ptr<Store> store_;
@@ -201,11 +254,24 @@ class Router final : public AdapterHost {
   bool stopped_ = false;
   bool adapters_started_ = false;  // on the strand
 
+  // The strand's queue. A posted run_queued() holds it too, so that one running after
+  // the Router is gone finds that out instead of touching it; the destructor waits
+  // for one that is running.
+  struct StrandQueue {
+    std::mutex mutex;
+    std::condition_variable left;  // a thread left run_queued()
+    std::vector<Work> work;        // waiting for run_queued()
+    bool taken = false;            // a run_queued() is running or posted
+    bool running = false;          // a thread is inside run_queued()
+    bool gone = false;             // the Router is being destroyed
+  };
+  std::shared_ptr<StrandQueue> queue_;  // made in router.cc, where Step is complete
+
   std::atomic<uint64_t> synced_{0};  // Changes::position the Desk has taken in; set on the strand
   std::thread tailer_;
   std::mutex tail_mutex_;
   std::condition_variable tail_wakeup_;
-  bool tail_stopping_ = false;  // under tail_mutex_
+  bool tail_stopping_ = false;                            // under tail_mutex_
   std::chrono::steady_clock::time_point last_heartbeat_;  // the tailer's
   std::set<std::string> silent_nodes_;                    // the tailer's: taken over already
 };
