@@ -162,6 +162,13 @@ class RawPeer {
     const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
     return n > 0 ? std::string(buffer, static_cast<std::size_t>(n)) : std::string();
   }
+  // The next datagram that is not a 100 Trying: a loaded machine may take longer than
+  // trying_after to route, and then one is due before the final answer.
+  std::string receive_final(std::chrono::milliseconds wait = 5s) {
+    std::string answer = receive(wait);
+    while (answer.starts_with("SIP/2.0 100 Trying\r\n")) answer = receive(wait);
+    return answer;
+  }
 
  private:
   int fd_;
@@ -383,12 +390,18 @@ TEST_F(SipFrontTest, ASlowRoutingDecisionIsPrecededByOne100Trying) {
 }
 
 // Over UDP the 302 is repeated until the ACK comes (RFC 3261 Timer G), then no more.
-// Routed well within trying_after, it comes without a 100 Trying before it.
+// Routed within trying_after, it comes without a 100 Trying before it; a loaded
+// machine may take longer to route, and then the 100 Trying is due, but never sooner.
 TEST_F(SipFrontTest, AFinalAnswerIsRepeatedUntilAcknowledged) {
   agent("alice", 1);
   RawPeer raw;
+  const auto sent = std::chrono::steady_clock::now();
   raw.send(port_, invite(raw.port(), "timer-g@test", "z9hG4bK-g-1"));
-  const std::string redirect = raw.receive();
+  std::string redirect = raw.receive();
+  if (redirect.starts_with("SIP/2.0 100 Trying\r\n")) {
+    EXPECT_GE(std::chrono::steady_clock::now() - sent, 90ms) << "a 100 Trying before trying_after";
+    redirect = raw.receive();
+  }
   ASSERT_THAT(redirect, StartsWith("SIP/2.0 302"));
   EXPECT_EQ(raw.receive(2s), redirect);  // T1 = 500 ms later
   raw.send(port_, "ACK sip:support@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + std::to_string(raw.port()) +
@@ -443,7 +456,7 @@ TEST_F(SipFrontTest, AByeForARoutedCallEndsIt) {
   agent("alice", 1);
   RawPeer raw;
   raw.send(port_, invite(raw.port(), "routed-1@test", "z9hG4bK-r-1"));
-  EXPECT_THAT(raw.receive(), StartsWith("SIP/2.0 302 Moved Temporarily"));
+  EXPECT_THAT(raw.receive_final(), StartsWith("SIP/2.0 302 Moved Temporarily"));
   raw.send(port_, "BYE sip:support@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:" + std::to_string(raw.port()) +
                       ";branch=z9hG4bK-r-2\r\nFrom: <sip:+14155550100@127.0.0.1>;tag=raw1\r\n"
                       "To: <sip:support@127.0.0.1>;tag=x\r\nCall-ID: routed-1@test\r\nCSeq: 2 BYE\r\n"
@@ -460,7 +473,7 @@ TEST_F(SipFrontTest, AnUntrustedPeersAssertedIdentityIsIgnored) {
   agent("alice", 2);
   RawPeer raw;
   raw.send(port_, invite(raw.port(), "pai-1@test", "z9hG4bK-pai-1", "1 INVITE", kAna, kAsserted));
-  EXPECT_THAT(raw.receive(), StartsWith("SIP/2.0 302"));
+  EXPECT_THAT(raw.receive_final(), StartsWith("SIP/2.0 302"));
   EXPECT_EQ(calls_of(kAna).size(), 1u);
   EXPECT_TRUE(calls_of("+14155550199").empty());
 }
@@ -474,7 +487,7 @@ TEST_F(TrustedSipFrontTest, ATrustedPeersAssertedIdentityNamesTheCaller) {
   agent("alice", 2);
   RawPeer raw;
   raw.send(port_, invite(raw.port(), "pai-2@test", "z9hG4bK-pai-2", "1 INVITE", kAna, kAsserted));
-  EXPECT_THAT(raw.receive(), StartsWith("SIP/2.0 302"));
+  EXPECT_THAT(raw.receive_final(), StartsWith("SIP/2.0 302"));
   EXPECT_TRUE(calls_of(kAna).empty());
   ASSERT_EQ(calls_of("+14155550199").size(), 1u);
 }
