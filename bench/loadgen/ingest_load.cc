@@ -94,13 +94,15 @@ class Load {
   }
 
   void done(Call* raw, const grpc::Status& status) {
-    std::unique_ptr<Call> call(raw);
     const auto now = Clock::now();
+    const Clock::time_point scheduled = raw->scheduled;
+    // The call's context goes before the call counts as done: once none is in flight
+    // run() returns and the caller tears gRPC down, which a context still being
+    // destroyed on this thread did not survive (a rare crash at the end of a run).
+    delete raw;
     if (status.ok()) {
       ++ok_;
-      if (call->scheduled >= measure_from_ && call->scheduled < measure_until_) {
-        result_.latency.record(now - call->scheduled);
-      }
+      if (scheduled >= measure_from_ && scheduled < measure_until_) result_.latency.record(now - scheduled);
       if (now >= measure_from_ && now < measure_until_) ++measured_;
     } else {
       std::lock_guard lock(mutex_);
