@@ -68,13 +68,9 @@ InboundMessage email_from(std::string address, std::string text = "hello") {
 
 // The memory store with a fault switch: while `failing`, appends store nothing and
 // report the error a full disk would (a fault injector, as Beast's test::stream).
-class FlakyStore final : public Store {
+// A memory store whose appends a test stands between; reads go straight to it.
+class MemoryStoreBehind : public Store {
  public:
-  explicit FlakyStore(bool& failing) : failing_(failing) {}
-  void append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) override {
-    if (failing_) return done(Error{ErrorCode::kUnavailable, {}, "disk full"});
-    inner_->append(std::move(commit), std::move(done));
-  }
   std::vector<Event> events_after(uint64_t after, std::size_t limit) const override {
     return inner_->events_after(after, limit);
   }
@@ -84,9 +80,20 @@ class FlakyStore final : public Store {
   uint64_t head() const override { return inner_->head(); }
   Result<StoredState> load(std::size_t limit) override { return inner_->load(limit); }
 
+ protected:
+  std::unique_ptr<Store> inner_ = make_memory_store();
+};
+
+class FlakyStore final : public MemoryStoreBehind {
+ public:
+  explicit FlakyStore(bool& failing) : failing_(failing) {}
+  void append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) override {
+    if (failing_) return done(Error{ErrorCode::kUnavailable, {}, "disk full"});
+    inner_->append(std::move(commit), std::move(done));
+  }
+
  private:
   bool& failing_;
-  std::unique_ptr<Store> inner_ = make_memory_store();
 };
 
 // A Router on an io_context that the test thread runs, with a fake clock.
@@ -279,19 +286,11 @@ TEST_F(RouterTest, IngestHereWhileTheStrandIsTakenWaitsItsTurn) {
 // The memory store behind a gate: every append waits, in order, until the test opens
 // the gate (each commit stored and answered) or fails what is held. So a test sees
 // what a caller was told before its commit was durable.
-class GatedStore final : public Store {
+class GatedStore final : public MemoryStoreBehind {
  public:
   void append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) override {
     held_.push_back({std::move(commit), std::move(done)});
   }
-  std::vector<Event> events_after(uint64_t after, std::size_t limit) const override {
-    return inner_->events_after(after, limit);
-  }
-  std::vector<Event> timeline(const std::string& id, std::size_t limit) const override {
-    return inner_->timeline(id, limit);
-  }
-  uint64_t head() const override { return inner_->head(); }
-  Result<StoredState> load(std::size_t limit) override { return inner_->load(limit); }
 
   std::vector<std::shared_ptr<const Commit>> held() const {
     std::vector<std::shared_ptr<const Commit>> out;
@@ -311,7 +310,6 @@ class GatedStore final : public Store {
     std::function<void(Status)> done;
   };
   std::vector<Held> held_;
-  std::unique_ptr<Store> inner_ = make_memory_store();
 };
 
 // Requests that reach the strand together, on a store the test holds back.
