@@ -19,7 +19,7 @@ namespace {
 
 // Schema migrations, oldest first; the database's PRAGMA user_version counts how many
 // it has. Append new ones, never edit one that has shipped.
-constexpr std::array<const char*, 2> kMigrations = {
+constexpr std::array<const char*, 3> kMigrations = {
     // 1: records as JSON bodies (record_codec.h), keyed by what the reads and the
     // erasures look them up by.
     R"sql(
@@ -53,9 +53,27 @@ CREATE INDEX inbound_seen_by_contact ON inbound_seen(contact_id);
 DROP INDEX inbound_seen_by_conversation;
 DROP INDEX inbound_seen_by_contact;
 )sql",
+    // 3: answers are appended, never replaced: the key's index put a random page in the
+    // WAL with every answer. A re-answered key has a newer row, which load() reads after
+    // the older one, and pruning by rowid ages out both alike.
+    R"sql(
+CREATE TABLE inbound_seen_log(
+  channel TEXT NOT NULL, external_id TEXT NOT NULL, contact_id TEXT NOT NULL, conversation_id TEXT NOT NULL,
+  body TEXT NOT NULL);
+INSERT INTO inbound_seen_log(channel, external_id, contact_id, conversation_id, body)
+  SELECT channel, external_id, contact_id, conversation_id, body FROM inbound_seen ORDER BY rowid;
+DROP TABLE inbound_seen;
+ALTER TABLE inbound_seen_log RENAME TO inbound_seen;
+)sql",
 };
 
 constexpr int kSchemaVersion = static_cast<int>(kMigrations.size());
+
+// The head is the newest cursor ever handed out: the events' newest, unless erasures
+// took it with them. Only a transaction that erases writes it to `meta`, so the others
+// put one page fewer in the WAL.
+constexpr const char* kHeadQuery =
+    "SELECT max((SELECT value FROM meta WHERE key = 'head'), coalesce((SELECT max(cursor) FROM events), 0))";
 
 Status migrate(Connection& db) {
   if (auto begun = db.exec("BEGIN IMMEDIATE"); !begun) return begun;
@@ -111,8 +129,8 @@ Status configure_writer(Connection& db, const SqliteOptions& options) {
 }  // namespace
 
 struct SqliteStore::Writes {
-  Statement begin, commit, insert_event, upsert_contact, upsert_conversation, upsert_outbox, upsert_agent, upsert_queue,
-      upsert_merge, upsert_seen, raise_head, prune_seen;
+  Statement begin, commit, insert_event, upsert_contact, upsert_conversation, rewrite_conversation, upsert_outbox,
+      upsert_agent, upsert_queue, upsert_merge, append_seen, raise_head, prune_seen;
   std::vector<Statement> erase_conversation, erase_contact;
 
   Statement& row(RowWrite which) {
@@ -132,7 +150,7 @@ struct SqliteStore::Writes {
       case RowWrite::kUpsertMerge:
         return upsert_merge;
       case RowWrite::kUpsertSeen:
-        return upsert_seen;
+        return append_seen;
     }
     return insert_event;  // not reached: every RowWrite is above
   }
@@ -225,11 +243,14 @@ Status SqliteStore::prepare() {
           {&w.upsert_merge,
            "INSERT INTO merges(id, target_id, source_id, body) VALUES(?1, ?2, ?3, ?4) ON CONFLICT(id) DO UPDATE SET "
            "target_id = excluded.target_id, source_id = excluded.source_id, body = excluded.body"},
-          {&w.upsert_seen,
-           "INSERT OR REPLACE INTO inbound_seen(channel, external_id, contact_id, conversation_id, body) "
+          // An upsert that sets contact_id rewrites its index entry even when it is the
+          // same: one more random WAL page per conversation. Most commits keep the contact.
+          {&w.rewrite_conversation, "UPDATE conversations SET body = ?3 WHERE id = ?1 AND contact_id = ?2"},
+          {&w.append_seen,
+           "INSERT INTO inbound_seen(channel, external_id, contact_id, conversation_id, body) "
            "VALUES(?1, ?2, ?3, ?4, ?5)"},
           {&w.raise_head, "UPDATE meta SET value = max(value, ?1) WHERE key = 'head'"},
-          // A re-answered key gets a new rowid (INSERT OR REPLACE): rowids order arrival.
+          // Rowids order arrival; a re-answered key's older row goes with its age.
           {&w.prune_seen, "DELETE FROM inbound_seen WHERE rowid <= (SELECT max(rowid) FROM inbound_seen) - ?1"},
       });
   if (!prepared) return prepared;
@@ -244,7 +265,7 @@ Status SqliteStore::prepare() {
       !s) {
     return s;
   }
-  auto head = reader_.query_value("SELECT value FROM meta WHERE key = 'head'");
+  auto head = reader_.query_value(kHeadQuery);
   if (!head) return head.error();
   head_ = std::stoull(*head);
   return ok_status();
@@ -282,13 +303,15 @@ Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
   int rc = w.begin.run();
   uint64_t head = 0;
   std::size_t events = 0;
+  bool erases = false;
   for (const auto& pending : batch) {
     write_commit(pending, rc);
     for (const auto& event : pending.commit->events) head = std::max(head, event.cursor);
     events += pending.commit->events.size();
     answers_since_prune_ += pending.commit->inbound_seen.size();
+    erases = erases || !pending.commit->erased_conversations.empty() || !pending.commit->erased_contacts.empty();
   }
-  if (head != 0) run(rc, w.raise_head, head);
+  if (erases) run(rc, w.raise_head, std::max(head, head_.load(std::memory_order_relaxed)));
   // Old answers go in steps (SqliteOptions::redelivery_prune_step says why).
   const std::size_t step = std::min(options_.redelivery_prune_step, options_.keep_redelivery_answers / 10);
   const bool prune = answers_since_prune_ >= std::max<std::size_t>(1, step);
@@ -317,11 +340,25 @@ Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
   return ok_status();
 }
 
+// The body alone when the conversation is stored under the same contact, else the upsert.
+void SqliteStore::write_conversation(int& rc, const std::string& id, const std::string& contact_id,
+                                     const std::string& body) {
+  Writes& w = *writes_;
+  run(rc, w.rewrite_conversation, id, contact_id, body);
+  if (rc == SQLITE_DONE && sqlite3_changes(writer_.get()) == 0) run(rc, w.upsert_conversation, id, contact_id, body);
+}
+
 // What it writes, and in what order, is every SQL store's (sql_store_common.h).
 void SqliteStore::write_commit(const EncodedCommit& p, int& rc) {
   Writes& w = *writes_;
   for_each_write(
-      p, [&](RowWrite which, const auto&... args) { run(rc, w.row(which), args...); },
+      p,
+      [&](RowWrite which, const auto&... args) {
+        if constexpr (sizeof...(args) == 3) {
+          if (which == RowWrite::kUpsertConversation) return write_conversation(rc, args...);
+        }
+        run(rc, w.row(which), args...);
+      },
       [&](Erasure which, const std::string& id) {
         for (auto& statement : which == Erasure::kConversation ? w.erase_conversation : w.erase_contact) {
           run(rc, statement, id);
@@ -424,7 +461,7 @@ Status SqliteStore::read_records(std::size_t inbound_seen_limit, std::size_t row
                        part.inbound_seen, read_one, sql_limit(inbound_seen_limit));
   }
   if (loaded) {
-    auto head = reader_.query_value("SELECT value FROM meta WHERE key = 'head'");
+    auto head = reader_.query_value(kHeadQuery);
     if (head) {
       part.head = std::stoull(*head);
     } else {

@@ -8,10 +8,10 @@
 // statements, commits (one fsync at FULL), publishes the new head, then hands the
 // batch to the completion thread, which runs the `done` callbacks in order while the
 // writer goes on (or, when nothing waits to be written and nothing is left
-// unanswered, runs them itself: Completions::answer). Reads use a second connection under read_mutex_; WAL lets them run
-// while the writer writes, and they see committed transactions only. A third
-// connection checkpoints the WAL on a thread of its own (sqlite_checkpointer.h), told
-// after each batch; the writer copies the last few frames of each WAL cycle itself.
+// unanswered, runs them itself: Completions::answer). Reads use a second connection under read_mutex_; WAL lets them
+// run while the writer writes, and they see committed transactions only. A third connection checkpoints the WAL on a
+// thread of its own (sqlite_checkpointer.h), told after each batch; the writer copies the last few frames of each WAL
+// cycle itself.
 
 #include <atomic>
 #include <cstdint>
@@ -77,6 +77,7 @@ class SqliteStore final : public Store {
   void write_loop();
   Status write_transaction(std::span<const EncodedCommit> batch);
   void write_commit(const EncodedCommit& pending, int& rc);
+  void write_conversation(int& rc, const std::string& id, const std::string& contact_id, const std::string& body);
 
   std::vector<Event> read_events(Statement& query) const;
 

@@ -1,6 +1,7 @@
 // The Store contract (store.h), run against every store: memory, SQLite and a real
 // PostgreSQL 15 that the tests start themselves (postgres_server.h).
 
+#include <map>
 #include <numeric>
 #include <stdexcept>
 
@@ -229,6 +230,18 @@ TEST_P(StoreContract, ErasingAConversationKeepsItsContact) {
   EXPECT_EQ(store_->events_after(0, 100).size(), 2u);
 }
 
+TEST_P(StoreContract, AConversationMovedToAnotherContactGoesWithThatContact) {
+  append({.conversations = {sample_conversation("cv-1", "ct-1"), sample_conversation("cv-2", "ct-1")}});
+  Conversation moved = sample_conversation("cv-1", "ct-2");  // as a merge moves it
+  moved.queue = "moved";
+  append({.conversations = {moved}});
+  append({.erased_contacts = {"ct-1"}});
+  expect_same({moved}, load().conversations);
+
+  append({.erased_contacts = {"ct-2"}});
+  EXPECT_TRUE(load().conversations.empty());
+}
+
 TEST_P(StoreContract, ErasureInTheSameCommitWins) {
   append({.contacts = {sample_contact("ct-1")}, .erased_contacts = {"ct-1"}});
   EXPECT_TRUE(load().contacts.empty());
@@ -237,14 +250,20 @@ TEST_P(StoreContract, ErasureInTheSameCommitWins) {
 TEST_P(StoreContract, InboundSeenLimitKeepsTheNewestOldestFirst) {
   for (int i = 1; i <= 10; ++i) append({.inbound_seen = {sample_seen("msg-" + std::to_string(i), "ct-1", "cv-1")}});
   // A key answered again counts as new.
-  append({.inbound_seen = {sample_seen("msg-2", "ct-1", "cv-1")}});
+  append({.inbound_seen = {sample_seen("msg-2", "ct-1", "cv-2")}});
 
   const StoredState state = load(3);
   ASSERT_EQ(state.inbound_seen.size(), 3u);
   EXPECT_EQ(state.inbound_seen[0].external_id, "msg-9");
   EXPECT_EQ(state.inbound_seen[1].external_id, "msg-10");
   EXPECT_EQ(state.inbound_seen[2].external_id, "msg-2");
-  EXPECT_EQ(load(1000).inbound_seen.size(), 10u);
+  EXPECT_EQ(state.inbound_seen[2].result.conversation_id, "cv-2");
+
+  // Every key once, or a re-answered key twice with the newer answer later (Store::load).
+  std::map<std::string, std::string> remembered;
+  for (const auto& seen : load(1000).inbound_seen) remembered[seen.external_id] = seen.result.conversation_id;
+  EXPECT_EQ(remembered.size(), 10u);
+  EXPECT_EQ(remembered["msg-2"], "cv-2");
 }
 
 INSTANTIATE_TEST_SUITE_P(Stores, StoreContract,

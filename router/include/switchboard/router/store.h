@@ -116,7 +116,9 @@ class Store {
   virtual uint64_t head() const = 0;
 
   // Reads back what earlier commits stored, for start-up. At most `inbound_seen_limit`
-  // redelivery answers, the newest. Call before the first append.
+  // redelivery answers, the newest, oldest first; a key answered again may come twice,
+  // the newer answer later, so remembering them in order keeps the newer. Call before
+  // the first append.
   virtual Result<StoredState> load(std::size_t inbound_seen_limit) = 0;
   // The same records in parts, each given to `take` as soon as it is read, in the
   // order load() has them (contacts, conversations by id, outbox, agents, queues,
