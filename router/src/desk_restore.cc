@@ -71,6 +71,7 @@ void Desk::State::drop_conversation(const std::string& id) {
   if (it == conversations.end()) return;
   const std::string contact_id = it->data.contact_id;
   unindex_calls(it->data);
+  leave_lane(held(*it));
   conversations.erase(it);
   detach(contact_id, id);
 }

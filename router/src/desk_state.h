@@ -29,8 +29,13 @@ namespace switchboard::router {
 // at each step (State::fire) rather than kept: beside the record (520 bytes then, 288
 // since its rarely-set fields went out of line), the one-byte machine cost 16 bytes
 // per conversation after padding and malloc's rounding.
+//
+// Where it waits (Routing::Waiting) is kept here too, for the same reason: a map from
+// each waiting conversation's id cost more (desk_routing.h). Only routing sets it
+// (track); a slot that goes must leave its lane first (leave_lane).
 struct ConversationSlot {
   Conversation data;
+  Routing::Waiting waiting;
 };
 
 // Orders conversation slots by id, and finds one by its id alone: the set of slots
@@ -274,7 +279,12 @@ struct Desk::State {
   void detach(const std::string& contact_id, const std::string& conversation_id);
 
   // --- routing, SLA and measures (desk_routing.cc, desk_sla.cc) --------------------
+  // `c` is the record of a conversation that has a slot, or a copy of one (follow);
+  // track finds the slot by its id. One that has none (erased) waits nowhere.
   void track(Conversation& c, Commit& out);
+  void track(ConversationSlot& slot, const Conversation& c, Commit& out);
+  // Takes the conversation out of its lane, if it waits in one.
+  void leave_lane(ConversationSlot& slot);
   void forget(const std::string& conversation_id, Timestamp now);  // an erased conversation
   // After a lifecycle step: queue order, overflow, SLA clocks, measures.
   void on_step(Conversation& c, const Step& step, Trigger trigger, Timestamp at, Commit& out);
