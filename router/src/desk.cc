@@ -47,8 +47,7 @@ ContactSlot* contact_with_same_number(Desk::State& s, const Identity& identity) 
   if (!identity.verified || !is_phone_channel(identity.channel)) return nullptr;
   for (const std::string_view channel : {"phone", "sms", "whatsapp", "voice"}) {
     if (channel == identity.channel) continue;
-    auto owner = s.identity_owner.find(std::string(channel) + ':' + identity.address);
-    if (owner != s.identity_owner.end()) return owner->second;
+    if (ContactSlot* owner = s.identity_owner.find(channel, identity.address)) return owner;
   }
   return nullptr;
 }
@@ -259,7 +258,7 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
     ContactSlot& fresh =
         held(*contacts.insert(ContactSlot{.data = {id, display_name, {identity}, at}, .has_record = true}).first);
     contact = &fresh.data;
-    identity_owner.emplace(identity.key(), &fresh);
+    identity_owner.set(identity, &fresh);
     save(*contact, out);
   } else if (own_identity && contact->display_name.empty() && !display_name.empty()) {
     contact->display_name = display_name;
@@ -370,23 +369,24 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   if (!m.conversation_id.empty()) {
     hinted = s.find_slot(m.conversation_id);
   }
-  auto owner = s.identity_owner.find(identity->key());
-  if (owner == s.identity_owner.end() && hinted == nullptr && !m.require_conversation_id) {
+  ContactSlot* owner = s.identity_owner.find(*identity);
+  if (owner == nullptr && hinted == nullptr && !m.require_conversation_id) {
     ContactSlot* same = contact_with_same_number(s, *identity);
     if (same != nullptr && same->data.identities.size() < options_.limits.max_identities_per_contact) {
       same->data.identities.push_back(*identity);
-      owner = s.identity_owner.emplace(identity->key(), same).first;
+      s.identity_owner.set(*identity, same);
+      owner = same;
       s.save(same->data, out);
     }
   }
   Contact* contact = nullptr;
   if (hinted != nullptr) {
     contact = &s.contact_at(hinted->data.contact_id).data;
-  } else if (owner != s.identity_owner.end()) {
-    contact = &owner->second->data;
+  } else if (owner != nullptr) {
+    contact = &owner->data;
   }
   // The sender is the contact's own identity (not a colleague writing with the token).
-  const bool own_identity = contact == nullptr || (owner != s.identity_owner.end() && &owner->second->data == contact);
+  const bool own_identity = contact == nullptr || (owner != nullptr && &owner->data == contact);
 
   ConversationSlot* slot = contact != nullptr ? s.current_of(contact->id) : nullptr;
   const auto window_ended = [&](const Conversation& c) {

@@ -15,14 +15,10 @@ namespace switchboard::router {
 
 void Desk::State::put(Contact contact) {
   ContactSlot& slot = contact_slot(contact.id);
-  for (const auto& identity : slot.data.identities) {
-    if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == &slot) {
-      identity_owner.erase(owner);
-    }
-  }
-  for (const auto& identity : contact.identities) identity_owner.insert_or_assign(identity.key(), &slot);
+  for (const auto& identity : slot.data.identities) identity_owner.erase(identity, &slot);
   slot.data = std::move(contact);
   slot.has_record = true;
+  for (const auto& identity : slot.data.identities) identity_owner.set(identity, &slot);
 }
 
 void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
@@ -81,11 +77,7 @@ void Desk::State::drop_contact(const std::string& id) {
   if (slot == nullptr || !slot->has_record) return;
   const auto owned = slot->conversations;  // a copy: dropping each one changes the list
   for (const auto& conversation_id : owned) drop_conversation(conversation_id);
-  for (const auto& identity : slot->data.identities) {
-    if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == slot) {
-      identity_owner.erase(owner);
-    }
-  }
+  for (const auto& identity : slot->data.identities) identity_owner.erase(identity, slot);
   contacts.erase(id);
 }
 

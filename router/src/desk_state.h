@@ -79,6 +79,52 @@ struct ContactById {
 // Slots stay put while others come and go.
 using ContactSet = absl::node_hash_set<ContactSlot, ContactById, ContactById>;
 
+// Which contact holds each identity, without a copy of the identity: an entry is the
+// holder's slot and the identity's hash, and a lookup takes, among the entries of its
+// hash, one whose contact lists the identity. 16 bytes per identity, where a key
+// (Identity::key(), a CompactKey) and a pointer took 24 and most keys, "email:" and an
+// address, also a heap block of their own: about 60 bytes per identity in all.
+// Two identities of one contact with the same hash have two equal entries, either of
+// which answers for both; this stays exact as long as an entry's contact lists its
+// identity whenever the entry is looked for, hence the order of changes: set() while
+// the current holder (if any) still lists the identity, and `owner` lists it before
+// the next lookup; erase() before the holder takes it off its list.
+class IdentityOwners {
+ public:
+  ContactSlot* find(std::string_view channel, std::string_view address) const;
+  ContactSlot* find(const Identity& identity) const { return find(identity.channel, identity.address); }
+  // `owner` holds `identity` from now on: a new entry, or the one found changes hands.
+  void set(const Identity& identity, ContactSlot* owner);
+  // Forgets who holds `identity`; with `only_from`, only if that contact holds it.
+  void erase(const Identity& identity, const ContactSlot* only_from = nullptr);
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Name {
+    std::string_view channel;
+    std::string_view address;
+    std::size_t hash;
+  };
+  static Name name_of(const Identity& identity);
+  struct Entry {
+    mutable ContactSlot* owner;  // not part of the hash: changes in place
+    std::size_t hash;
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(const Name& name) const { return name.hash; }
+    std::size_t operator()(const Entry& entry) const { return entry.hash; }
+  };
+  struct Same {
+    using is_transparent = void;
+    static bool holds(const Entry& entry, const Name& name);
+    bool operator()(const Entry& a, const Entry& b) const { return a.owner == b.owner && a.hash == b.hash; }
+    bool operator()(const Name& name, const Entry& entry) const { return holds(entry, name); }
+    bool operator()(const Entry& entry, const Name& name) const { return holds(entry, name); }
+  };
+  absl::flat_hash_set<Entry, Hash, Same> entries_;
+};
+
 // Sets hand out their elements const, since changing an element's key would lose it.
 // A slot's key (data.id) never changes once it is in; the rest of it changes in place.
 inline ConversationSlot& held(const ConversationSlot& slot) { return const_cast<ConversationSlot&>(slot); }
@@ -184,10 +230,9 @@ struct Desk::State {
   IdSource ids;
 
   ContactSet contacts;
-  // Identity::key() -> its contact's slot in `contacts`, whose nodes stay put: 24 bytes
-  // less per identity than a copy of the contact id. A contact lists every identity
-  // that points to it, and takes them out of here before it goes.
-  absl::flat_hash_map<CompactKey, ContactSlot*, CompactKeyHash, CompactKeyEq> identity_owner;
+  // Identity -> its contact's slot in `contacts`, whose nodes stay put. A contact lists
+  // every identity that points to it, and takes them out of here before it goes.
+  IdentityOwners identity_owner;
   ConversationSet conversations;                 // ordered by id: stable paging
   AnswerCache<IngestResult> inbound_seen;        // channel '\0' external_id
   AnswerCache<SendMessageResult> requests_seen;  // conversation '\0' request_id
