@@ -122,14 +122,14 @@ Result<ConversationSlot*> Desk::State::find_conversation(const std::string& id, 
   return slot;
 }
 
-ConversationSlot* Desk::State::find_slot(const std::string& id) {
+ConversationSlot* Desk::State::find_slot(std::string_view id) {
   auto it = conversations.find(id);
   return it == conversations.end() ? nullptr : &held(*it);
 }
 
-ConversationSlot& Desk::State::slot_at(const std::string& id) {
+ConversationSlot& Desk::State::slot_at(std::string_view id) {
   ConversationSlot* slot = find_slot(id);
-  if (slot == nullptr) throw std::out_of_range("no conversation " + id);
+  if (slot == nullptr) throw std::out_of_range("no conversation " + std::string(id));
   return *slot;
 }
 

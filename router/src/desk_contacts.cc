@@ -12,7 +12,7 @@
 namespace switchboard::router {
 namespace {
 
-void sort_by_id(absl::InlinedVector<std::string, 1>& ids) { std::sort(ids.begin(), ids.end()); }
+void sort_by_id(absl::InlinedVector<CompactKey, 1>& ids) { std::sort(ids.begin(), ids.end()); }
 
 }  // namespace
 
@@ -178,7 +178,7 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
     c.contact_id = t.id;
     s.save(c, out);
   }
-  record.moved_conversations.assign(theirs.conversations.begin(), theirs.conversations.end());
+  for (const auto& id : theirs.conversations) record.moved_conversations.emplace_back(id.view());
   mine.conversations.insert(mine.conversations.end(), theirs.conversations.begin(), theirs.conversations.end());
   sort_by_id(mine.conversations);  // ids grow with time: this keeps "latest" meaningful
   theirs.conversations.clear();
@@ -257,9 +257,10 @@ Result<EraseResult> Desk::delete_contact(const std::string& contact_id, Commit& 
       ++result.conversations;
       s.forget(conversation_id, now_());
       s.unindex_calls(s.slot_at(conversation_id).data);
-      s.conversations.erase(s.conversations.find(conversation_id));
-      std::erase_if(s.outbox, [&](const auto& entry) { return entry.second.conversation_id == conversation_id; });
-      out.erased_conversations.push_back(conversation_id);
+      s.conversations.erase(s.conversations.find(conversation_id.view()));
+      std::erase_if(s.outbox,
+                    [&](const auto& entry) { return entry.second.conversation_id == conversation_id.view(); });
+      out.erased_conversations.emplace_back(conversation_id.view());
     }
     s.contacts.erase(id);
     out.erased_contacts.push_back(id);

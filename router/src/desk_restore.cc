@@ -46,7 +46,7 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   if (ids.empty() || ids.back() < c.id) {
     ids.push_back(c.id);
   } else if (auto place = std::lower_bound(ids.begin(), ids.end(), c.id); *place != c.id) {
-    ids.insert(place, c.id);
+    ids.insert(place, CompactKey(c.id));
   }
   index_calls(c);
   const bool latest = ids.back() == c.id;
@@ -62,14 +62,14 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   owner.current = not_closed ? &held(*at) : nullptr;
 }
 
-void Desk::State::drop_conversation(const std::string& id) {
+void Desk::State::drop_conversation(std::string_view id) {
   auto it = conversations.find(id);
   if (it == conversations.end()) return;
   const std::string contact_id = it->data.contact_id;
   unindex_calls(it->data);
   leave_lane(held(*it));
   conversations.erase(it);
-  detach(contact_id, id);
+  detach(contact_id, std::string(id));
 }
 
 void Desk::State::drop_contact(const std::string& id) {

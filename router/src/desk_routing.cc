@@ -243,9 +243,9 @@ void Desk::State::track(ConversationSlot& slot, const Conversation& c, Commit& o
   }
 }
 
-void Desk::State::forget(const std::string& conversation_id, Timestamp now) {
+void Desk::State::forget(std::string_view conversation_id, Timestamp now) {
   Conversation gone;
-  gone.id = conversation_id;
+  gone.id = std::string(conversation_id);
   gone.updated_at = now;
   gone.state = ConversationState::kClosed;
   Commit ignored;

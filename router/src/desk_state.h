@@ -58,8 +58,9 @@ struct ContactSlot {
   // the list below sets this again (recompute_current).
   ConversationSlot* current = nullptr;
   // Oldest first. Almost every contact has one conversation, which then needs no
-  // block of its own.
-  absl::InlinedVector<std::string, 1> conversations;
+  // block of its own; its id as a CompactKey (16 bytes where std::string takes 32)
+  // brings the slot's node from 176 to 160 bytes.
+  absl::InlinedVector<CompactKey, 1> conversations;
   // False while only conversations name the contact: a store may hand those over
   // before the contact's record.
   bool has_record = false;
@@ -251,8 +252,8 @@ struct Desk::State {
 
   // NOT_FOUND naming `field` when there is no such conversation.
   Result<ConversationSlot*> find_conversation(const std::string& id, const char* field = "conversation_id");
-  ConversationSlot* find_slot(const std::string& id);  // nullptr when there is none
-  ConversationSlot& slot_at(const std::string& id);    // one that is there (std::out_of_range otherwise)
+  ConversationSlot* find_slot(std::string_view id);  // nullptr when there is none
+  ConversationSlot& slot_at(std::string_view id);    // one that is there (std::out_of_range otherwise)
   Result<Contact*> find_contact(const std::string& id, const char* field = "contact_id");
   ContactSlot* find_contact_slot(std::string_view id);  // nullptr when there is none, with a record or not
   ContactSlot& contact_at(std::string_view id);         // one that is there (std::out_of_range otherwise)
@@ -284,7 +285,7 @@ struct Desk::State {
   void put(Contact contact);
   void put(Conversation conversation, std::chrono::seconds reopen_window);
   void drop_contact(const std::string& id);
-  void drop_conversation(const std::string& id);
+  void drop_conversation(std::string_view id);
   // Every record of `stored` put, every one in `gone` dropped; routing not told.
   void put_all(StoredState stored, const RecordKeys& gone, std::chrono::seconds reopen_window);
   // Keeps the receipt indexes in step with an outbox entry's new state.
@@ -330,7 +331,7 @@ struct Desk::State {
   void track(ConversationSlot& slot, const Conversation& c, Commit& out);
   // Takes the conversation out of its lane, if it waits in one.
   void leave_lane(ConversationSlot& slot);
-  void forget(const std::string& conversation_id, Timestamp now);  // an erased conversation
+  void forget(std::string_view conversation_id, Timestamp now);  // an erased conversation
   // After a lifecycle step: queue order, overflow, SLA clocks, measures.
   void on_step(Conversation& c, const Step& step, Trigger trigger, Timestamp at, Commit& out);
   // After the conversation moved to another queue: its overflow and SLA deadlines.
