@@ -355,10 +355,9 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   std::string dedupe_key;
   if (!m.external_id.empty()) {
     dedupe_key = identity->channel + '\0' + m.external_id;
-    if (const IngestResult* seen = s.inbound_seen.find(dedupe_key)) {
-      IngestResult again = *seen;
-      again.duplicate = true;
-      return again;
+    if (std::optional<IngestResult> seen = s.inbound_seen.find(dedupe_key)) {
+      seen->duplicate = true;
+      return *std::move(seen);
     }
   }
   const Timestamp at = now_();
@@ -537,10 +536,9 @@ Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, cons
   std::string request_key;
   if (!cmd.request_id.empty()) {
     request_key = cmd.conversation_id + '\0' + cmd.request_id;
-    if (const SendMessageResult* seen = s.requests_seen.find(request_key)) {
-      SendMessageResult again = *seen;
-      again.duplicate = true;
-      return again;
+    if (std::optional<SendMessageResult> seen = s.requests_seen.find(request_key)) {
+      seen->duplicate = true;
+      return *std::move(seen);
     }
   }
   Conversation& c = (*slot)->data;
