@@ -47,8 +47,7 @@ ContactSlot* contact_with_same_number(Desk::State& s, const Identity& identity) 
   if (!identity.verified || !is_phone_channel(identity.channel)) return nullptr;
   for (const std::string_view channel : {"phone", "sms", "whatsapp", "voice"}) {
     if (channel == identity.channel) continue;
-    auto owner = s.identity_owner.find(std::string(channel) + ':' + identity.address);
-    if (owner != s.identity_owner.end()) return owner->second;
+    if (ContactSlot* owner = s.identity_owner.find(channel, identity.address)) return owner;
   }
   return nullptr;
 }
@@ -123,14 +122,14 @@ Result<ConversationSlot*> Desk::State::find_conversation(const std::string& id, 
   return slot;
 }
 
-ConversationSlot* Desk::State::find_slot(const std::string& id) {
+ConversationSlot* Desk::State::find_slot(std::string_view id) {
   auto it = conversations.find(id);
   return it == conversations.end() ? nullptr : &held(*it);
 }
 
-ConversationSlot& Desk::State::slot_at(const std::string& id) {
+ConversationSlot& Desk::State::slot_at(std::string_view id) {
   ConversationSlot* slot = find_slot(id);
-  if (slot == nullptr) throw std::out_of_range("no conversation " + id);
+  if (slot == nullptr) throw std::out_of_range("no conversation " + std::string(id));
   return *slot;
 }
 
@@ -259,7 +258,7 @@ ConversationSlot& Desk::State::join(Contact*& contact, ConversationSlot* slot, b
     ContactSlot& fresh =
         held(*contacts.insert(ContactSlot{.data = {id, display_name, {identity}, at}, .has_record = true}).first);
     contact = &fresh.data;
-    identity_owner.emplace(identity.key(), &fresh);
+    identity_owner.set(identity, &fresh);
     save(*contact, out);
   } else if (own_identity && contact->display_name.empty() && !display_name.empty()) {
     contact->display_name = display_name;
@@ -356,10 +355,9 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   std::string dedupe_key;
   if (!m.external_id.empty()) {
     dedupe_key = identity->channel + '\0' + m.external_id;
-    if (const IngestResult* seen = s.inbound_seen.find(dedupe_key)) {
-      IngestResult again = *seen;
-      again.duplicate = true;
-      return again;
+    if (std::optional<IngestResult> seen = s.inbound_seen.find(dedupe_key)) {
+      seen->duplicate = true;
+      return *std::move(seen);
     }
   }
   const Timestamp at = now_();
@@ -370,23 +368,24 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   if (!m.conversation_id.empty()) {
     hinted = s.find_slot(m.conversation_id);
   }
-  auto owner = s.identity_owner.find(identity->key());
-  if (owner == s.identity_owner.end() && hinted == nullptr && !m.require_conversation_id) {
+  ContactSlot* owner = s.identity_owner.find(*identity);
+  if (owner == nullptr && hinted == nullptr && !m.require_conversation_id) {
     ContactSlot* same = contact_with_same_number(s, *identity);
     if (same != nullptr && same->data.identities.size() < options_.limits.max_identities_per_contact) {
       same->data.identities.push_back(*identity);
-      owner = s.identity_owner.emplace(identity->key(), same).first;
+      s.identity_owner.set(*identity, same);
+      owner = same;
       s.save(same->data, out);
     }
   }
   Contact* contact = nullptr;
   if (hinted != nullptr) {
     contact = &s.contact_at(hinted->data.contact_id).data;
-  } else if (owner != s.identity_owner.end()) {
-    contact = &owner->second->data;
+  } else if (owner != nullptr) {
+    contact = &owner->data;
   }
   // The sender is the contact's own identity (not a colleague writing with the token).
-  const bool own_identity = contact == nullptr || (owner != s.identity_owner.end() && &owner->second->data == contact);
+  const bool own_identity = contact == nullptr || (owner != nullptr && &owner->data == contact);
 
   ConversationSlot* slot = contact != nullptr ? s.current_of(contact->id) : nullptr;
   const auto window_ended = [&](const Conversation& c) {
@@ -537,10 +536,9 @@ Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, cons
   std::string request_key;
   if (!cmd.request_id.empty()) {
     request_key = cmd.conversation_id + '\0' + cmd.request_id;
-    if (const SendMessageResult* seen = s.requests_seen.find(request_key)) {
-      SendMessageResult again = *seen;
-      again.duplicate = true;
-      return again;
+    if (std::optional<SendMessageResult> seen = s.requests_seen.find(request_key)) {
+      seen->duplicate = true;
+      return *std::move(seen);
     }
   }
   Conversation& c = (*slot)->data;

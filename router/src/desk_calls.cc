@@ -85,8 +85,8 @@ Result<CallRouting> Desk::route_call(const InboundCall& call, Commit& out) {
 
   Contact* contact = nullptr;
   ConversationSlot* slot = nullptr;
-  if (auto owner = s.identity_owner.find(identity->key()); owner != s.identity_owner.end()) {
-    contact = &owner->second->data;
+  if (ContactSlot* owner = s.identity_owner.find(*identity)) {
+    contact = &owner->data;
     slot = s.current_of(contact->id);
   }
   slot = &s.join(contact, slot, true, *identity, call.display_name, queue, at, limits.reopen_window, out);

@@ -12,9 +12,40 @@
 namespace switchboard::router {
 namespace {
 
-void sort_by_id(absl::InlinedVector<std::string, 1>& ids) { std::sort(ids.begin(), ids.end()); }
+void sort_by_id(absl::InlinedVector<CompactKey, 1>& ids) { std::sort(ids.begin(), ids.end()); }
 
 }  // namespace
+
+IdentityOwners::Name IdentityOwners::name_of(const Identity& identity) {
+  const std::string_view channel = identity.channel;
+  const std::string_view address = identity.address;
+  return {channel, address, absl::HashOf(channel, address)};
+}
+
+bool IdentityOwners::Same::holds(const Entry& entry, const Name& name) {
+  if (entry.hash != name.hash) return false;
+  const auto& listed = entry.owner->data.identities;
+  return std::any_of(listed.begin(), listed.end(),
+                     [&](const Identity& i) { return i.channel == name.channel && i.address == name.address; });
+}
+
+ContactSlot* IdentityOwners::find(std::string_view channel, std::string_view address) const {
+  const Name name{channel, address, absl::HashOf(channel, address)};
+  auto it = entries_.find(name);
+  return it == entries_.end() ? nullptr : it->owner;
+}
+
+void IdentityOwners::set(const Identity& identity, ContactSlot* owner) {
+  const Name name = name_of(identity);
+  // Built only when there is no entry: one found changes hands in place.
+  auto it = entries_.lazy_emplace(name, [&](const auto& make) { make(Entry{owner, name.hash}); });
+  it->owner = owner;
+}
+
+void IdentityOwners::erase(const Identity& identity, const ContactSlot* only_from) {
+  auto it = entries_.find(name_of(identity));
+  if (it != entries_.end() && (only_from == nullptr || it->owner == only_from)) entries_.erase(it);
+}
 
 Result<Contact> Desk::contact(const std::string& contact_id) const {
   auto c = state_->find_contact(contact_id);
@@ -25,9 +56,9 @@ Result<Contact> Desk::contact(const std::string& contact_id) const {
 Result<Contact> Desk::find_contact(const Identity& identity) const {
   auto id = normalizer_.normalize(identity.channel, identity.address, identity.verified, "identity.address");
   if (!id) return id.error();
-  auto owner = state_->identity_owner.find(id->key());
-  if (owner == state_->identity_owner.end()) return not_found("identity", "no contact has " + id->key());
-  return owner->second->data;
+  const ContactSlot* owner = state_->identity_owner.find(*id);
+  if (owner == nullptr) return not_found("identity", "no contact has " + id->key());
+  return owner->data;
 }
 
 Result<Contact> Desk::update_contact(const std::string& contact_id, const ContactUpdate& update, Commit& out) {
@@ -74,9 +105,9 @@ Result<Contact> Desk::link_identity(const std::string& contact_id, const Identit
   }
   auto id = normalizer_.normalize(identity.channel, identity.address, identity.verified, "identity.address");
   if (!id) return id.error();
-  if (auto owner = s.identity_owner.find(id->key()); owner != s.identity_owner.end()) {
-    if (&owner->second->data == &c) return c;  // already linked: linking again changes nothing
-    return already_exists("identity", id->key() + " belongs to contact " + owner->second->data.id +
+  if (const ContactSlot* owner = s.identity_owner.find(*id)) {
+    if (&owner->data == &c) return c;  // already linked: linking again changes nothing
+    return already_exists("identity", id->key() + " belongs to contact " + owner->data.id +
                                           "; use MergeContacts to bring the two together");
   }
   if (c.identities.size() >= options_.limits.max_identities_per_contact) {
@@ -84,7 +115,7 @@ Result<Contact> Desk::link_identity(const std::string& contact_id, const Identit
                  "a contact has at most " + std::to_string(options_.limits.max_identities_per_contact) + " identities"};
   }
   c.identities.push_back(*id);
-  s.identity_owner.emplace(id->key(), &s.contact_at(c.id));
+  s.identity_owner.set(*id, &s.contact_at(c.id));
   s.save(c, out);
   note_on_timeline(s, c.id, ContactChanged{c.id, "linked", {}}, actor, now_(), out);
   return c;
@@ -100,8 +131,8 @@ Result<Contact> Desk::unlink_identity(const std::string& contact_id, const Ident
   if (!id) return id.error();
   auto it = std::find(c.identities.begin(), c.identities.end(), *id);
   if (it == c.identities.end()) return not_found("identity", id->key() + " is not linked to contact " + c.id);
+  s.identity_owner.erase(*id);  // while the contact lists it, so that it is found
   c.identities.erase(it);
-  s.identity_owner.erase(id->key());
   s.save(c, out);
   note_on_timeline(s, c.id, ContactChanged{c.id, "unlinked", {}}, actor, now_(), out);
   return c;
@@ -135,7 +166,7 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
   }
 
   Merge record{s.ids.next("mg_", now_()), t.id, src.id, src.identities, {}, false, false};
-  for (const auto& id : src.identities) s.identity_owner[id.key()] = &mine;
+  for (const auto& id : src.identities) s.identity_owner.set(id, &mine);
   t.identities.insert(t.identities.end(), src.identities.begin(), src.identities.end());
   src.identities.clear();
   if (t.display_name.empty() && !src.display_name.empty()) {
@@ -147,7 +178,7 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
     c.contact_id = t.id;
     s.save(c, out);
   }
-  record.moved_conversations.assign(theirs.conversations.begin(), theirs.conversations.end());
+  for (const auto& id : theirs.conversations) record.moved_conversations.emplace_back(id.view());
   mine.conversations.insert(mine.conversations.end(), theirs.conversations.begin(), theirs.conversations.end());
   sort_by_id(mine.conversations);  // ids grow with time: this keeps "latest" meaningful
   theirs.conversations.clear();
@@ -178,9 +209,8 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
 
   // Put back what the merge moved and is still where the merge left it.
   for (const auto& id : record.moved_identities) {
-    auto owner = s.identity_owner.find(id.key());
-    if (owner == s.identity_owner.end() || owner->second != &target_slot) continue;  // unlinked since
-    owner->second = &source_slot;
+    if (s.identity_owner.find(id) != &target_slot) continue;  // unlinked since
+    s.identity_owner.set(id, &source_slot);
     std::erase(t.identities, id);
     src.identities.push_back(id);
   }
@@ -221,15 +251,16 @@ Result<EraseResult> Desk::delete_contact(const std::string& contact_id, Commit& 
   EraseResult result;
   for (const auto& id : erase) {
     const ContactSlot& gone = s.contact_at(id);
-    for (const auto& identity : gone.data.identities) s.identity_owner.erase(identity.key());
+    for (const auto& identity : gone.data.identities) s.identity_owner.erase(identity);
     for (const auto& conversation_id : gone.conversations) {
       result.events += static_cast<uint32_t>(s.slot_at(conversation_id).data.last_seq);
       ++result.conversations;
       s.forget(conversation_id, now_());
       s.unindex_calls(s.slot_at(conversation_id).data);
-      s.conversations.erase(s.conversations.find(conversation_id));
-      std::erase_if(s.outbox, [&](const auto& entry) { return entry.second.conversation_id == conversation_id; });
-      out.erased_conversations.push_back(conversation_id);
+      s.conversations.erase(s.conversations.find(conversation_id.view()));
+      std::erase_if(s.outbox,
+                    [&](const auto& entry) { return entry.second.conversation_id == conversation_id.view(); });
+      out.erased_conversations.emplace_back(conversation_id.view());
     }
     s.contacts.erase(id);
     out.erased_contacts.push_back(id);

@@ -15,14 +15,10 @@ namespace switchboard::router {
 
 void Desk::State::put(Contact contact) {
   ContactSlot& slot = contact_slot(contact.id);
-  for (const auto& identity : slot.data.identities) {
-    if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == &slot) {
-      identity_owner.erase(owner);
-    }
-  }
-  for (const auto& identity : contact.identities) identity_owner.insert_or_assign(identity.key(), &slot);
+  for (const auto& identity : slot.data.identities) identity_owner.erase(identity, &slot);
   slot.data = std::move(contact);
   slot.has_record = true;
+  for (const auto& identity : slot.data.identities) identity_owner.set(identity, &slot);
 }
 
 void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
@@ -50,7 +46,7 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   if (ids.empty() || ids.back() < c.id) {
     ids.push_back(c.id);
   } else if (auto place = std::lower_bound(ids.begin(), ids.end(), c.id); *place != c.id) {
-    ids.insert(place, c.id);
+    ids.insert(place, CompactKey(c.id));
   }
   index_calls(c);
   const bool latest = ids.back() == c.id;
@@ -66,13 +62,14 @@ void Desk::State::put(Conversation c, std::chrono::seconds reopen_window) {
   owner.current = not_closed ? &held(*at) : nullptr;
 }
 
-void Desk::State::drop_conversation(const std::string& id) {
+void Desk::State::drop_conversation(std::string_view id) {
   auto it = conversations.find(id);
   if (it == conversations.end()) return;
   const std::string contact_id = it->data.contact_id;
   unindex_calls(it->data);
+  leave_lane(held(*it));
   conversations.erase(it);
-  detach(contact_id, id);
+  detach(contact_id, std::string(id));
 }
 
 void Desk::State::drop_contact(const std::string& id) {
@@ -80,11 +77,7 @@ void Desk::State::drop_contact(const std::string& id) {
   if (slot == nullptr || !slot->has_record) return;
   const auto owned = slot->conversations;  // a copy: dropping each one changes the list
   for (const auto& conversation_id : owned) drop_conversation(conversation_id);
-  for (const auto& identity : slot->data.identities) {
-    if (auto owner = identity_owner.find(identity.key()); owner != identity_owner.end() && owner->second == slot) {
-      identity_owner.erase(owner);
-    }
-  }
+  for (const auto& identity : slot->data.identities) identity_owner.erase(identity, slot);
   contacts.erase(id);
 }
 

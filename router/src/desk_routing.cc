@@ -3,6 +3,7 @@
 // way. SLA clocks are in desk_sla.cc.
 
 #include <algorithm>
+#include <cassert>
 #include <charconv>
 #include <cstdio>
 #include <set>
@@ -177,23 +178,41 @@ void Desk::State::refresh_agent(const Agent& agent, Timestamp now) {
 }
 
 void Desk::State::track(Conversation& c, Commit& out) {
+  if (ConversationSlot* slot = find_slot(c.id)) {
+    track(*slot, c, out);
+    return;
+  }
+  // Erased (forget): it waits nowhere, since a slot leaves its lane before it goes,
+  // but may still hold an agent's slot. Only a conversation with a slot waits.
+  assert(c.state != ConversationState::kQueued);
+  ConversationSlot none;
+  track(none, c, out);
+}
+
+void Desk::State::leave_lane(ConversationSlot& slot) {
+  Routing::Waiting& waiting = slot.waiting;
+  if (waiting.lane == nullptr) return;
+  waiting.lane->waiting.erase(waiting.key(slot.data.id));
+  waiting = {};
+}
+
+void Desk::State::track(ConversationSlot& slot, const Conversation& c, Commit& out) {
   Routing& r = routing;
   const Timestamp now = c.updated_at;
-  auto waiting = r.waiting_of.find(c.id);
+  Routing::Waiting& waiting = slot.waiting;
   if (c.state == ConversationState::kQueued) {
     const WaitKey key{-c.priority, c.queued_since.value_or(c.created_at), c.id};
     const std::string kind = capacity_kind(c.active_channel);
-    if (waiting == r.waiting_of.end() || waiting->second.lane->queue != c.queue || waiting->second.lane->kind != kind ||
-        !(waiting->second.key(c.id) == key)) {
-      if (waiting != r.waiting_of.end()) waiting->second.lane->waiting.erase(waiting->second.key(c.id));
+    if (waiting.lane == nullptr || waiting.lane->queue != c.queue || waiting.lane->kind != kind ||
+        !(waiting.key(c.id) == key)) {
+      leave_lane(slot);
       Lane& l = lane(c.queue, kind, now);
       l.waiting.insert(key);
-      r.waiting_of[c.id] = {&l, key.neg_priority, key.since};
+      waiting = {&l, key.neg_priority, key.since};
       arm_wait_updates(c, now);
     }
-  } else if (waiting != r.waiting_of.end()) {
-    waiting->second.lane->waiting.erase(waiting->second.key(c.id));
-    r.waiting_of.erase(waiting);
+  } else {
+    leave_lane(slot);
   }
 
   auto hold = r.holds.find(c.id);
@@ -224,9 +243,9 @@ void Desk::State::track(Conversation& c, Commit& out) {
   }
 }
 
-void Desk::State::forget(const std::string& conversation_id, Timestamp now) {
+void Desk::State::forget(std::string_view conversation_id, Timestamp now) {
   Conversation gone;
-  gone.id = conversation_id;
+  gone.id = std::string(conversation_id);
   gone.updated_at = now;
   gone.state = ConversationState::kClosed;
   Commit ignored;
@@ -236,8 +255,8 @@ void Desk::State::forget(const std::string& conversation_id, Timestamp now) {
 
 void Desk::State::rebuild_routing(Timestamp now) {
   Routing& r = routing;
+  for (const ConversationSlot& slot : conversations) held(slot).waiting = {};
   r.lanes.clear();
-  r.waiting_of.clear();
   r.holds.clear();
   r.load.clear();
   r.open_of.clear();
@@ -249,7 +268,7 @@ void Desk::State::rebuild_routing(Timestamp now) {
   Commit ignored;
   ignored.with_records = false;
   r.rebuilding = true;
-  for (const ConversationSlot& slot : conversations) track(held(slot).data, ignored);
+  for (const ConversationSlot& slot : conversations) track(held(slot), slot.data, ignored);
   r.rebuilding = false;
   for (const auto& [id, agent] : agents) refresh_agent(agent, now);
 }
@@ -538,13 +557,13 @@ std::vector<const WaitKey*> Desk::State::waiting_line(const std::string& queue) 
 }
 
 std::optional<QueuePlace> Desk::State::place_of(const Conversation& c) const {
-  auto waiting = routing.waiting_of.find(c.id);
-  if (waiting == routing.waiting_of.end()) return std::nullopt;
+  auto slot = conversations.find(c.id);
+  if (slot == conversations.end() || slot->waiting.lane == nullptr) return std::nullopt;
+  const WaitKey place = slot->waiting.key(c.id);
   std::size_t ahead = 0;
   for (const auto& [key, l] : routing.lanes) {
     if (l.queue != c.queue) continue;
-    ahead +=
-        static_cast<std::size_t>(std::distance(l.waiting.begin(), l.waiting.lower_bound(waiting->second.key(c.id))));
+    ahead += static_cast<std::size_t>(std::distance(l.waiting.begin(), l.waiting.lower_bound(place)));
   }
   const auto position = static_cast<uint32_t>(ahead + 1);
   return QueuePlace{position, wait_estimate(queue_of(c.queue)).expected_wait(position)};

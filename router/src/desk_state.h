@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
@@ -29,8 +30,13 @@ namespace switchboard::router {
 // at each step (State::fire) rather than kept: beside the record (520 bytes then, 288
 // since its rarely-set fields went out of line), the one-byte machine cost 16 bytes
 // per conversation after padding and malloc's rounding.
+//
+// Where it waits (Routing::Waiting) is kept here too, for the same reason: a map from
+// each waiting conversation's id cost more (desk_routing.h). Only routing sets it
+// (track); a slot that goes must leave its lane first (leave_lane).
 struct ConversationSlot {
   Conversation data;
+  Routing::Waiting waiting;
 };
 
 // Orders conversation slots by id, and finds one by its id alone: the set of slots
@@ -53,8 +59,9 @@ struct ContactSlot {
   // the list below sets this again (recompute_current).
   ConversationSlot* current = nullptr;
   // Oldest first. Almost every contact has one conversation, which then needs no
-  // block of its own.
-  absl::InlinedVector<std::string, 1> conversations;
+  // block of its own; its id as a CompactKey (16 bytes where std::string takes 32)
+  // brings the slot's node from 176 to 160 bytes.
+  absl::InlinedVector<CompactKey, 1> conversations;
   // False while only conversations name the contact: a store may hand those over
   // before the contact's record.
   bool has_record = false;
@@ -74,24 +81,96 @@ struct ContactById {
 // Slots stay put while others come and go.
 using ContactSet = absl::node_hash_set<ContactSlot, ContactById, ContactById>;
 
+// Which contact holds each identity, without a copy of the identity: an entry is the
+// holder's slot and the identity's hash, and a lookup takes, among the entries of its
+// hash, one whose contact lists the identity. 16 bytes per identity, where a key
+// (Identity::key(), a CompactKey) and a pointer took 24 and most keys, "email:" and an
+// address, also a heap block of their own: about 60 bytes per identity in all.
+// Two identities of one contact with the same hash have two equal entries, either of
+// which answers for both; this stays exact as long as an entry's contact lists its
+// identity whenever the entry is looked for, hence the order of changes: set() while
+// the current holder (if any) still lists the identity, and `owner` lists it before
+// the next lookup; erase() before the holder takes it off its list.
+class IdentityOwners {
+ public:
+  ContactSlot* find(std::string_view channel, std::string_view address) const;
+  ContactSlot* find(const Identity& identity) const { return find(identity.channel, identity.address); }
+  // `owner` holds `identity` from now on: a new entry, or the one found changes hands.
+  void set(const Identity& identity, ContactSlot* owner);
+  // Forgets who holds `identity`; with `only_from`, only if that contact holds it.
+  void erase(const Identity& identity, const ContactSlot* only_from = nullptr);
+  std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Name {
+    std::string_view channel;
+    std::string_view address;
+    std::size_t hash;
+  };
+  static Name name_of(const Identity& identity);
+  struct Entry {
+    mutable ContactSlot* owner;  // not part of the hash: changes in place
+    std::size_t hash;
+  };
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(const Name& name) const { return name.hash; }
+    std::size_t operator()(const Entry& entry) const { return entry.hash; }
+  };
+  struct Same {
+    using is_transparent = void;
+    static bool holds(const Entry& entry, const Name& name);
+    bool operator()(const Entry& a, const Entry& b) const { return a.owner == b.owner && a.hash == b.hash; }
+    bool operator()(const Name& name, const Entry& entry) const { return holds(entry, name); }
+    bool operator()(const Entry& entry, const Name& name) const { return holds(entry, name); }
+  };
+  absl::flat_hash_set<Entry, Hash, Same> entries_;
+};
+
 // Sets hand out their elements const, since changing an element's key would lose it.
 // A slot's key (data.id) never changes once it is in; the rest of it changes in place.
 inline ConversationSlot& held(const ConversationSlot& slot) { return const_cast<ConversationSlot&>(slot); }
 inline ContactSlot& held(const ContactSlot& slot) { return const_cast<ContactSlot&>(slot); }
+
+// The form an answer is kept in by AnswerCache: the answer itself, unless a smaller
+// form is given below.
+template <typename Value>
+struct KeptAs {
+  using Kept = Value;
+  static Kept keep(Value value) { return value; }
+  static Value give(const Kept& kept) { return kept; }
+};
+// A redelivery answer with its ids as CompactKeys (every id of ours fits inline): 40
+// bytes where an IngestResult takes 80, so a million answers take about 40 MB less.
+// `duplicate` is not kept: whoever finds an answer sets it.
+template <>
+struct KeptAs<IngestResult> {
+  struct Kept {
+    CompactKey contact_id;
+    CompactKey conversation_id;
+    uint64_t seq = 0;
+  };
+  static Kept keep(const IngestResult& r) { return {r.contact_id, r.conversation_id, r.seq}; }
+  static IngestResult give(const Kept& k) {
+    return {std::string(k.contact_id.view()), std::string(k.conversation_id.view()), k.seq, false};
+  }
+};
 
 // Remembers the answers to the last `capacity` keys, forgetting the oldest first, so
 // redeliveries are answered alike without growing forever.
 // Each answer is kept once, with its key, in a queue in the order remembered (a deque
 // never moves what it holds); the index points into it. A node per answer and a copy
 // of its key in a separate order queue cost about 40 bytes more per answer. The key is
-// a CompactKey: 16 bytes less per answer, five answers to the deque's block, not four.
+// a CompactKey: 16 bytes less per answer. A redelivery answer is kept in 56 bytes
+// (KeptAs<IngestResult>), nine to the deque's 512-byte block, not five.
 template <typename Value>
 class AnswerCache {
  public:
   explicit AnswerCache(std::size_t capacity) : capacity_(capacity) {}
-  const Value* find(std::string_view key) const {
+  std::optional<Value> find(std::string_view key) const {
     auto it = index_.find(key);
-    return it == index_.end() ? nullptr : &(*it)->value;
+    if (it == index_.end()) return std::nullopt;
+    return KeptAs<Value>::give((*it)->value);
   }
   // Its place in the queue ages out like any other, without a key (at once when it is
   // the oldest, as when a store prunes old answers).
@@ -105,17 +184,17 @@ class AnswerCache {
   void remember(std::string key, Value value) {
     if (capacity_ == 0) return;
     if (auto it = index_.find(key); it != index_.end()) {
-      (*it)->value = std::move(value);
+      (*it)->value = KeptAs<Value>::keep(std::move(value));
       return;
     }
     while (index_.size() >= capacity_) forget_oldest();
-    index_.insert(&order_.emplace_back(Answer{std::move(key), std::move(value)}));
+    index_.insert(&order_.emplace_back(Answer{std::move(key), KeptAs<Value>::keep(std::move(value))}));
   }
 
  private:
   struct Answer {
     CompactKey key;  // empty once forgotten
-    Value value;
+    typename KeptAs<Value>::Kept value;
   };
   static std::string_view key_of(std::string_view key) { return key; }
   static std::string_view key_of(const Answer* answer) { return answer->key.view(); }
@@ -179,10 +258,9 @@ struct Desk::State {
   IdSource ids;
 
   ContactSet contacts;
-  // Identity::key() -> its contact's slot in `contacts`, whose nodes stay put: 24 bytes
-  // less per identity than a copy of the contact id. A contact lists every identity
-  // that points to it, and takes them out of here before it goes.
-  absl::flat_hash_map<CompactKey, ContactSlot*, CompactKeyHash, CompactKeyEq> identity_owner;
+  // Identity -> its contact's slot in `contacts`, whose nodes stay put. A contact lists
+  // every identity that points to it, and takes them out of here before it goes.
+  IdentityOwners identity_owner;
   ConversationSet conversations;                 // ordered by id: stable paging
   AnswerCache<IngestResult> inbound_seen;        // channel '\0' external_id
   AnswerCache<SendMessageResult> requests_seen;  // conversation '\0' request_id
@@ -201,8 +279,8 @@ struct Desk::State {
 
   // NOT_FOUND naming `field` when there is no such conversation.
   Result<ConversationSlot*> find_conversation(const std::string& id, const char* field = "conversation_id");
-  ConversationSlot* find_slot(const std::string& id);  // nullptr when there is none
-  ConversationSlot& slot_at(const std::string& id);    // one that is there (std::out_of_range otherwise)
+  ConversationSlot* find_slot(std::string_view id);  // nullptr when there is none
+  ConversationSlot& slot_at(std::string_view id);    // one that is there (std::out_of_range otherwise)
   Result<Contact*> find_contact(const std::string& id, const char* field = "contact_id");
   ContactSlot* find_contact_slot(std::string_view id);  // nullptr when there is none, with a record or not
   ContactSlot& contact_at(std::string_view id);         // one that is there (std::out_of_range otherwise)
@@ -234,7 +312,7 @@ struct Desk::State {
   void put(Contact contact);
   void put(Conversation conversation, std::chrono::seconds reopen_window);
   void drop_contact(const std::string& id);
-  void drop_conversation(const std::string& id);
+  void drop_conversation(std::string_view id);
   // Every record of `stored` put, every one in `gone` dropped; routing not told.
   void put_all(StoredState stored, const RecordKeys& gone, std::chrono::seconds reopen_window);
   // Keeps the receipt indexes in step with an outbox entry's new state.
@@ -274,8 +352,13 @@ struct Desk::State {
   void detach(const std::string& contact_id, const std::string& conversation_id);
 
   // --- routing, SLA and measures (desk_routing.cc, desk_sla.cc) --------------------
+  // `c` is the record of a conversation that has a slot, or a copy of one (follow);
+  // track finds the slot by its id. One that has none (erased) waits nowhere.
   void track(Conversation& c, Commit& out);
-  void forget(const std::string& conversation_id, Timestamp now);  // an erased conversation
+  void track(ConversationSlot& slot, const Conversation& c, Commit& out);
+  // Takes the conversation out of its lane, if it waits in one.
+  void leave_lane(ConversationSlot& slot);
+  void forget(std::string_view conversation_id, Timestamp now);  // an erased conversation
   // After a lifecycle step: queue order, overflow, SLA clocks, measures.
   void on_step(Conversation& c, const Step& step, Trigger trigger, Timestamp at, Commit& out);
   // After the conversation moved to another queue: its overflow and SLA deadlines.

@@ -624,6 +624,46 @@ TEST_F(RoutingTest, AWaitingConversationKnowsItsPlaceAndExpectedWait) {
   EXPECT_EQ(place(second)->position, 1u);
 }
 
+// Where a conversation waits is kept in its slot: a change of priority moves it, and
+// a conversation that goes (erased here, or gone from the store another node shares)
+// leaves the line, so nobody is ever offered it.
+TEST_F(RoutingTest, AWaitingConversationHasOnePlaceThatMovesAndGoesWithIt) {
+  const auto first = ingest("v1");
+  now_ += 1s;
+  const auto second = ingest("v2");
+  now_ += 1s;
+  const auto third = ingest("v3");
+  must(step([&](Desk& d, Commit& out) { return d.set_priority(third, 5, "admin", out); }));
+  EXPECT_EQ(place(third)->position, 1u);
+  EXPECT_EQ(place(first)->position, 2u);
+  EXPECT_EQ(place(second)->position, 3u);
+  must(step([&](Desk& d, Commit& out) { return d.set_priority(third, 0, "admin", out); }));
+  EXPECT_EQ(place(third)->position, 3u) << "back where its waiting time puts it";
+  EXPECT_EQ(must(desk_->queue_stats("support")).waiting, 3u) << "one place each";
+
+  const std::string first_contact = conversation(first).contact_id;
+  must(step([&](Desk& d, Commit& out) { return d.delete_contact(first_contact, out); }));
+  EXPECT_EQ(place(second)->position, 1u);
+  Records before_gone = records_;  // as the store has it after the erasure
+  before_gone.conversations.erase(first);
+  before_gone.contacts.erase(first_contact);
+  RecordKeys gone;
+  gone.conversations = {second};
+  desk_->absorb({}, gone);
+  EXPECT_EQ(place(third)->position, 1u);
+  EXPECT_EQ(must(desk_->queue_stats("support")).waiting, 1u);
+
+  agent("a", {{"chat", 3}});
+  EXPECT_THAT(assigned_in_last_step(), ::testing::ElementsAre(third + ">a"));
+  EXPECT_FALSE(place(third).has_value());
+
+  // A restart rebuilds the same line from the records alone.
+  records_ = before_gone;
+  restart();
+  EXPECT_EQ(place(second)->position, 1u);
+  EXPECT_EQ(place(third)->position, 2u);
+}
+
 TEST_F(RoutingTest, ListedAgentsCarryTheirLoad) {
   agent("a", {{"chat", 2}, {"email", 5}});
   ingest("v1");
