@@ -17,6 +17,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "latency_histogram.h"
@@ -49,7 +50,7 @@ class Subscribers {
   class Stream;
   friend class Stream;
 
-  void arrived(const std::string& external_id, std::chrono::system_clock::time_point at, unsigned stream);
+  void arrived(std::string_view external_id, std::chrono::system_clock::duration latency, unsigned stream);
   void ended(const grpc::Status& status);
 
   template <typename Pred>

@@ -1,6 +1,10 @@
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+#include <grpcpp/support/proto_buffer_writer.h>
 #include <boost/asio/post.hpp>
 
 #include <atomic>
+#include <cassert>
 #include <charconv>
 #include <deque>
 #include <memory>
@@ -22,26 +26,32 @@ struct StreamSlot {
   std::atomic<bool> pump_posted{false};
 };
 
-// Each event converted once for every stream it goes to, not once per stream: the
-// streams of one burst ask for the same few events, newest first. Thread-safe.
-class EventService::Protos {
+// Each event serialised once for every stream it goes to, not once per stream: the
+// streams of one burst ask for the same few events, newest first, and each write
+// takes a reference to the same bytes. Thread-safe.
+class EventService::Encoded {
  public:
-  std::shared_ptr<const v1::Event> of(const router::Event& event) {
+  std::shared_ptr<const grpc::ByteBuffer> of(const router::Event& event) {
     std::lock_guard lock(mutex_);
     for (auto it = recent_.rbegin(); it != recent_.rend(); ++it) {
       if (it->first == event.cursor) return it->second;
     }
-    auto proto = std::make_shared<v1::Event>();
-    to_proto(event, *proto);
+    v1::Event proto;
+    to_proto(event, proto);
+    auto bytes = std::make_shared<grpc::ByteBuffer>();
+    bool own = false;
+    const auto serialised = grpc::SerializationTraits<v1::Event>::Serialize(proto, bytes.get(), &own);
+    assert(serialised.ok());  // a message this server built always serialises
+    (void)serialised;
     if (recent_.size() == kRemembered) recent_.pop_front();
-    recent_.emplace_back(event.cursor, proto);
-    return proto;
+    recent_.emplace_back(event.cursor, bytes);
+    return bytes;
   }
 
  private:
   static constexpr std::size_t kRemembered = 64;
   std::mutex mutex_;
-  std::deque<std::pair<uint64_t, std::shared_ptr<const v1::Event>>> recent_;
+  std::deque<std::pair<uint64_t, std::shared_ptr<const grpc::ByteBuffer>>> recent_;
 };
 
 struct EventService::Registry {
@@ -50,13 +60,15 @@ struct EventService::Registry {
   std::vector<std::weak_ptr<StreamSlot>> slots;
 };
 
-// One Subscribe call: writes the subscription's events one at a time. Pulling the next
-// event (which may read the store while catching up) runs on the router's io_context,
-// never on a gRPC thread nor on the publishing thread that woke us.
-class SubscribeStream final : public grpc::ServerWriteReactor<v1::Event> {
+// One Subscribe call: writes the subscription's events one at a time, each the same
+// serialised bytes for every stream (the method is registered raw, so a write takes a
+// ByteBuffer; the bytes are a v1.Event on the wire). Pulling the next event (which may
+// read the store while catching up) runs on the router's io_context, never on a gRPC
+// thread nor on the publishing thread that woke us.
+class SubscribeStream final : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  SubscribeStream(boost::asio::io_context& io, std::size_t buffer, std::shared_ptr<EventService::Protos> protos)
-      : io_(io), buffer_(buffer), protos_(std::move(protos)), slot_(std::make_shared<StreamSlot>()) {
+  SubscribeStream(boost::asio::io_context& io, std::size_t buffer, std::shared_ptr<EventService::Encoded> encoded)
+      : io_(io), buffer_(buffer), encoded_(std::move(encoded)), slot_(std::make_shared<StreamSlot>()) {
     slot_->stream = this;
   }
 
@@ -93,6 +105,8 @@ class SubscribeStream final : public grpc::ServerWriteReactor<v1::Event> {
       Finish(final_status_);
     } else if (!ok) {
       finish({grpc::StatusCode::CANCELLED, "the subscriber went away"});
+    } else if (subscription_->caught_up()) {
+      pump();  // pops what publish buffered, if anything: no store read on this gRPC thread
     } else {
       schedule_pump(io_, weak_slot());
     }
@@ -113,6 +127,21 @@ class SubscribeStream final : public grpc::ServerWriteReactor<v1::Event> {
   }
 
  private:
+  // Starts the next write if none is in flight. Caller holds slot_->mutex.
+  void pump() {
+    if (writing_ || finishing_ || !subscription_) return;
+    if (subscription_->overflowed()) {
+      finish({grpc::StatusCode::RESOURCE_EXHAUSTED, "subscriber fell behind by more than " + std::to_string(buffer_) +
+                                                        " events; resume from your last cursor"});
+      return;
+    }
+    auto event = subscription_->next();
+    if (!event) return;  // the wakeup brings us back
+    current_ = encoded_->of(*event);
+    writing_ = true;
+    StartWrite(current_.get());
+  }
+
   static void schedule_pump(boost::asio::io_context& io, std::weak_ptr<StreamSlot> weak) {
     if (auto slot = weak.lock(); !slot || slot->pump_posted.exchange(true)) return;
     boost::asio::post(io, [weak = std::move(weak)] {
@@ -124,28 +153,13 @@ class SubscribeStream final : public grpc::ServerWriteReactor<v1::Event> {
     });
   }
 
-  // Starts the next write if none is in flight. Caller holds slot_->mutex.
-  void pump() {
-    if (writing_ || finishing_ || !subscription_) return;
-    if (subscription_->overflowed()) {
-      finish({grpc::StatusCode::RESOURCE_EXHAUSTED, "subscriber fell behind by more than " + std::to_string(buffer_) +
-                                                        " events; resume from your last cursor"});
-      return;
-    }
-    auto event = subscription_->next();
-    if (!event) return;  // the wakeup brings us back
-    current_ = protos_->of(*event);
-    writing_ = true;
-    StartWrite(current_.get());
-  }
-
   boost::asio::io_context& io_;
   const std::size_t buffer_;
-  const std::shared_ptr<EventService::Protos> protos_;
+  const std::shared_ptr<EventService::Encoded> encoded_;
   const std::shared_ptr<StreamSlot> slot_;
   // Guarded by slot_->mutex:
   std::shared_ptr<router::Subscription> subscription_;
-  std::shared_ptr<const v1::Event> current_;  // the write in flight; shared with other streams
+  std::shared_ptr<const grpc::ByteBuffer> current_;  // the write in flight; shared with other streams
   bool writing_ = false;
   bool finishing_ = false;
   grpc::Status final_status_;
@@ -192,16 +206,22 @@ EventService::EventService(router::Router& router, const Authenticator& auth, In
     : ServiceBase(router, auth, in_flight),
       io_(io),
       registry_(std::make_shared<Registry>()),
-      protos_(std::make_shared<Protos>()) {}
+      encoded_(std::make_shared<Encoded>()) {}
 
-grpc::ServerWriteReactor<v1::Event>* EventService::Subscribe(Ctx* context, const v1::SubscribeRequest* request) {
-  auto* stream = new SubscribeStream(io_, router_.limits().subscriber_buffer, protos_);
+grpc::ServerWriteReactor<grpc::ByteBuffer>* EventService::Subscribe(Ctx* context, const grpc::ByteBuffer* raw) {
+  auto* stream = new SubscribeStream(io_, router_.limits().subscriber_buffer, encoded_);
   const auto admission = auth_.authorize(*context, "EventService.Subscribe");
   if (!admission.ok()) {
     stream->refuse(admission.status);
     return stream;
   }
-  auto start = parse(*request, router_.store().head());
+  v1::SubscribeRequest request;
+  grpc::ByteBuffer copy(*raw);  // Deserialize consumes its buffer; this one is gRPC's
+  if (!grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&copy, &request).ok()) {
+    stream->refuse({grpc::StatusCode::INVALID_ARGUMENT, "request: not a SubscribeRequest"});
+    return stream;
+  }
+  auto start = parse(request, router_.store().head());
   if (auto* bad = std::get_if<grpc::Status>(&start)) {
     stream->refuse(*bad);
     return stream;

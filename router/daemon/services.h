@@ -32,8 +32,8 @@ using Unary = grpc::ServerUnaryReactor;
 
 // What every service holds: the router it drives, the key check and the count of calls
 // in flight. All outlive the gRPC server.
-template <typename Generated>
-class ServiceBase : public Generated::CallbackService {
+template <typename Generated, typename Base = typename Generated::CallbackService>
+class ServiceBase : public Base {
  public:
   ServiceBase(router::Router& router, const Authenticator& auth, InFlight& in_flight)
       : router_(router), auth_(auth), in_flight_(in_flight) {}
@@ -98,10 +98,14 @@ class RoutingService final : public ServiceBase<v1::RoutingService> {
 
 class SubscribeStream;
 
-class EventService final : public ServiceBase<v1::EventService> {
+// Subscribe is registered raw: its request is parsed here, and each event is
+// serialised once for every stream it is written to (event_service.cc).
+class EventService final
+    : public ServiceBase<v1::EventService,
+                         v1::EventService::WithRawCallbackMethod_Subscribe<v1::EventService::Service>> {
  public:
   EventService(router::Router& router, const Authenticator& auth, InFlight& in_flight, boost::asio::io_context& io);
-  grpc::ServerWriteReactor<v1::Event>* Subscribe(Ctx*, const v1::SubscribeRequest*) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Subscribe(Ctx*, const grpc::ByteBuffer*) override;
 
   // Ends every open stream with UNAVAILABLE so that shutdown need not wait for
   // subscribers to leave; they resume from their last cursor elsewhere.
@@ -110,11 +114,11 @@ class EventService final : public ServiceBase<v1::EventService> {
  private:
   friend class SubscribeStream;
   struct Registry;
-  class Protos;  // each event's message, made once for all streams (event_service.cc)
+  class Encoded;  // each event's bytes, serialised once for all streams (event_service.cc)
 
   boost::asio::io_context& io_;
   std::shared_ptr<Registry> registry_;
-  std::shared_ptr<Protos> protos_;
+  std::shared_ptr<Encoded> encoded_;
 };
 
 // Bounds of one AdapterService stream (config `limits.adapter_max_*`).

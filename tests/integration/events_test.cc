@@ -63,6 +63,27 @@ TEST_F(EventsTest, EventsComeInOrderAndResumeMissesNothingAndRepeatsNothing) {
   EXPECT_GT(cursor_of(*live), cursor_of(first_read.back()));
 }
 
+// Once caught up, a stream starts each next write from the last one's completion:
+// a run of live events still arrives whole and in cursor order.
+TEST_F(EventsTest, ARunOfLiveEventsArrivesWholeAndInOrder) {
+  ASSERT_OK(admin_->ingest("chat", "visitor-live", "before"));
+  v1::SubscribeRequest everything;
+  everything.set_from_beginning(true);
+  auto stream = admin_->subscribe(everything);
+  const std::size_t stored = total_events(*admin_);
+  const auto history = read(*stream, stored);
+  ASSERT_EQ(history.size(), stored) << describe(stream->finish());
+
+  for (int i = 0; i < 30; ++i) ASSERT_OK(admin_->ingest("chat", "visitor-live" + std::to_string(i % 3), "live"));
+  const auto live = read(*stream, total_events(*admin_) - stored);
+  ASSERT_EQ(live.size(), total_events(*admin_) - stored) << describe(stream->finish());
+  uint64_t last = cursor_of(history.back());
+  for (const auto& event : live) {
+    EXPECT_EQ(cursor_of(event), last + 1) << "no gap, no repeat";
+    last = cursor_of(event);
+  }
+}
+
 TEST_F(EventsTest, FilterByConversationShowsOnlyThatConversation) {
   auto mine = admin_->ingest("chat", "visitor-c", "mine");
   ASSERT_OK(mine);

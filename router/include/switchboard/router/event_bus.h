@@ -40,6 +40,9 @@ class Subscription {
   // The next event, or null for now. Reads stored events while catching up.
   // Not thread-safe: one reader per subscription (the catch-up state is unguarded).
   SharedEvent next();
+  // Whether next() is past the stored events, so that it only pops what publish
+  // buffered and never reads the store. Same reader as next().
+  bool caught_up() const { return last_cursor_ >= live_from_; }
   bool overflowed() const;
   void cancel();
 
