@@ -22,13 +22,19 @@ const Identity kAna{"email", "ana@example.org"};
 const Identity kAnaPhone{"phone", "+14155550100"};
 const Identity kBen{"email", "ben@example.org"};
 
-TEST(IdentityOwners, FindsTheContactThatListsTheIdentity) {
-  ContactSlot ana = contact("ct_ana", {kAna, kAnaPhone});
-  ContactSlot ben = contact("ct_ben", {kBen});
+// Ana holds kAna and kAnaPhone, Ben kBen.
+IdentityOwners owners_of(ContactSlot& ana, ContactSlot& ben) {
   IdentityOwners owners;
   owners.set(kAna, &ana);
   owners.set(kAnaPhone, &ana);
   owners.set(kBen, &ben);
+  return owners;
+}
+
+TEST(IdentityOwners, FindsTheContactThatListsTheIdentity) {
+  ContactSlot ana = contact("ct_ana", {kAna, kAnaPhone});
+  ContactSlot ben = contact("ct_ben", {kBen});
+  IdentityOwners owners = owners_of(ana, ben);
   EXPECT_EQ(owners.size(), 3u);
   EXPECT_EQ(owners.find(kAna), &ana);
   EXPECT_EQ(owners.find("phone", "+14155550100"), &ana);
@@ -58,10 +64,7 @@ TEST(IdentityOwners, SetAgainChangesHandsWithoutASecondEntry) {
 TEST(IdentityOwners, EraseForgetsOnlyFromTheNamedHolder) {
   ContactSlot ana = contact("ct_ana", {kAna, kAnaPhone});
   ContactSlot ben = contact("ct_ben", {kBen});
-  IdentityOwners owners;
-  owners.set(kAna, &ana);
-  owners.set(kAnaPhone, &ana);
-  owners.set(kBen, &ben);
+  IdentityOwners owners = owners_of(ana, ben);
   owners.erase(kAna, &ben);
   EXPECT_EQ(owners.find(kAna), &ana) << "ben does not hold it";
   owners.erase(kAna, &ana);
