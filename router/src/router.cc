@@ -259,30 +259,26 @@ void Router::post_run_queued() {
 
 void Router::run_queued(bool here) {
   StrandQueue& queue = *queue_;
-  for (;;) {
+  for (bool ran = false;; ran = true) {
     std::vector<Work> work;
     {
       std::lock_guard lock(queue.mutex);
-      if (queue.work.empty() || queue.gone) {
-        queue.taken = false;
+      const bool nothing_left = queue.work.empty() || queue.gone;
+      // A caller's thread has its own work to go back to after one round: what came
+      // meanwhile goes to a router thread.
+      if (nothing_left || (here && ran)) {
         queue.running = false;
         queue.left.notify_all();
+        if (nothing_left) {
+          queue.taken = false;
+        } else {
+          post_run_queued();
+        }
         return;
       }
       work.swap(queue.work);
     }
     run_all(work);
-    if (here) break;
-  }
-  // A caller's thread has its own work to go back to: what came meanwhile goes to a
-  // router thread.
-  std::lock_guard lock(queue.mutex);
-  queue.running = false;
-  queue.left.notify_all();
-  if (queue.work.empty() || queue.gone) {
-    queue.taken = false;
-  } else {
-    post_run_queued();
   }
 }
 
