@@ -69,6 +69,7 @@ void Checkpointer::after_commit() {
       writer_finishes_ = false;
       synced_ = false;
       backfilled_ = 0;  // a WAL that started over has nothing copied back yet
+      ++cycles_;
     }
     wanted_.notify_one();
   } else if (left_to_writer()) {
@@ -95,6 +96,7 @@ void Checkpointer::checkpoint_on_writer(uint64_t Counts::*count) {
   writer_waits_ = false;
   pending_ = false;  // done: a round of the thread asked for earlier would find nothing left
   writer_finishes_ = false;
+  ++cycles_;
   if (copied) ++(counts_.*count);
   counts_.writer_held +=
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
@@ -117,34 +119,44 @@ void Checkpointer::run() {
     const Round round = checkpoint(own_.get());
     lock.lock();
     running_ = false;
-    const bool sync = after_round(round.backfilled);
+    const Next next = after_round(round.backfilled);
     idle_.notify_all();
-    if (sync) {  // not a checkpoint: the writer may run one meanwhile
+    if (next != Next::kNoSync) {
+      const uint64_t cycle = cycles_;
       lock.unlock();
-      sync_database(own_.get());
+      sync_then(next, cycle);
       lock.lock();
     }
   }
 }
 
-bool Checkpointer::after_round(int backfilled) {
-  if (backfilled < 0) return false;  // failed: the writer steps in past kWriterPages
+Checkpointer::Next Checkpointer::after_round(int backfilled) {
+  if (backfilled < 0) return Next::kNoSync;  // failed: the writer steps in past kWriterPages
   const int copied = backfilled - backfilled_;
   backfilled_ = backfilled;
   if (copied > 0) ++counts_.background;
   if (copied > kWriterFinishesFrames) {
     pending_ = true;  // the writer added about this many during the round: copy them too
-    return false;
+    return Next::kNoSync;
   }
   // Few copied: the writer added little meanwhile, or a reader's snapshot holds the
   // rest back and another round would copy nothing either.
-  if (synced_) {
-    writer_finishes_ = true;
-    return false;
-  }
+  if (synced_) return Next::kSyncThenLeaveRest;
   synced_ = true;
-  pending_ = true;  // then copy what the writer added during the sync
-  return true;
+  return Next::kSyncThenGoAgain;
+}
+
+// Not a checkpoint: the writer may run one meanwhile, and may finish the cycle.
+void Checkpointer::sync_then(Next next, uint64_t cycle) {
+  sync_database(own_.get());
+  std::lock_guard lock(mutex_);
+  ++counts_.database_syncs;
+  if (cycle != cycles_) return;  // the cycle ended meanwhile: what the sync was for is done
+  if (next == Next::kSyncThenGoAgain) {
+    pending_ = true;  // copy what the writer added during the sync
+  } else {
+    writer_finishes_ = true;
+  }
 }
 
 }  // namespace switchboard::router::store

@@ -9,15 +9,22 @@
 // though, it cannot finish the WAL's last frames, and SQLite restarts the WAL from
 // its beginning only once all of them are copied. So the thread goes round again,
 // each round copying what the writer added during the last one, until a round finds
-// little left; it syncs the database file, copies what came meanwhile, and leaves the
-// rest to the writer, which copies it after its next commit, between two
-// transactions. Before, the writer copied all that piled up after the thread's one
-// round and, SQLite syncing the database file only in the checkpoint that reaches
-// the WAL's end, flushed every page the cycle copied: 14-73 ms once per WAL cycle,
-// every commit behind it waiting (BENCHMARKS.md, "Durable appends"). Past a larger
-// size the writer still finishes the job whatever the thread did (after waiting for
-// its round, if one runs: SQLite refuses a second checkpoint meanwhile, and retrying
-// at each commit would let the WAL grow without bound).
+// little left; it syncs the database file, copies what came meanwhile, syncs those
+// few pages too, and leaves the rest to the writer, which copies it after its next
+// commit, between two transactions.
+//
+// The writer's checkpoint, reaching the WAL's end, makes SQLite sync the database
+// file while every commit waits; the thread's second sync leaves that one only the
+// pages copied since. With one sync (the pages of the thread's last round still
+// unsynced) it held the writer 1.6-2.6 ms, about 30 times in 10 s at half load, and
+// the WAL cycle's end is what sets the p99 there (BENCHMARKS.md, "eighth session").
+// Before that, the writer copied all that piled up after the thread's one round and
+// flushed every page the cycle copied: 14-73 ms once per WAL cycle (BENCHMARKS.md,
+// "Durable appends").
+//
+// Past a larger size the writer still finishes the job whatever the thread did
+// (after waiting for its round, if one runs: SQLite refuses a second checkpoint
+// meanwhile, and retrying at each commit would let the WAL grow without bound).
 
 #include <atomic>
 #include <chrono>
@@ -64,6 +71,7 @@ class Checkpointer {
     uint64_t finished_by_writer = 0;
     uint64_t by_writer = 0;
     std::chrono::microseconds writer_held{0};  // the writer checkpointing, or waiting to, instead of writing
+    uint64_t database_syncs = 0;               // by the thread, of the pages its rounds copied
   };
   Counts checkpoints() const;
 
@@ -73,9 +81,15 @@ class Checkpointer {
  private:
   static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
   void run();
-  // The thread's: after a round, whether to go again or leave the rest to the writer;
-  // true when it is to sync the database file first, once a cycle, before going again.
-  bool after_round(int backfilled);
+  // What the thread does after a round.
+  enum class Next {
+    kNoSync,             // go again if a round is pending, else wait to be asked
+    kSyncThenGoAgain,    // sync the database file, then copy what came meanwhile
+    kSyncThenLeaveRest,  // sync the few pages the last round copied; the writer copies the rest
+  };
+  Next after_round(int backfilled);
+  // Outside the lock; `cycle` is the one the round was in.
+  void sync_then(Next next, uint64_t cycle);
   // The writer's: whether the thread left it the last frames of this WAL cycle.
   bool left_to_writer();
   // Checkpoints on the writer's connection, once the thread's round (if any) ended.
@@ -96,6 +110,7 @@ class Checkpointer {
   bool stopping_ = false;
   int backfilled_ = 0;   // WAL frames copied back in this cycle as of the thread's last round
   bool synced_ = false;  // the thread synced the database file in this cycle
+  uint64_t cycles_ = 0;  // WAL cycles begun or finished: what a sync started in an older one was for is done
   Counts counts_;
 
   std::thread thread_;  // last: starts once everything above exists

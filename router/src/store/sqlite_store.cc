@@ -397,6 +397,7 @@ SqliteStats SqliteStore::stats() const {
   stats.writer_finishes = checkpoints.finished_by_writer;
   stats.writer_checkpoints = checkpoints.by_writer;
   stats.writer_checkpoint_us = static_cast<uint64_t>(checkpoints.writer_held.count());
+  stats.database_syncs = checkpoints.database_syncs;
   stats.wal_pages = static_cast<uint64_t>(checkpointer_->wal_pages());
   return stats;
 }

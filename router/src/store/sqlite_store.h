@@ -43,6 +43,7 @@ struct SqliteStats {
   uint64_t writer_finishes = 0;       // the last frames of a WAL cycle, copied by the writer after the thread
   uint64_t writer_checkpoints = 0;    // what was left of the WAL, by the writer, when it outgrew the thread
   uint64_t writer_checkpoint_us = 0;  // the writer held up by both kinds, waiting for the thread included
+  uint64_t database_syncs = 0;        // by the checkpoint thread: two a cycle it leaves the writer to finish
   uint64_t wal_pages = 0;             // in the WAL after the last commit
 };
 
