@@ -226,7 +226,7 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
   }
   sort_by_id(theirs);
   if (record.took_display_name) src.display_name = t.display_name, t.display_name.clear();
-  src.extras.edit().merged_into.clear();
+  src.extras.reset(&ContactExtras::merged_into);
   record.undone = true;
   out.merges.push_back(record);
   s.recompute_current(t.id);

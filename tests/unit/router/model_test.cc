@@ -68,6 +68,26 @@ TEST(Conversation, AMoveCarriesTheExtras) {
   EXPECT_EQ(moved.extras->labels.at(0), "vip");
 }
 
+TEST(Conversation, AResetFieldTakesItsDefaultNotZero) {
+  Conversation c = with_extras();
+  c.extras.edit().nps = 9;
+  c.extras.edit().survey_kind = "nps";
+  c.extras.reset(&ConversationExtras::nps);
+  c.extras.reset(&ConversationExtras::survey_kind);
+  EXPECT_EQ(c.extras->nps, -1) << "nps's default is -1 (no answer), not 0";
+  EXPECT_TRUE(c.extras->survey_kind.empty());
+  EXPECT_EQ(c.extras->csat, 4) << "only the named fields are reset";
+  EXPECT_EQ(c.extras->labels.at(0), "vip");
+}
+
+TEST(Conversation, ResettingWhatWasNeverSetAllocatesNothing) {
+  Conversation c;
+  c.extras.reset(&ConversationExtras::snoozed_until);
+  c.extras.reset(&ConversationExtras::nps);
+  EXPECT_FALSE(c.extras.allocated());
+  EXPECT_EQ(c.extras->nps, -1);
+}
+
 TEST(Contact, ACopyKeepsItsOwnExtras) {
   Contact original{.id = "ct-1"};
   EXPECT_FALSE(original.extras.allocated());

@@ -77,6 +77,12 @@ class OutOfLine {
     if (!value_) value_ = std::make_unique<T>();
     return *value_;
   }
+  // Sets one field back to its value in a default-constructed T (nps: -1, not 0),
+  // allocating nothing when there is no T: clearing what was never set stays free.
+  template <typename Field>
+  void reset(Field T::*field) {
+    if (value_) (*value_).*field = defaults().*field;
+  }
   // Whether a T was allocated: for tests and memory accounting, not for meaning.
   bool allocated() const { return value_ != nullptr; }
 
@@ -353,7 +359,8 @@ struct Conversation {
   OptionalTime first_assigned_at;
   OptionalTime first_response_at;
   std::vector<SlaClock> sla;
-  // Read with `extras->csat`, set with `extras.edit().csat = 5` (allocates them once).
+  // Read with `extras->csat`, set with `extras.edit().csat = 5` (allocates them once),
+  // cleared with `extras.reset(&ConversationExtras::csat)`.
   OutOfLine<ConversationExtras> extras;
 
   bool open() const { return state != ConversationState::kResolved && state != ConversationState::kClosed; }
