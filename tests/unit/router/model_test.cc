@@ -88,6 +88,28 @@ TEST(Conversation, ResettingWhatWasNeverSetAllocatesNothing) {
   EXPECT_EQ(c.extras->nps, -1);
 }
 
+// Whether a vector's elements lie within the vector itself (inline, no heap block).
+bool held_inside(const auto& vector) {
+  const auto* begin = reinterpret_cast<const char*>(&vector);
+  const auto* data = reinterpret_cast<const char*>(vector.data());
+  return data >= begin && data < begin + sizeof vector;
+}
+
+TEST(Conversation, KeepsOneLegAndTwoSlaClocksInline) {
+  Conversation c;
+  c.legs.push_back(ChannelLeg{.channel = "email", .address = "ana@example.org"});
+  c.sla.push_back(SlaClock{.metric = SlaMetric::kFirstResponse});
+  c.sla.push_back(SlaClock{.metric = SlaMetric::kResolution});
+  EXPECT_TRUE(held_inside(c.legs)) << "no block of its own";
+  EXPECT_TRUE(held_inside(c.sla));
+  Conversation copy = c;
+  c.sla.push_back(SlaClock{.metric = SlaMetric::kNextResponse});  // a third one moves them out, keeping them
+  EXPECT_EQ(c.sla.size(), 3u);
+  EXPECT_EQ(c.sla[1].metric, SlaMetric::kResolution);
+  EXPECT_EQ(copy.sla.size(), 2u);
+  EXPECT_EQ(copy.legs.at(0).address, "ana@example.org");
+}
+
 TEST(Contact, ACopyKeepsItsOwnExtras) {
   Contact original{.id = "ct-1"};
   EXPECT_FALSE(original.extras.allocated());

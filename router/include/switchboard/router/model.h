@@ -13,6 +13,8 @@
 #include <variant>
 #include <vector>
 
+#include <absl/container/inlined_vector.h>
+
 namespace switchboard::router {
 
 using Clock = std::chrono::system_clock;
@@ -346,7 +348,10 @@ struct Conversation {
   ConversationState state = ConversationState::kNew;
   int32_t priority = 0;
   std::string active_channel;
-  std::vector<ChannelLeg> legs;
+  // Almost every conversation has one leg and up to two SLA clocks, kept in the record
+  // itself: in blocks of their own (96 and 112 bytes from malloc) they cost about 64
+  // bytes more per conversation, with a million idle conversations held.
+  absl::InlinedVector<ChannelLeg, 1> legs;
   std::string assignee_id;
   std::string queue;
   Timestamp created_at;
@@ -358,7 +363,7 @@ struct Conversation {
   OptionalTime queued_since;  // waiting in its queue since: orders the queue
   OptionalTime first_assigned_at;
   OptionalTime first_response_at;
-  std::vector<SlaClock> sla;
+  absl::InlinedVector<SlaClock, 2> sla;  // inline, like `legs`
   // Read with `extras->csat`, set with `extras.edit().csat = 5` (allocates them once),
   // cleared with `extras.reset(&ConversationExtras::csat)`.
   OutOfLine<ConversationExtras> extras;
