@@ -123,6 +123,16 @@ TEST(Contact, ACopyKeepsItsOwnExtras) {
   EXPECT_EQ(copy.extras->merged_into, "ct-2");
 }
 
+TEST(Contact, KeepsOneIdentityInline) {
+  Contact c{.id = "ct-1"};
+  c.identities.push_back(Identity{.channel = "email", .address = "ana@example.org"});
+  EXPECT_TRUE(held_inside(c.identities)) << "no block of its own";
+  c.identities.push_back(Identity{.channel = "sms", .address = "+4915112345678"});
+  EXPECT_FALSE(held_inside(c.identities));
+  EXPECT_EQ(c.identities.at(0).key(), "email:ana@example.org");
+  EXPECT_EQ(c.identities.at(1).key(), "sms:+4915112345678");
+}
+
 TEST(SlaMetric, NamesAreTheStoredOnes) {
   EXPECT_STREQ(to_string(SlaMetric::kFirstResponse), "frt");
   EXPECT_STREQ(to_string(SlaMetric::kNextResponse), "nrt");

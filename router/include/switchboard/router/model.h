@@ -117,7 +117,9 @@ struct ContactExtras {
 struct Contact {
   std::string id;
   std::string display_name;
-  std::vector<Identity> identities;
+  // Almost every contact has one identity, kept in the record like a conversation's
+  // leg: a block of its own cost about 32 bytes more per contact.
+  absl::InlinedVector<Identity, 1> identities;
   Timestamp created_at;
   // Read with `extras->attributes`, set with `extras.edit().attributes = ...`.
   OutOfLine<ContactExtras> extras;
