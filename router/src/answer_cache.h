@@ -7,6 +7,7 @@
 // deployment, so how an answer is kept shows in the memory of every conversation.
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <deque>
@@ -16,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <absl/container/flat_hash_set.h>
 #include <absl/hash/hash.h>
@@ -38,6 +40,10 @@ class AnswerWriter {
     number(t.size());
     out_.append(t);
   }
+  void operator()(std::string_view t) { text(t); }
+  template <typename N>
+  requires std::integral<N> || std::is_enum_v<N>
+  void operator()(N n) { number(static_cast<uint64_t>(n)); }
 
  private:
   std::string& out_;
@@ -61,51 +67,38 @@ class AnswerReader {
     return t;
   }
   const char* at() const { return at_; }
+  void operator()(std::string& t) { t = text(); }
+  template <typename N>
+  requires std::integral<N> || std::is_enum_v<N>
+  void operator()(N& n) { n = static_cast<N>(number()); }
 
  private:
   const char* at_;
 };
 
-// How an answer is written into its record and read back. `duplicate` is not kept:
+// What of an answer is kept, field by field in the order of its record: the same list
+// writes it (AnswerWriter) and reads it back (AnswerReader). `duplicate` is not kept:
 // whoever finds an answer sets it.
 template <typename Value>
 struct KeptAs;
 template <>
 struct KeptAs<IngestResult> {
-  static void write(const IngestResult& r, AnswerWriter& out) {
-    out.text(r.contact_id);
-    out.text(r.conversation_id);
-    out.number(r.seq);
-  }
-  static IngestResult read(AnswerReader& in) {
-    IngestResult r;
-    r.contact_id = in.text();
-    r.conversation_id = in.text();
-    r.seq = in.number();
-    return r;
+  static void fields(auto& io, auto& r) {
+    io(r.contact_id);
+    io(r.conversation_id);
+    io(r.seq);
   }
 };
 template <>
 struct KeptAs<SendMessageResult> {
-  static void write(const SendMessageResult& r, AnswerWriter& out) {
-    out.number(r.seq);
-    out.text(r.channel);
-    out.text(r.address);
-    out.text(r.outbound_id);
-    out.number(static_cast<uint64_t>(r.status));
-    out.text(r.detail);
-    out.number(r.adapter_running ? 1 : 0);
-  }
-  static SendMessageResult read(AnswerReader& in) {
-    SendMessageResult r;
-    r.seq = in.number();
-    r.channel = in.text();
-    r.address = in.text();
-    r.outbound_id = in.text();
-    r.status = static_cast<DeliveryStatus>(in.number());
-    r.detail = in.text();
-    r.adapter_running = in.number() != 0;
-    return r;
+  static void fields(auto& io, auto& r) {
+    io(r.seq);
+    io(r.channel);
+    io(r.address);
+    io(r.outbound_id);
+    io(r.status);
+    io(r.detail);
+    io(r.adapter_running);
   }
 };
 
@@ -179,10 +172,11 @@ inline void RecordLog::pop_front(std::size_t size) {
 // stores, which keep the newest rows; the older record is left in the log, dead, until
 // it is the oldest.
 //
-// Each answer used to be a 56-byte entry in a deque with its ids as CompactKeys, an
-// 8-byte pointer in the index, and a 32-byte block for each key of 16 characters or
-// more (`email` NUL `msg-123456` is 16): about 110 bytes with a million kept. As a
-// record it takes its text and a byte per length, about 50 bytes for that one.
+// A record costs its text and a byte per length, whatever the length: about 50 bytes
+// for `email` NUL `msg-123456` and two ids of ours, and 10 in the index with a million
+// kept. As a 56-byte entry in a deque (ids as CompactKeys, 15 characters inline), an
+// 8-byte pointer in the index and a block of 32 bytes or more for every key longer
+// than 15 characters, the same answer took about 110.
 //
 // The index's hash and equality read keys from the log, so the cache stays where it
 // was made: it is neither copied nor moved.
@@ -203,8 +197,10 @@ class AnswerCache {
   std::optional<Value> find(std::string_view key) const {
     auto it = index_.find(key);
     if (it == index_.end()) return std::nullopt;
-    AnswerReader in = value_at(*it);
-    return KeptAs<Value>::read(in);
+    AnswerReader in(record_at(position_of(*it)).answer);
+    Value value;
+    KeptAs<Value>::fields(in, value);
+    return value;
   }
   // Its record ages out like a replaced one (at once when it is the oldest, as when a
   // store prunes old answers).
@@ -230,7 +226,7 @@ class AnswerCache {
     body_.clear();
     AnswerWriter body_out(body_);
     body_out.text(key);
-    KeptAs<Value>::write(value, body_out);
+    KeptAs<Value>::fields(body_out, value);
     record_.clear();
     AnswerWriter(record_).text(body_);
     return record_;
@@ -238,22 +234,20 @@ class AnswerCache {
   // Positions in the index are the low 32 bits; what the log holds spans less than
   // 4 GiB (must_make_room), so the full position is the one past the oldest's.
   uint64_t position_of(uint32_t low) const { return log_.front() + static_cast<uint32_t>(low - log_.front()); }
-  std::string_view key_at(uint64_t position) const {
-    AnswerReader in(log_.at(position));
-    in.number();  // the record's length
-    return in.text();
-  }
-  AnswerReader value_at(uint32_t low) const {
-    AnswerReader in(log_.at(position_of(low)));
-    in.number();
-    in.text();
-    return in;
-  }
-  std::size_t size_at(uint64_t position) const {
-    AnswerReader in(log_.at(position));
+  struct Record {
+    std::size_t size;  // in all, its length included
+    std::string_view key;
+    const char* answer;
+  };
+  Record record_at(uint64_t position) const {
+    const char* start = log_.at(position);
+    AnswerReader in(start);
     const auto body = static_cast<std::size_t>(in.number());
-    return static_cast<std::size_t>(in.at() - log_.at(position)) + body;
+    const std::size_t size = static_cast<std::size_t>(in.at() - start) + body;
+    const std::string_view key = in.text();
+    return {size, key, in.at()};
   }
+  std::string_view key_at(uint64_t position) const { return record_at(position).key; }
   // Whether the index still points at the record (neither forgotten nor answered again).
   bool live(uint64_t position) const {
     auto it = index_.find(key_at(position));
@@ -267,9 +261,9 @@ class AnswerCache {
            log_.back() + record_size - log_.front() > max_span_;
   }
   void drop_oldest() {
-    const uint64_t oldest = log_.front();
-    if (auto it = index_.find(key_at(oldest)); it != index_.end() && position_of(*it) == oldest) index_.erase(it);
-    log_.pop_front(size_at(oldest));
+    const Record oldest = record_at(log_.front());
+    if (live(log_.front())) index_.erase(oldest.key);
+    log_.pop_front(oldest.size);
     --records_;
   }
 
