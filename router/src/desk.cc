@@ -52,11 +52,6 @@ ContactSlot* contact_with_same_number(Desk::State& s, const Identity& identity) 
   return nullptr;
 }
 
-// Without allocating extras for a conversation that was never snoozed.
-void clear_snooze(Conversation& c) {
-  if (c.extras->snoozed_until) c.extras.edit().snoozed_until.reset();
-}
-
 }  // namespace
 
 IdSource::IdSource(uint64_t seed) : random_(seed != 0 ? seed : std::random_device{}()) {}
@@ -197,10 +192,10 @@ Result<Step> Desk::State::fire(ConversationSlot& slot, Trigger trigger, const Tr
   if (step.effects & kCountTransfer) ++c.extras.edit().transfer_count;
   if (step.effects & kStartReopenWindow) {
     c.resolved_at = at;
-    clear_snooze(c);
+    c.extras.reset(&ConversationExtras::snoozed_until);
     deadlines.emplace(at + reopen_window, Deadline{c.id, DeadlineKind::kClose});
   }
-  if (step.from == ConversationState::kSnoozed) clear_snooze(c);
+  if (step.from == ConversationState::kSnoozed) c.extras.reset(&ConversationExtras::snoozed_until);
   if (step.effects & kCountReopen) {
     const uint32_t reopens = ++c.extras.edit().reopen_count;
     c.resolved_at.reset();

@@ -165,7 +165,8 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
                  "the merged contact would have too many identities"};
   }
 
-  Merge record{s.ids.next("mg_", now_()), t.id, src.id, src.identities, {}, false, false};
+  Merge record{
+      s.ids.next("mg_", now_()), t.id, src.id, {src.identities.begin(), src.identities.end()}, {}, false, false};
   for (const auto& id : src.identities) s.identity_owner.set(id, &mine);
   t.identities.insert(t.identities.end(), src.identities.begin(), src.identities.end());
   src.identities.clear();
@@ -211,7 +212,7 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
   for (const auto& id : record.moved_identities) {
     if (s.identity_owner.find(id) != &target_slot) continue;  // unlinked since
     s.identity_owner.set(id, &source_slot);
-    std::erase(t.identities, id);
+    t.identities.erase(std::remove(t.identities.begin(), t.identities.end(), id), t.identities.end());
     src.identities.push_back(id);
   }
   auto& mine = target_slot.conversations;
@@ -226,7 +227,7 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
   }
   sort_by_id(theirs);
   if (record.took_display_name) src.display_name = t.display_name, t.display_name.clear();
-  src.extras.edit().merged_into.clear();
+  src.extras.reset(&ContactExtras::merged_into);
   record.undone = true;
   out.merges.push_back(record);
   s.recompute_current(t.id);

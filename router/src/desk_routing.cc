@@ -102,17 +102,13 @@ std::optional<int32_t> score_in(const std::string& text, int32_t low, int32_t hi
   return score;
 }
 
-// Clearing goes through the extras only when they hold something to clear: most
-// conversations never have an overflow deadline or a survey, and keep no extras.
-void clear_overflow(Conversation& c) {
-  if (c.extras->overflow_at) c.extras.edit().overflow_at.reset();
-}
+// OutOfLine::reset allocates nothing for what was never set: most conversations never
+// have an overflow deadline or a survey, and keep no extras.
+void clear_overflow(Conversation& c) { c.extras.reset(&ConversationExtras::overflow_at); }
 
 void clear_survey(Conversation& c) {
-  if (c.extras->survey_kind.empty() && !c.extras->survey_until) return;
-  ConversationExtras& x = c.extras.edit();
-  x.survey_kind.clear();
-  x.survey_until.reset();
+  c.extras.reset(&ConversationExtras::survey_kind);
+  c.extras.reset(&ConversationExtras::survey_until);
 }
 
 // Sets when the conversation moves on to the queue's overflow queue, if it has one.

@@ -34,7 +34,8 @@ SlaClock* find_clock(Conversation& c, SlaMetric metric) {
 }
 
 void erase_clock(Conversation& c, SlaMetric metric) {
-  std::erase_if(c.sla, [&](const SlaClock& k) { return k.metric == metric; });
+  auto same = [&](const SlaClock& k) { return k.metric == metric; };
+  c.sla.erase(std::remove_if(c.sla.begin(), c.sla.end(), same), c.sla.end());
 }
 
 // The clock is measured even without a target; only a target gives it deadlines.

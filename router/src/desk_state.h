@@ -3,7 +3,6 @@
 // The Desk's private state and the small steps every Desk operation is built from.
 // Only desk*.cc include this.
 
-#include <deque>
 #include <map>
 #include <optional>
 #include <random>
@@ -21,6 +20,7 @@
 
 #include <switchboard/router/desk.h>
 
+#include "answer_cache.h"
 #include "compact_key.h"
 #include "desk_routing.h"
 
@@ -131,91 +131,6 @@ class IdentityOwners {
 // A slot's key (data.id) never changes once it is in; the rest of it changes in place.
 inline ConversationSlot& held(const ConversationSlot& slot) { return const_cast<ConversationSlot&>(slot); }
 inline ContactSlot& held(const ContactSlot& slot) { return const_cast<ContactSlot&>(slot); }
-
-// The form an answer is kept in by AnswerCache: the answer itself, unless a smaller
-// form is given below.
-template <typename Value>
-struct KeptAs {
-  using Kept = Value;
-  static Kept keep(Value value) { return value; }
-  static Value give(const Kept& kept) { return kept; }
-};
-// A redelivery answer with its ids as CompactKeys (every id of ours fits inline): 40
-// bytes where an IngestResult takes 80, so a million answers take about 40 MB less.
-// `duplicate` is not kept: whoever finds an answer sets it.
-template <>
-struct KeptAs<IngestResult> {
-  struct Kept {
-    CompactKey contact_id;
-    CompactKey conversation_id;
-    uint64_t seq = 0;
-  };
-  static Kept keep(const IngestResult& r) { return {r.contact_id, r.conversation_id, r.seq}; }
-  static IngestResult give(const Kept& k) {
-    return {std::string(k.contact_id.view()), std::string(k.conversation_id.view()), k.seq, false};
-  }
-};
-
-// Remembers the answers to the last `capacity` keys, forgetting the oldest first, so
-// redeliveries are answered alike without growing forever.
-// Each answer is kept once, with its key, in a queue in the order remembered (a deque
-// never moves what it holds); the index points into it. A node per answer and a copy
-// of its key in a separate order queue cost about 40 bytes more per answer. The key is
-// a CompactKey: 16 bytes less per answer. A redelivery answer is kept in 56 bytes
-// (KeptAs<IngestResult>), nine to the deque's 512-byte block, not five.
-template <typename Value>
-class AnswerCache {
- public:
-  explicit AnswerCache(std::size_t capacity) : capacity_(capacity) {}
-  std::optional<Value> find(std::string_view key) const {
-    auto it = index_.find(key);
-    if (it == index_.end()) return std::nullopt;
-    return KeptAs<Value>::give((*it)->value);
-  }
-  // Its place in the queue ages out like any other, without a key (at once when it is
-  // the oldest, as when a store prunes old answers).
-  void forget(std::string_view key) {
-    if (auto it = index_.find(key); it != index_.end()) {
-      (*it)->key = CompactKey();
-      index_.erase(it);
-    }
-    while (!order_.empty() && order_.front().key.view().empty()) order_.pop_front();
-  }
-  void remember(std::string key, Value value) {
-    if (capacity_ == 0) return;
-    if (auto it = index_.find(key); it != index_.end()) {
-      (*it)->value = KeptAs<Value>::keep(std::move(value));
-      return;
-    }
-    while (index_.size() >= capacity_) forget_oldest();
-    index_.insert(&order_.emplace_back(Answer{std::move(key), KeptAs<Value>::keep(std::move(value))}));
-  }
-
- private:
-  struct Answer {
-    CompactKey key;  // empty once forgotten
-    typename KeptAs<Value>::Kept value;
-  };
-  static std::string_view key_of(std::string_view key) { return key; }
-  static std::string_view key_of(const Answer* answer) { return answer->key.view(); }
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(const auto& x) const { return absl::Hash<std::string_view>{}(key_of(x)); }
-  };
-  struct SameKey {
-    using is_transparent = void;
-    bool operator()(const auto& a, const auto& b) const { return key_of(a) == key_of(b); }
-  };
-
-  void forget_oldest() {
-    if (!order_.front().key.view().empty()) index_.erase(order_.front().key.view());
-    order_.pop_front();
-  }
-
-  std::size_t capacity_;
-  std::deque<Answer> order_;  // oldest first
-  absl::flat_hash_set<Answer*, KeyHash, SameKey> index_;
-};
 
 // kSla, kOverflow and kWrapUpEnd belong to routing (desk_routing.cc, desk_sla.cc).
 enum class DeadlineKind : uint8_t { kWake, kClose, kRetryDelivery, kSla, kOverflow, kWrapUpEnd, kWaitUpdates };

@@ -13,7 +13,7 @@ namespace {
 ContactSlot contact(const std::string& id, std::vector<Identity> identities) {
   ContactSlot slot;
   slot.data.id = id;
-  slot.data.identities = std::move(identities);
+  slot.data.identities.assign(identities.begin(), identities.end());
   slot.has_record = true;
   return slot;
 }

@@ -23,6 +23,8 @@ template <typename T>
 struct IsVector : std::false_type {};
 template <typename T>
 struct IsVector<std::vector<T>> : std::true_type {};
+template <typename T, std::size_t N>
+struct IsVector<absl::InlinedVector<T, N>> : std::true_type {};  // a conversation's legs and clocks
 template <typename T>
 struct IsOptional : std::false_type {};
 template <typename T>
