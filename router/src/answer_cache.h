@@ -252,11 +252,13 @@ class AnswerCache {
     return {size, key, in.at()};
   }
   std::string_view key_at(uint64_t position) const { return record_at(position).key; }
-  // Whether the index still points at the record (neither forgotten nor answered again).
-  bool live(uint64_t position) const {
-    auto it = index_.find(key_at(position));
-    return it != index_.end() && position_of(*it) == position;
+  // The index's entry for the record at `position`, holding `key`; end() once the key
+  // was forgotten or answered again.
+  auto entry_of(std::string_view key, uint64_t position) const {
+    auto it = index_.find(key);
+    return it != index_.end() && position_of(*it) == position ? it : index_.end();
   }
+  bool live(uint64_t position) const { return entry_of(key_at(position), position) != index_.end(); }
   // The oldest goes for a new answer when `capacity` are kept, when the log holds
   // twice that many records (keys answered again and again leave dead ones), or when
   // it would span more than `max_span` bytes.
@@ -266,7 +268,7 @@ class AnswerCache {
   }
   void drop_oldest() {
     const Record oldest = record_at(log_.front());
-    if (auto it = index_.find(oldest.key); it != index_.end() && position_of(*it) == log_.front()) index_.erase(it);
+    if (auto it = entry_of(oldest.key, log_.front()); it != index_.end()) index_.erase(it);
     log_.pop_front(oldest.size);
     --records_;
   }

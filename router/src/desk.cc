@@ -402,7 +402,7 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
     s.save(c, out);
     IngestResult result{contact->id, c.id, seq, false};
     if (!dedupe_key.empty()) {
-      s.inbound_seen.remember(std::move(dedupe_key), result);
+      s.inbound_seen.remember(dedupe_key, result);
       if (out.with_records) out.inbound_seen.push_back(SeenInbound{identity->channel, m.external_id, result});
     }
     return result;
@@ -570,7 +570,7 @@ Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, cons
     result.detail =
         "no adapter is running for channel '" + target->channel + "'; the message stays pending until one starts";
   }
-  if (!request_key.empty()) s.requests_seen.remember(std::move(request_key), result);
+  if (!request_key.empty()) s.requests_seen.remember(request_key, result);
   return result;
 }
 
