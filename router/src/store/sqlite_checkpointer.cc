@@ -4,8 +4,11 @@
 
 namespace switchboard::router::store {
 
-Checkpointer::Checkpointer(Connection& writer, Connection own)
-    : writer_(writer), own_(std::move(own)), thread_([this] { run(); }) {
+Checkpointer::Checkpointer(Connection& writer, Connection own, uint64_t writeback_chunk_bytes)
+    : writer_(writer),
+      own_(std::move(own)),
+      writeback_(sqlite3_db_filename(own_.get(), "main"), writeback_chunk_bytes),
+      thread_([this] { run(); }) {
   // Replaces the automatic checkpoint, which is itself a WAL hook.
   sqlite3_wal_hook(writer_.get(), &Checkpointer::on_wal_commit, this);
 }
@@ -119,14 +122,17 @@ void Checkpointer::run() {
     const Round round = checkpoint(own_.get());
     lock.lock();
     running_ = false;
+    const uint64_t rounds = counts_.background;
     const Next next = after_round(round.backfilled);
+    const bool copied = counts_.background != rounds;
+    if (copied && writeback_.enabled()) ++counts_.database_writebacks;
     idle_.notify_all();
-    if (next != Next::kNoSync) {
-      const uint64_t cycle = cycles_;
-      lock.unlock();
-      sync_then(next, cycle);
-      lock.lock();
-    }
+    const uint64_t cycle = cycles_;
+    lock.unlock();
+    // Outside the lock and outside `running_`: the writer may checkpoint meanwhile.
+    if (copied) writeback_.run();  // does nothing unless enabled
+    if (next != Next::kNoSync) sync_then(next, cycle);
+    lock.lock();
   }
 }
 

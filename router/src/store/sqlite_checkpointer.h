@@ -22,6 +22,10 @@
 // flushed every page the cycle copied: 14-73 ms once per WAL cycle (BENCHMARKS.md,
 // "Durable appends").
 //
+// After each round that copied frames, the thread writes the database file back a
+// chunk at a time (DatabaseWriteback) before anything else: its syncs then flush
+// little, and the writer's WAL syncs never queue behind megabytes of its pages.
+//
 // Past a larger size the writer still finishes the job whatever the thread did
 // (after waiting for its round, if one runs: SQLite refuses a second checkpoint
 // meanwhile, and retrying at each commit would let the WAL grow without bound).
@@ -33,6 +37,7 @@
 #include <mutex>
 #include <thread>
 
+#include "database_writeback.h"
 #include "sqlite_connection.h"
 
 namespace switchboard::router::store {
@@ -54,8 +59,8 @@ class Checkpointer {
   // Takes over `writer`'s checkpoints; `own` is the checkpoint thread's connection to
   // the same file, which must have read it once already: until a connection has
   // opened the WAL, a checkpoint through it does nothing and says nothing. `writer`
-  // must outlive this.
-  Checkpointer(Connection& writer, Connection own);
+  // must outlive this. `writeback_chunk_bytes`: see DatabaseWriteback (0: none).
+  Checkpointer(Connection& writer, Connection own, uint64_t writeback_chunk_bytes);
   ~Checkpointer();  // stops the thread; closing the last connection checkpoints
   Checkpointer(const Checkpointer&) = delete;
   Checkpointer& operator=(const Checkpointer&) = delete;
@@ -72,6 +77,7 @@ class Checkpointer {
     uint64_t by_writer = 0;
     std::chrono::microseconds writer_held{0};  // the writer checkpointing, or waiting to, instead of writing
     uint64_t database_syncs = 0;               // by the thread, of the pages its rounds copied
+    uint64_t database_writebacks = 0;          // passes of DatabaseWriteback: one per round that copied
   };
   Counts checkpoints() const;
 
@@ -97,6 +103,7 @@ class Checkpointer {
 
   Connection& writer_;
   Connection own_;
+  DatabaseWriteback writeback_;    // of own_'s file
   std::atomic<int> wal_pages_{0};  // written by the writer's WAL hook, on the writer's thread
   bool asked_ = false;             // the writer's: the thread was woken in this WAL cycle
 

@@ -204,7 +204,8 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const SqliteOptions& opti
   if (auto mode = checkpoints->query_value("PRAGMA journal_mode"); !mode) return mode.error();
   std::unique_ptr<SqliteStore> store(new SqliteStore(options, std::move(*writer), std::move(*reader)));
   if (auto prepared = store->prepare(); !prepared) return prepared.error();
-  store->checkpointer_ = std::make_unique<Checkpointer>(store->writer_, std::move(*checkpoints));
+  store->checkpointer_ =
+      std::make_unique<Checkpointer>(store->writer_, std::move(*checkpoints), options.writeback_chunk_bytes);
   store->writer_thread_ = std::thread([s = store.get()] { s->write_loop(); });
   return store;
 }
@@ -398,6 +399,7 @@ SqliteStats SqliteStore::stats() const {
   stats.writer_checkpoints = checkpoints.by_writer;
   stats.writer_checkpoint_us = static_cast<uint64_t>(checkpoints.writer_held.count());
   stats.database_syncs = checkpoints.database_syncs;
+  stats.database_writebacks = checkpoints.database_writebacks;
   stats.wal_pages = static_cast<uint64_t>(checkpointer_->wal_pages());
   return stats;
 }

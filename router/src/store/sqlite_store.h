@@ -44,7 +44,8 @@ struct SqliteStats {
   uint64_t writer_checkpoints = 0;    // what was left of the WAL, by the writer, when it outgrew the thread
   uint64_t writer_checkpoint_us = 0;  // the writer held up by both kinds, waiting for the thread included
   uint64_t database_syncs = 0;        // by the checkpoint thread: two a cycle it leaves the writer to finish
-  uint64_t wal_pages = 0;             // in the WAL after the last commit
+  uint64_t database_writebacks = 0;  // passes of the checkpoint thread writing the file back, one per round that copied
+  uint64_t wal_pages = 0;            // in the WAL after the last commit
 };
 
 class SqliteStore final : public Store {

@@ -389,6 +389,22 @@ TEST_F(SqliteStoreTest, TheCheckpointThreadCatchesUpWithTheWriter) {
   // A cycle the writer finished was synced twice by the thread first, the second time
   // after its last round, so that the writer's own sync finds few pages to flush.
   EXPECT_GE(stats.database_syncs, 2 * stats.writer_finishes);
+  // Every round that copied frames was written back to the disk a chunk at a time.
+  EXPECT_EQ(stats.database_writebacks, stats.checkpoints);
+}
+
+TEST_F(SqliteStoreTest, WithoutAWritebackChunkTheThreadOnlySyncs) {
+  SqliteOptions no_writeback = options();
+  no_writeback.synchronous = SqliteOptions::kNormal;
+  no_writeback.writeback_chunk_bytes = 0;
+  auto store = open(no_writeback);
+  uint64_t cursor = 0;
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (store->stats().checkpoints == 0 && std::chrono::steady_clock::now() < give_up) {
+    ASSERT_TRUE(append_pages(*store, cursor, 40).ok());
+  }
+  ASSERT_GE(store->stats().checkpoints, 1u);
+  EXPECT_EQ(store->stats().database_writebacks, 0u);
 }
 
 TEST_F(SqliteStoreTest, ADamagedRowMakesLoadFailNamingIt) {
