@@ -10,6 +10,9 @@
 #   sqlite    switchboardd --store sqlite:FILE (synchronous FULL), then an open loop at
 #             half the rate it reached, for p99 at half load
 #   raw       store_bench's BM_RawInsert/0: a raw SQLite insert loop, same durability
+#   postgres  switchboardd --store postgresql://... on a throwaway PostgreSQL 15 (initdb
+#             into a temporary folder, as user postgres when root; fsync on,
+#             synchronous_commit on), then an open loop at half its rate
 #   fanout    switchboardd memory:, SUBSCRIBERS streams attached, an open loop at
 #             FANOUT_RATE (fanout_1: at 1 call/s): time from an event to its arrival
 #             at every subscriber
@@ -19,7 +22,8 @@
 # Environment: BUILD (build), DURATION seconds per run (10), CONCURRENCY (32),
 # CHANNELS (4), CUSTOMERS (1000), SUBSCRIBERS (1000), FANOUT_RATE calls/s (10),
 # NO_BUILD=1 to use what is built, RUNS (all: "empty disk memory memory_1_worker
-# sqlite sqlite_half fanout raw"; sqlite_half needs sqlite), SWITCHBOARDD (a binary to
+# sqlite sqlite_half fanout raw postgres"; sqlite_half needs sqlite), PG_BIN
+# (/usr/lib/postgresql/15/bin), SWITCHBOARDD (a binary to
 # measure instead of $BUILD's, e.g. an older one kept for an A/B). Not part of the
 # tests; figures go to BENCHMARKS.md.
 set -euo pipefail
@@ -38,7 +42,8 @@ ADMIN_KEY=loadgen-admin-key
 LOADGEN=$BUILD/bench/loadgen/switchboard_loadgen
 EMPTY=$BUILD/bench/loadgen/switchboard_empty_ingest
 SWITCHBOARDD=${SWITCHBOARDD:-$BUILD/router/daemon/switchboardd}
-RUNS=" ${RUNS:-empty disk memory memory_1_worker sqlite sqlite_half fanout raw} "
+RUNS=" ${RUNS:-empty disk memory memory_1_worker sqlite sqlite_half fanout raw postgres} "
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 wanted() { [[ $RUNS == *" $1 "* ]]; }
 
 if [[ -z ${NO_BUILD:-} ]]; then
@@ -47,8 +52,13 @@ fi
 
 server_pid=
 server_address=
-# A failed run (set -e) must not leave its server behind.
-trap 'if [[ -n $server_pid ]]; then kill -TERM "$server_pid" 2>/dev/null || true; fi' EXIT
+pg_dir=
+# A failed run (set -e) must not leave its servers behind.
+cleanup() {
+  if [[ -n $server_pid ]]; then kill -TERM "$server_pid" 2>/dev/null || true; fi
+  if [[ -n $pg_dir ]]; then stop_postgres; fi
+}
+trap cleanup EXIT
 # start_server NAME COMMAND...: starts it, waits for "listening on HOST:PORT".
 start_server() {
   local name=$1
@@ -165,6 +175,39 @@ if wanted raw; then
   echo "== raw SQLite insert loop (store_bench BM_RawInsert/0: WAL, synchronous FULL, 100 rows per transaction)"
   "$BUILD/bench/store_bench" --benchmark_filter='BM_RawInsert/0' --benchmark_out="$OUT/raw.benchmark.json" \
     --benchmark_out_format=json >/dev/null
+fi
+
+# A throwaway PostgreSQL: data and socket in a temporary folder, a free port. initdb
+# and postgres refuse to run as root, hence runuser.
+as_postgres() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+start_postgres() {
+  pg_dir=$(mktemp -d /tmp/switchboard-loadgen-pg-XXXXXX)
+  if [[ $(id -u) == 0 ]]; then chown postgres: "$pg_dir"; fi
+  as_postgres "$PG_BIN/initdb" -D "$pg_dir/data" -U postgres -A trust --no-sync --no-locale -E UTF8 >"$OUT/postgres.initdb.log"
+  pg_port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  as_postgres "$PG_BIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+    -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c fsync=on -c synchronous_commit=on" start >/dev/null
+  as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres switchboard
+}
+stop_postgres() {
+  as_postgres "$PG_BIN/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null || true
+  rm -rf "$pg_dir"
+  pg_dir=
+}
+
+# The closed loop, then half its rate on the same database (the schema is made at
+# start; a fresh database for the second run, like sqlite_half's fresh file).
+if wanted postgres; then
+  start_postgres
+  start_switchboardd postgres "postgresql://postgres@127.0.0.1:$pg_port/switchboard" 2
+  loadgen postgres --concurrency "$CONCURRENCY"
+  stop_server
+  half_rate=$(/usr/bin/python3 -c "print(max(1.0, $(json_field "$OUT/postgres.json" calls_per_s) / 2))")
+  as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres switchboard_half
+  start_switchboardd postgres_half "postgresql://postgres@127.0.0.1:$pg_port/switchboard_half" 2
+  loadgen postgres_half --loop open --rate "$half_rate" --concurrency 1024
+  stop_server
+  stop_postgres
 fi
 
 /usr/bin/python3 bench/loadgen/summarize.py "$OUT"

@@ -45,7 +45,8 @@ def verdict(met):
 def main():
     out = sys.argv[1]
     runs = {name: load(out, name) for name in
-            ("empty", "disk", "memory", "memory_1_worker", "sqlite", "sqlite_half", "fanout", "fanout_1")}
+            ("empty", "disk", "memory", "memory_1_worker", "sqlite", "sqlite_half", "postgres", "postgres_half", "fanout",
+             "fanout_1")}
     raw = raw_rows_per_second(out)
     print("\n%-16s %12s %9s %9s %9s %9s %16s %16s %6s  %s" % (
         "run", "calls/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "server CPU/call", "client CPU/call", "steal",
@@ -71,7 +72,7 @@ def main():
     print()
     empty = rate.get("empty")
     if empty:
-        for name in ("memory", "memory_1_worker", "sqlite", "disk"):
+        for name in ("memory", "memory_1_worker", "sqlite", "disk", "postgres"):
             if name in rate:
                 summary["ratios"][name + "/empty"] = rate[name] / empty
                 print("%-24s %.3f" % (name + " / empty", rate[name] / empty))
@@ -85,11 +86,12 @@ def main():
     if "memory" in rate and "memory_1_worker" in rate:
         summary["ratios"]["memory 2 workers/1 worker"] = rate["memory"] / rate["memory_1_worker"]
         print("%-24s %.3f" % ("2 workers / 1 worker", rate["memory"] / rate["memory_1_worker"]))
-    half = runs.get("sqlite_half")
-    if half:
-        p99 = half["latency"]["p99_ms"]
-        summary["goals"]["sqlite p99 < 5 ms at half load"] = p99 < 5
-        print("sqlite at half load (%.0f calls/s scheduled): p99 %.3f ms" % (half["rate_scheduled"], p99))
+    for store in ("sqlite", "postgres"):
+        half = runs.get(store + "_half")
+        if half:
+            p99 = half["latency"]["p99_ms"]
+            summary["goals"][store + " p99 < 5 ms at half load"] = p99 < 5
+            print("%s at half load (%.0f calls/s scheduled): p99 %.3f ms" % (store, half["rate_scheduled"], p99))
     for name in ("fanout", "fanout_1"):
         fanout = runs.get(name)
         if not fanout or "event_latency" not in fanout:
