@@ -17,6 +17,13 @@
 //                           checkpoints by kind (sqlite_checkpointer.h); steal = share
 //                           of the machine's CPU time the hypervisor took meanwhile.
 //   <sync>: 0 = synchronous FULL, 1 = NORMAL.
+//   BM_PostgresAppend/<mode> the PostgreSQL store, as BM_StoreAppend, on a throwaway
+//                           PostgreSQL 15 (tests/unit/store/postgres_server.h: initdb
+//                           into a temporary folder, fsync on) in a database of its own;
+//                           events_per_txn = events per transaction, each one commit
+//                           and one WAL flush of the server. <mode>: 0 = shared (as
+//                           switchboardd opens it: cursors handed out, conflicts
+//                           checked), 1 = exclusive. Built with the tests.
 //
 // The summary at the end gives the store's rate as a fraction of the raw loop's (the
 // goal is at least 0.5). Files go to $TMPDIR (default /tmp): put it on the disk you
@@ -46,6 +53,10 @@
 
 #include "record_codec.h"
 #include "sqlite_store.h"
+#ifdef SWITCHBOARD_BENCH_POSTGRES
+#include "postgres_server.h"
+#include "postgres_store.h"
+#endif
 
 namespace switchboard::router {
 namespace {
@@ -195,6 +206,38 @@ void BM_StoreAppend(benchmark::State& state) {
   g_peak_rate[state.range(0)] = static_cast<double>(cursor - 1) / std::chrono::duration<double>(appending).count();
 }
 BENCHMARK(BM_StoreAppend)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+#ifdef SWITCHBOARD_BENCH_POSTGRES
+// Fewer than BM_StoreAppend's: the shared store makes a round trip per statement.
+constexpr int64_t kPostgresEventsPerIteration = 20'000;
+
+void BM_PostgresAppend(benchmark::State& state) {
+  auto& server = testing::PostgresServer::get();
+  auto uri = server.running() ? server.create_database()
+                              : Result<std::string>(Error{ErrorCode::kUnavailable, {}, server.error()});
+  if (!uri) {
+    state.SkipWithError(("PostgreSQL: " + uri.error().describe()).c_str());
+    return;
+  }
+  auto store = store::PostgresStore::open({.uri = *uri, .exclusive = state.range(0) == 1, .node_id = "bench"});
+  if (!store) {
+    state.SkipWithError(store.error().describe().c_str());
+    return;
+  }
+  uint64_t cursor = 1;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const auto commits = make_commits(cursor, kPostgresEventsPerIteration);
+    cursor += kPostgresEventsPerIteration;
+    state.ResumeTiming();
+    append_all(**store, commits);
+  }
+  const auto stats = (*store)->stats();
+  state.SetItemsProcessed(state.iterations() * kPostgresEventsPerIteration);
+  state.counters["events_per_txn"] = static_cast<double>(stats.events) / static_cast<double>(stats.transactions);
+}
+BENCHMARK(BM_PostgresAppend)->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+#endif
 
 // The machine's CPU time so far and the part of it the hypervisor took (steal), in
 // jiffies, from /proc/stat's "cpu" line: on a shared VM steal moves the tail more than
