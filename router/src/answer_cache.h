@@ -20,10 +20,11 @@
 #include <type_traits>
 
 #include <absl/container/flat_hash_set.h>
-#include <absl/hash/hash.h>
 
 #include <switchboard/router/desk.h>
 #include <switchboard/router/model.h>
+
+#include "text_hash.h"
 
 namespace switchboard::router {
 
@@ -194,7 +195,7 @@ class AnswerCache {
       : capacity_(capacity),
         max_span_(std::min(max_span, kMaxSpan)),
         log_(first_position),
-        index_(0, KeyHash{this}, SameKey{this}) {}
+        index_(0, ByKey{{this}}, ByKey{{this}}) {}
   AnswerCache(const AnswerCache&) = delete;
   AnswerCache& operator=(const AnswerCache&) = delete;
 
@@ -273,25 +274,19 @@ class AnswerCache {
     --records_;
   }
 
-  struct KeyHash {
-    using is_transparent = void;
-    const AnswerCache* cache;
-    std::size_t operator()(std::string_view key) const { return absl::Hash<std::string_view>{}(key); }
-    std::size_t operator()(uint32_t low) const { return (*this)(cache->key_at(cache->position_of(low))); }
-  };
-  struct SameKey {
-    using is_transparent = void;
+  // An index entry's key is read from the log; a looked-for key is itself.
+  struct KeyInLog {
     const AnswerCache* cache;
     std::string_view key_of(std::string_view key) const { return key; }
     std::string_view key_of(uint32_t low) const { return cache->key_at(cache->position_of(low)); }
-    bool operator()(const auto& a, const auto& b) const { return key_of(a) == key_of(b); }
   };
+  using ByKey = ByText<KeyInLog>;
 
   std::size_t capacity_;
   uint64_t max_span_;
   RecordLog log_;
   std::size_t records_ = 0;  // in the log, dead ones too
-  absl::flat_hash_set<uint32_t, KeyHash, SameKey> index_;
+  absl::flat_hash_set<uint32_t, ByKey, ByKey> index_;
   std::string body_;
   std::string record_;
 };
