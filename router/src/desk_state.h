@@ -214,6 +214,11 @@ struct Desk::State {
   void close(ConversationSlot& slot, Timestamp at, Commit& out);
   // Records the conversation's new state in the commit, and keeps the routing
   // indexes (who waits where, who holds what) in step with it.
+  void save(ConversationSlot& slot, Commit& out) {
+    track(slot, slot.data, out);
+    if (out.with_records) out.conversations.push_back(slot.data);
+  }
+  // The same for a record alone: its slot is found by its id (track).
   void save(Conversation& c, Commit& out) {
     track(c, out);
     if (out.with_records) out.conversations.push_back(c);
