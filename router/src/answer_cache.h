@@ -11,7 +11,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <iterator>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -20,10 +19,11 @@
 #include <type_traits>
 
 #include <absl/container/flat_hash_set.h>
-#include <absl/hash/hash.h>
 
 #include <switchboard/router/desk.h>
 #include <switchboard/router/model.h>
+
+#include "text_hash.h"
 
 namespace switchboard::router {
 
@@ -103,10 +103,16 @@ struct KeptAs<SendMessageResult> {
 };
 
 // Records laid end to end in blocks, oldest first: appended at the back, dropped from
-// the front. A record is found by its position, a count of bytes ever appended, so
-// positions never move. Blocks are large (kBlockBytes, or one record if larger) and
-// a record never straddles two, so a record costs its own bytes and nothing else: no
-// block from malloc each, no rounding, no room kept for longer text.
+// the front. A record is found by its position, which never moves. Block k holds the
+// positions [k * kBlockBytes, (k + 1) * kBlockBytes), so a position's block is found by
+// arithmetic, not by a search: an index rehash reads every kept key through at().
+//
+// A record never straddles two blocks. One that does not fit in what is left of the
+// last block starts the next, and the positions left over go unused. One larger than a
+// block starts one and takes as many as it needs: the first holds all its bytes, the
+// others nothing, and the next record starts after them. So a record costs its own
+// bytes and nothing else: no block from malloc each, no rounding, no room kept for
+// longer text.
 class RecordLog {
  public:
   static constexpr std::size_t kBlockBytes = 64 * 1024;
@@ -114,59 +120,67 @@ class RecordLog {
   // Positions start at `first` (tests start near 2^32 to cross it).
   explicit RecordLog(uint64_t first = 0) : head_(first), tail_(first) {}
 
-  // The new record's position.
+  // Where the next record, `size` bytes long, goes: back(), or the next block's start.
+  uint64_t place_for(std::size_t size) const;
+  // The new record's position, place_for(its size).
   uint64_t append(std::string_view record);
   const char* at(uint64_t position) const;
   // Drops the oldest record, `size` bytes long.
   void pop_front(std::size_t size);
   uint64_t front() const { return head_; }  // the oldest record's position
-  uint64_t back() const { return tail_; }   // where the next one goes
+  uint64_t back() const { return tail_; }   // where the newest one ends, or past its blocks
   bool empty() const { return head_ == tail_; }
 
  private:
   struct Block {
-    uint64_t start;  // the position of its first byte
-    std::size_t size;
-    std::unique_ptr<char[]> bytes;
+    std::unique_ptr<char[]> bytes;  // null in the blocks of a larger record after its first
+    uint64_t end = 0;               // where its last record ends
   };
-  const Block& block_of(uint64_t position) const;
+  static uint64_t block_index(uint64_t position) { return position / kBlockBytes; }
+  static uint64_t block_start(uint64_t index) { return index * kBlockBytes; }
 
-  std::deque<Block> blocks_;  // by start; the first holds `head_`
+  std::deque<Block> blocks_;  // blocks_[i] is block first_block_ + i; the first holds `head_`
+  uint64_t first_block_ = 0;
   uint64_t head_ = 0;
   uint64_t tail_ = 0;
 };
 
+inline uint64_t RecordLog::place_for(std::size_t size) const {
+  const uint64_t used = tail_ % kBlockBytes;  // of tail_'s block; 0 when tail_ starts one
+  return used == 0 || used + size <= kBlockBytes ? tail_ : tail_ - used + kBlockBytes;
+}
+
 inline uint64_t RecordLog::append(std::string_view record) {
-  if (blocks_.empty() || tail_ + record.size() > blocks_.back().start + blocks_.back().size) {
-    // The last block's unused end is left as it is: positions stay consecutive.
-    const std::size_t size = std::max(kBlockBytes, record.size());
-    blocks_.push_back(Block{tail_, size, std::make_unique<char[]>(size)});
+  const uint64_t position = place_for(record.size());
+  const uint64_t first = block_index(position);
+  const uint64_t last = block_index(position + std::max<std::size_t>(record.size(), 1) - 1);
+  if (empty()) head_ = position;  // what was passed over holds no record
+  if (blocks_.empty()) first_block_ = first;
+  if (first == first_block_ + blocks_.size()) {
+    blocks_.push_back(Block{std::make_unique<char[]>(std::max(kBlockBytes, record.size())), 0});
+    for (uint64_t k = first; k < last; ++k) blocks_.emplace_back();
   }
-  const Block& last = blocks_.back();
-  std::copy(record.begin(), record.end(), last.bytes.get() + (tail_ - last.start));
-  const uint64_t position = tail_;
-  tail_ += record.size();
+  Block& b = blocks_[first - first_block_];
+  std::copy(record.begin(), record.end(), b.bytes.get() + position % kBlockBytes);
+  b.end = position + record.size();
+  // After a record larger than a block, the next starts a block of its own.
+  tail_ = last == first ? b.end : block_start(last + 1);
   return position;
 }
 
-inline const RecordLog::Block& RecordLog::block_of(uint64_t position) const {
-  // Most lookups are of the oldest records (the ones to drop) or of the newest: the
-  // search through the deque cost a tenth of an Ingest when every lookup made it.
-  if (position >= blocks_.back().start) return blocks_.back();
-  if (blocks_.size() < 2 || position < blocks_[1].start) return blocks_.front();
-  auto after = std::upper_bound(blocks_.begin(), blocks_.end(), position,
-                                [](uint64_t p, const Block& b) { return p < b.start; });
-  return *std::prev(after);
-}
-
 inline const char* RecordLog::at(uint64_t position) const {
-  const Block& b = block_of(position);
-  return b.bytes.get() + (position - b.start);
+  return blocks_[block_index(position) - first_block_].bytes.get() + position % kBlockBytes;
 }
 
 inline void RecordLog::pop_front(std::size_t size) {
   head_ += size;
-  while (!blocks_.empty() && (blocks_.size() > 1 ? head_ >= blocks_[1].start : head_ == tail_)) blocks_.pop_front();
+  if (empty()) {
+    blocks_.clear();
+    return;
+  }
+  // The last record of its block: the next one starts the next block.
+  if (head_ == blocks_.front().end) head_ = block_start(block_index(head_ + kBlockBytes - 1));
+  for (; first_block_ < block_index(head_); ++first_block_) blocks_.pop_front();
 }
 
 // Remembers the answers to the last `capacity` keys, forgetting the oldest first, so
@@ -194,7 +208,7 @@ class AnswerCache {
       : capacity_(capacity),
         max_span_(std::min(max_span, kMaxSpan)),
         log_(first_position),
-        index_(0, KeyHash{this}, SameKey{this}) {}
+        index_(0, ByKey{{this}}, ByKey{{this}}) {}
   AnswerCache(const AnswerCache&) = delete;
   AnswerCache& operator=(const AnswerCache&) = delete;
 
@@ -261,10 +275,10 @@ class AnswerCache {
   bool live(uint64_t position) const { return entry_of(key_at(position), position) != index_.end(); }
   // The oldest goes for a new answer when `capacity` are kept, when the log holds
   // twice that many records (keys answered again and again leave dead ones), or when
-  // it would span more than `max_span` bytes.
+  // it would span more than `max_span` positions (those a block left unused count).
   bool must_make_room(std::size_t record_size) const {
     return index_.size() >= capacity_ || records_ >= 2 * capacity_ ||
-           log_.back() + record_size - log_.front() > max_span_;
+           log_.place_for(record_size) + record_size - log_.front() > max_span_;
   }
   void drop_oldest() {
     const Record oldest = record_at(log_.front());
@@ -273,25 +287,19 @@ class AnswerCache {
     --records_;
   }
 
-  struct KeyHash {
-    using is_transparent = void;
-    const AnswerCache* cache;
-    std::size_t operator()(std::string_view key) const { return absl::Hash<std::string_view>{}(key); }
-    std::size_t operator()(uint32_t low) const { return (*this)(cache->key_at(cache->position_of(low))); }
-  };
-  struct SameKey {
-    using is_transparent = void;
+  // An index entry's key is read from the log; a looked-for key is itself.
+  struct KeyInLog {
     const AnswerCache* cache;
     std::string_view key_of(std::string_view key) const { return key; }
     std::string_view key_of(uint32_t low) const { return cache->key_at(cache->position_of(low)); }
-    bool operator()(const auto& a, const auto& b) const { return key_of(a) == key_of(b); }
   };
+  using ByKey = ByText<KeyInLog>;
 
   std::size_t capacity_;
   uint64_t max_span_;
   RecordLog log_;
   std::size_t records_ = 0;  // in the log, dead ones too
-  absl::flat_hash_set<uint32_t, KeyHash, SameKey> index_;
+  absl::flat_hash_set<uint32_t, ByKey, ByKey> index_;
   std::string body_;
   std::string record_;
 };

@@ -11,14 +11,12 @@
 #include <string_view>
 #include <utility>
 
-#include <absl/hash/hash.h>
-
 namespace switchboard::router {
 
 // Up to 15 characters inline (every id and address of up to 15 characters, as every
 // id of ours is), longer ones in a block of their own. Compares and hashes as its
-// text, so an index keyed by it finds a std::string or a string_view (KeyHash,
-// KeyEq) without making one.
+// text, so an index keyed by it finds a std::string or a string_view (TextHash,
+// SameText) without making one.
 class CompactKey {
  public:
   CompactKey() { set_empty(); }
@@ -95,16 +93,5 @@ class CompactKey {
   alignas(char*) char bytes_[16];
 };
 static_assert(sizeof(CompactKey) == 16);
-
-// Hash and equality by text, for absl tables keyed by CompactKey: lookups by a
-// std::string or string_view need no key made.
-struct CompactKeyHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view text) const { return absl::Hash<std::string_view>{}(text); }
-};
-struct CompactKeyEq {
-  using is_transparent = void;
-  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
-};
 
 }  // namespace switchboard::router

@@ -210,7 +210,7 @@ void Desk::State::close(ConversationSlot& slot, Timestamp at, Commit& out) {
   Conversation& c = slot.data;
   fire(slot, Trigger::kReopenWindowExpired, {}, "system", at, {}, out).value();
   append(c, Closed{}, "system", at, out);
-  save(c, out);
+  save(slot, out);
   if (ContactSlot* owner = find_contact_slot(c.contact_id); owner != nullptr && owner->current == &slot) {
     owner->current = nullptr;
   }
@@ -392,14 +392,15 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
     return failed_precondition("contact " + contact->id + " has conversation " + slot->data.id +
                                " open; joining it needs proof from the channel (a reply token), not the address alone");
   }
-  // The message on `c`, then (after `before_save`) the conversation saved and the
+  // The message on `target`, then (after `before_save`) the conversation saved and the
   // answer remembered for redeliveries.
-  const auto record = [&](Conversation& c, const auto& before_save) {
+  const auto record = [&](ConversationSlot& target, const auto& before_save) {
+    Conversation& c = target.data;
     Message message{Direction::kInbound, identity->channel,     identity->address, m.text,    m.attachments,
                     m.external_id,       DeliveryStatus::kNone, "customer",        m.metadata};
     const uint64_t seq = s.append(c, std::move(message), "customer", at, out).seq;
     before_save();
-    s.save(c, out);
+    s.save(target, out);
     IngestResult result{contact->id, c.id, seq, false};
     if (!dedupe_key.empty()) {
       s.inbound_seen.remember(dedupe_key, result);
@@ -410,7 +411,7 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   if (m.automatic) {
     if (slot == nullptr && contact != nullptr) slot = s.latest_of(contact->id);
     if (slot == nullptr) return failed_precondition("an automatic message with no conversation to record it on");
-    return record(slot->data, [] {});
+    return record(*slot, [] {});
   }
 
   slot = &s.join(contact, slot, own_identity, *identity, m.display_name, queue, at, options_.limits.reopen_window, out);
@@ -420,7 +421,7 @@ Result<IngestResult> Desk::ingest(const InboundMessage& m, Commit& out) {
   c.last_inbound_at = at;
 
   ++s.routing.measures.inbound[identity->channel];
-  IngestResult result = record(c, [&] {
+  IngestResult result = record(*slot, [&] {
     // A score answering the survey is recorded and does not reopen (docs/routing.md).
     if (s.record_survey_answer(c, m.text, at, out)) return;
     TriggerFacts facts = s.facts_for(c);
@@ -556,7 +557,7 @@ Result<SendMessageResult> Desk::send_message(const SendMessageCommand& cmd, cons
                   author,
                   {}};
   const uint64_t seq = s.append(c, std::move(message), author, at, out).seq;
-  s.save(c, out);
+  s.save(**slot, out);
 
   OutboxEntry entry{s.ids.next("ob_", at), c.id, seq, target->channel, target->address, cmd.text, cmd.attachments};
   entry.claimed_by = options_.node_id;
@@ -601,7 +602,7 @@ Status Desk::State::record_delivery(OutboxEntry& entry, DeliveryStatus status, s
   ++routing.measures.deliveries[{entry.channel, to_string(status)}];
   Conversation& c = (*slot)->data;
   append(c, DeliveryUpdated{entry.seq, status, std::move(reason)}, "adapter", at, out);
-  save(c, out);
+  save(**slot, out);
   out.outbox.push_back(entry);
   return ok_status();
 }
@@ -662,7 +663,7 @@ std::optional<Timestamp> Desk::run_due_timers(Commit& out) {
     if (d.kind == DeadlineKind::kWake && c.state == ConversationState::kSnoozed && c.extras->snoozed_until == due) {
       s.append(c, Woke{}, "system", at, out);
       s.fire(slot, Trigger::kWake, s.facts_for(c), "system", at, options_.limits.reopen_window, out).value();
-      s.save(c, out);
+      s.save(slot, out);
     } else if (d.kind == DeadlineKind::kClose && c.state == ConversationState::kResolved && c.resolved_at &&
                *c.resolved_at + options_.limits.reopen_window == due) {
       s.close(slot, at, out);

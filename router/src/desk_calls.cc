@@ -122,7 +122,7 @@ Result<CallRouting> Desk::route_call(const InboundCall& call, Commit& out) {
     // Still Queued (or with its agent): the conversation waits for a call back.
   }
   s.remember_call(c, std::move(record), limits.max_calls_per_conversation);
-  s.save(c, out);
+  s.save(*slot, out);
   s.dispatch(at, out);  // a conversation that moved to a voice slot may have freed a chat one
   return answer_of(c.extras->calls.back(), c, false);
 }
@@ -210,7 +210,8 @@ Result<IngestResult> Desk::update_call(const CallUpdate& update, Commit& out) {
   }
   auto known = s.calls_by_id.find(call_key(*channel, update.call_id));
   if (known == s.calls_by_id.end()) return not_found("update.call_id", "no call '" + update.call_id + "'");
-  Conversation& c = s.slot_at(known->second).data;
+  ConversationSlot& slot = s.slot_at(known->second);
+  Conversation& c = slot.data;
   Call& call = *find_call(c, *channel, update.call_id);
   if (call.state == update.state) return IngestResult{c.contact_id, c.id, call.last_seq, true};
   if (!call_step_allowed(call.state, update.state)) {
@@ -224,7 +225,7 @@ Result<IngestResult> Desk::update_call(const CallUpdate& update, Commit& out) {
   if (update.state == CallState::kMissed) event.reason = update.reason;
   call.state = update.state;
   call.last_seq = s.append(c, std::move(event), "adapter", at, out).seq;
-  s.save(c, out);
+  s.save(slot, out);
   return IngestResult{c.contact_id, c.id, call.last_seq, false};
 }
 

@@ -41,7 +41,7 @@ Result<ConversationUpdate> run_command(Desk::State& s, const std::string& conver
   if (!slot) return slot.error();
   const std::size_t first = out.events.size();
   if (Status ok = apply(**slot); !ok) return ok.error();
-  s.save((*slot)->data, out);
+  s.save(**slot, out);
   s.dispatch((*slot)->data.updated_at, out);  // a freed slot or a new waiter: match at once
   return updated((*slot)->data, out, first);
 }
@@ -319,7 +319,7 @@ Result<Agent> Desk::set_agent_status(const std::string& agent_id, AgentStatus st
       if (slot.data.assignee_id != agent_id || slot.data.state != ConversationState::kAssigned) continue;
       s.fire(slot, Trigger::kUnassign, s.facts_for(slot.data), actor, at, options_.limits.reopen_window, out).value();
       s.append(slot.data, Unassigned{agent_id, "agent went offline"}, actor, at, out);
-      s.save(slot.data, out);
+      s.save(slot, out);
     }
   }
   Agent answer = agent;

@@ -87,9 +87,8 @@ void note_on_timeline(Desk::State& s, const std::string& contact_id, ContactChan
                       Timestamp at, Commit& out) {
   ConversationSlot* cur = s.current_of(contact_id);
   if (cur == nullptr) return;
-  Conversation& c = cur->data;
-  s.append(c, std::move(change), actor, at, out);
-  s.save(c, out);
+  s.append(cur->data, std::move(change), actor, at, out);
+  s.save(*cur, out);
 }
 
 }  // namespace
@@ -175,9 +174,9 @@ Result<MergeResult> Desk::merge_contacts(const std::string& target_id, const std
     record.took_display_name = true;
   }
   for (const auto& id : theirs.conversations) {
-    Conversation& c = s.slot_at(id).data;
-    c.contact_id = t.id;
-    s.save(c, out);
+    ConversationSlot& moved = s.slot_at(id);
+    moved.data.contact_id = t.id;
+    s.save(moved, out);
   }
   for (const auto& id : theirs.conversations) record.moved_conversations.emplace_back(id.view());
   mine.conversations.insert(mine.conversations.end(), theirs.conversations.begin(), theirs.conversations.end());
@@ -223,7 +222,7 @@ Result<UnmergeResult> Desk::unmerge_contact(const std::string& merge_id, const s
     slot->data.contact_id = src.id;
     mine.erase(std::remove(mine.begin(), mine.end(), id), mine.end());
     theirs.push_back(id);
-    s.save(slot->data, out);
+    s.save(*slot, out);
   }
   sort_by_id(theirs);
   if (record.took_display_name) src.display_name = t.display_name, t.display_name.clear();

@@ -327,7 +327,7 @@ void Desk::State::assign_by_routing(ConversationSlot& slot, const std::string& a
   fire(slot, Trigger::kAssign, facts_for(slot.data), kRouting, at, {}, out).value();
   slot.data.assignee_id = agent_id;
   append(slot.data, Assigned{agent_id}, kRouting, at, out);
-  save(slot.data, out);  // leaves the lane, takes the agent's slot
+  save(slot, out);  // leaves the lane, takes the agent's slot
   if (queue.strategy == "round_robin") queue.last_assigned_agent = agent_id;
 }
 
@@ -420,7 +420,7 @@ void Desk::State::run_routing_deadline(const Deadline& d, Timestamp at, Commit& 
   c.queue = to;
   append(c, Overflowed{from, to}, kRouting, at, out);
   on_queue_changed(c, at);
-  save(c, out);
+  save(*slot, out);
 }
 
 // --- resolve, surveys, out-of-hours ---------------------------------------------------------

@@ -25,6 +25,7 @@
 #include "compact_key.h"
 #include "measures.h"
 #include "routing/business_hours.h"
+#include "text_hash.h"
 
 namespace switchboard::router {
 
@@ -83,7 +84,7 @@ struct Routing {
     std::string kind;
   };
   // assigned conversation -> its agent's slot
-  absl::flat_hash_map<CompactKey, Hold, CompactKeyHash, CompactKeyEq> holds;
+  absl::flat_hash_map<CompactKey, Hold, TextHash, SameText> holds;
   absl::flat_hash_map<std::string, std::map<std::string, uint32_t>> load;  // agent -> kind -> assigned
   absl::flat_hash_map<std::string, uint32_t> open_of;                      // agent -> assigned, all kinds
   std::map<std::string, BusinessCalendar> calendars;                       // queues with business hours

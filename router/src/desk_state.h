@@ -23,6 +23,7 @@
 #include "answer_cache.h"
 #include "compact_key.h"
 #include "desk_routing.h"
+#include "text_hash.h"
 
 namespace switchboard::router {
 
@@ -69,13 +70,11 @@ struct ContactSlot {
 
 // Finds a contact's slot by the id in its record: a node then needs no copy of the id
 // as a map key would (32 bytes per contact).
-struct ContactById {
-  using is_transparent = void;
-  static std::string_view id_of(const ContactSlot& slot) { return slot.data.id; }
-  static std::string_view id_of(std::string_view id) { return id; }
-  std::size_t operator()(const auto& x) const { return absl::Hash<std::string_view>{}(id_of(x)); }
-  bool operator()(const auto& a, const auto& b) const { return id_of(a) == id_of(b); }
+struct ContactId {
+  static std::string_view key_of(const ContactSlot& slot) { return slot.data.id; }
+  static std::string_view key_of(std::string_view id) { return id; }
 };
+using ContactById = ByText<ContactId>;
 // Node-based: a ContactSlot is large, and an open-addressing table right after it
 // grew holds twice as many slots as contacts (436 bytes per contact at a million).
 // Slots stay put while others come and go.
@@ -215,6 +214,11 @@ struct Desk::State {
   void close(ConversationSlot& slot, Timestamp at, Commit& out);
   // Records the conversation's new state in the commit, and keeps the routing
   // indexes (who waits where, who holds what) in step with it.
+  void save(ConversationSlot& slot, Commit& out) {
+    track(slot, slot.data, out);
+    if (out.with_records) out.conversations.push_back(slot.data);
+  }
+  // The same for a record alone: its slot is found by its id (track).
   void save(Conversation& c, Commit& out) {
     track(c, out);
     if (out.with_records) out.conversations.push_back(c);

@@ -80,7 +80,7 @@ void Desk::State::send_wait_updates(const std::string& queue_name, Timestamp due
     told.wait_update_at = at;
     told.wait_update_position = position;
     told.wait_update_expected = place.expected_wait;
-    save(c, out);
+    save(*slot, out);
     ++sent;
   }
   // Outside business hours the out-of-hours reply has said when we open; look again then.

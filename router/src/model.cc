@@ -68,18 +68,6 @@ const char* to_string(CallState state) {
   return "?";
 }
 
-const char* to_string(SlaMetric metric) {
-  switch (metric) {
-    case SlaMetric::kFirstResponse:
-      return "frt";
-    case SlaMetric::kNextResponse:
-      return "nrt";
-    case SlaMetric::kResolution:
-      return "rt";
-  }
-  return "?";
-}
-
 const ChannelLeg* Conversation::leg(const std::string& channel) const {
   for (const auto& l : legs) {
     if (l.channel == channel) return &l;

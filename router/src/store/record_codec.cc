@@ -34,8 +34,11 @@ template <>
 constexpr std::array kNames<AgentStatus> = {"online"sv, "away"sv, "offline"sv};
 template <>
 constexpr std::array kNames<CallState> = {"ringing"sv, "in_progress"sv, "on_hold"sv, "ended"sv, "missed"sv};
+// A metric is stored by the name it has everywhere else (to_string).
 template <>
-constexpr std::array kNames<SlaMetric> = {"frt"sv, "nrt"sv, "rt"sv};
+constexpr std::array kNames<SlaMetric> = {std::string_view(to_string(SlaMetric::kFirstResponse)),
+                                          std::string_view(to_string(SlaMetric::kNextResponse)),
+                                          std::string_view(to_string(SlaMetric::kResolution))};
 
 // Each table names every enumerator, up to the last one these asserts know of.
 static_assert(kNames<ConversationState>.size() == static_cast<std::size_t>(ConversationState::kClosed) + 1);

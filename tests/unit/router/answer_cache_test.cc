@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -67,6 +70,22 @@ TEST(AnswerCache, ARecordLargerThanABlockGetsABlockOfItsOwn) {
   EXPECT_EQ(seen.find(huge)->seq, 2u);
   EXPECT_EQ(seen.find("a")->seq, 1u);
   EXPECT_EQ(seen.find("b")->seq, 3u);
+}
+
+// Answers whose records are larger than a block, on both sides of 2^32, are found and
+// age out as the others do.
+TEST(AnswerCache, RecordsLargerThanABlockAcross4GiB) {
+  const uint64_t near = (uint64_t{1} << 32) - 3 * RecordLog::kBlockBytes - 100;
+  AnswerCache<IngestResult> seen(5, AnswerCache<IngestResult>::kMaxSpan, near);
+  const auto key = [](int i) {
+    return std::string(i % 3 == 0 ? RecordLog::kBlockBytes + 1000 * i : 20, static_cast<char>('a' + i));
+  };
+  for (int i = 0; i < 30; ++i) {
+    seen.remember(key(i), answer("ct_" + std::to_string(i), "cv", i));
+    for (int j = std::max(0, i - 4); j <= i; ++j) ASSERT_EQ(seen.find(key(j))->seq, uint64_t(j)) << i << " " << j;
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  EXPECT_FALSE(seen.find(key(24)).has_value());
 }
 
 TEST(AnswerCache, ForgetsTheOldestBeyondItsCapacity) {
@@ -152,6 +171,70 @@ TEST(AnswerCache, TheLogSpansNoMoreThanItsLimit) {
   EXPECT_TRUE(seen.find(key_of(49)).has_value());
   EXPECT_TRUE(seen.find(key_of(46)).has_value());
   EXPECT_FALSE(seen.find(key_of(45)).has_value());
+}
+
+// The span counts the positions a block left unused: the index's 4-byte positions
+// must tell those apart too.
+TEST(AnswerCache, TheSpanCountsWhatABlockLeftUnused) {
+  AnswerCache<IngestResult> seen(10, /*max_span=*/100'000);
+  const std::string a(59'000, 'a');
+  const std::string b(37'000, 'b');
+  seen.remember(a, answer("ct", "cv", 1));
+  seen.remember(b, answer("ct", "cv", 2));  // 59 + 37 k would fit, but b starts the next block, at 64 Ki
+  EXPECT_FALSE(seen.find(a).has_value());
+  EXPECT_EQ(seen.find(b)->seq, 2u);
+}
+
+// Block k holds the positions [k * kBlockBytes, (k + 1) * kBlockBytes): a record that
+// does not fit in what is left of a block starts the next one.
+TEST(RecordLog, ARecordThatDoesNotFitStartsTheNextBlock) {
+  constexpr uint64_t kBlock = RecordLog::kBlockBytes;
+  RecordLog log;
+  const std::string big(kBlock - 100, 'a');
+  const std::string tiny(50, 'c');
+  const std::string small(200, 'b');
+  EXPECT_EQ(log.append(big), 0u);
+  EXPECT_EQ(log.append(tiny), kBlock - 100) << "fits in what is left";
+  EXPECT_EQ(log.place_for(small.size()), kBlock);
+  EXPECT_EQ(log.append(small), kBlock);
+  EXPECT_EQ(std::string_view(log.at(kBlock - 100), tiny.size()), tiny);
+  EXPECT_EQ(std::string_view(log.at(kBlock), small.size()), small);
+  log.pop_front(big.size());
+  EXPECT_EQ(log.front(), kBlock - 100);
+  log.pop_front(tiny.size());
+  EXPECT_EQ(log.front(), kBlock) << "the unused end of a block holds no record";
+  EXPECT_EQ(std::string_view(log.at(kBlock), small.size()), small);
+  log.pop_front(small.size());
+  EXPECT_TRUE(log.empty());
+}
+
+// A record larger than a block takes as many blocks as it needs and the next record
+// starts after them; past 2^32 (a block's start) as before it.
+TEST(RecordLog, RecordsLargerThanABlockAcross4GiB) {
+  constexpr uint64_t kBlock = RecordLog::kBlockBytes;
+  const uint64_t four_gib = uint64_t{1} << 32;
+  RecordLog log(four_gib - 300);
+  std::vector<std::pair<uint64_t, std::string>> kept;
+  for (const std::size_t size : {std::size_t{100}, 2 * kBlock + 10, std::size_t{30}, kBlock, std::size_t{20}}) {
+    std::string record(size, static_cast<char>('a' + kept.size()));
+    const uint64_t position = log.append(record);
+    kept.emplace_back(position, std::move(record));
+  }
+  EXPECT_EQ(kept[0].first, four_gib - 300);
+  EXPECT_EQ(kept[1].first, four_gib) << "too large for what is left: the next block, and two more";
+  EXPECT_EQ(kept[2].first, four_gib + 3 * kBlock);
+  EXPECT_EQ(kept[3].first, four_gib + 4 * kBlock) << "a whole block's worth: the next";
+  EXPECT_EQ(kept[4].first, four_gib + 5 * kBlock);
+  for (const auto& [position, record] : kept) {
+    EXPECT_EQ(std::string_view(log.at(position), record.size()), record) << position;
+  }
+  for (const auto& [position, record] : kept) {
+    ASSERT_EQ(log.front(), position);
+    log.pop_front(record.size());
+  }
+  EXPECT_TRUE(log.empty());
+  EXPECT_EQ(log.append("next"), four_gib + 5 * kBlock + 20) << "an emptied log goes on where it ended";
+  EXPECT_EQ(std::string_view(log.at(four_gib + 5 * kBlock + 20), 4), "next");
 }
 
 TEST(AnswerCache, KeepsASendAnswerWhole) {

@@ -6,6 +6,8 @@
 #include <absl/container/flat_hash_map.h>
 #include <gtest/gtest.h>
 
+#include "text_hash.h"
+
 namespace switchboard::router {
 namespace {
 
@@ -47,7 +49,7 @@ TEST(CompactKey, OrdersAndComparesAsItsText) {
 }
 
 TEST(CompactKey, ATableFindsItByAnyString) {
-  absl::flat_hash_map<CompactKey, int, CompactKeyHash, CompactKeyEq> table;
+  absl::flat_hash_map<CompactKey, int, TextHash, SameText> table;
   table[kShort] = 1;
   table.emplace(kLong, 2);
   table.insert_or_assign(kOldId, 3);

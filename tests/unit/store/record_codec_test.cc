@@ -95,6 +95,22 @@ TEST(RecordCodec, StoresNamesAndMicroseconds) {
   EXPECT_EQ(store::status_name(DeliveryStatus::kPending), "pending");
 }
 
+// The stored names of SLA metrics, which the codec takes from to_string: records
+// written before must still read back.
+TEST(RecordCodec, StoresSlaMetricsByTheirNames) {
+  const std::pair<SlaMetric, std::string> stored[] = {
+      {SlaMetric::kFirstResponse, "frt"}, {SlaMetric::kNextResponse, "nrt"}, {SlaMetric::kResolution, "rt"}};
+  for (const auto& [metric, name] : stored) {
+    auto read = decode<SlaClock>(R"({"metric": ")" + name + R"("})");
+    ASSERT_TRUE(read.ok()) << read.error().describe();
+    EXPECT_EQ(read->metric, metric) << name;
+    SlaClock clock;
+    clock.metric = metric;
+    const auto json = boost::json::parse(encode(clock)).as_object();
+    if (metric != SlaClock{}.metric) EXPECT_EQ(json.at("metric").as_string(), name);  // a default is left out
+  }
+}
+
 TEST(RecordCodec, AbsentFieldsKeepTheirDefaults) {
   auto conversation = decode<Conversation>(R"({"id": "cv-1", "state": "assigned"})");
   ASSERT_TRUE(conversation.ok()) << conversation.error().describe();

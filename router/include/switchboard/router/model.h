@@ -287,7 +287,19 @@ struct Event {
 // only inside the queue's business hours; `used` is what earlier running stretches
 // consumed, so pausing and resuming never loses or double-counts time.
 enum class SlaMetric : uint8_t { kFirstResponse, kNextResponse, kResolution };
-const char* to_string(SlaMetric metric);  // "frt", "nrt", "rt", as events and stored records name them
+// "frt", "nrt", "rt": a metric's one name, in events, measures, the API and stored
+// records alike (the record codec stores these, so they must not change).
+constexpr const char* to_string(SlaMetric metric) {
+  switch (metric) {
+    case SlaMetric::kFirstResponse:
+      return "frt";
+    case SlaMetric::kNextResponse:
+      return "nrt";
+    case SlaMetric::kResolution:
+      return "rt";
+  }
+  return "?";
+}
 
 struct SlaClock {
   SlaMetric metric = SlaMetric::kFirstResponse;
