@@ -118,6 +118,8 @@ loadgen() {
 }
 
 json_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
+# Half the calls/s run NAME reached (at least 1), for the open loop at half load.
+half_rate_of() { /usr/bin/python3 -c "print(max(1.0, $(json_field "$OUT/$1.json" calls_per_s) / 2))"; }
 
 echo "== $(date -u '+%F %T UTC'), $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -155,7 +157,7 @@ fi
 # Half load on a fresh file, so both runs start from the same state. The open loop
 # may hold many calls in flight: a stall shows as latency, not as a slower schedule.
 if wanted sqlite_half; then
-  half_rate=$(/usr/bin/python3 -c "print(max(1.0, $(json_field "$OUT/sqlite.json" calls_per_s) / 2))")
+  half_rate=$(half_rate_of sqlite)
   rm -f "$OUT"/sqlite.db*
   start_switchboardd sqlite_half "sqlite:$OUT/sqlite.db" 2
   loadgen sqlite_half --loop open --rate "$half_rate" --concurrency 1024
@@ -202,7 +204,7 @@ if wanted postgres; then
   start_switchboardd postgres "postgresql://postgres@127.0.0.1:$pg_port/switchboard" 2
   loadgen postgres --concurrency "$CONCURRENCY"
   stop_server
-  half_rate=$(/usr/bin/python3 -c "print(max(1.0, $(json_field "$OUT/postgres.json" calls_per_s) / 2))")
+  half_rate=$(half_rate_of postgres)
   as_postgres "$PG_BIN/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres switchboard_half
   start_switchboardd postgres_half "postgresql://postgres@127.0.0.1:$pg_port/switchboard_half" 2
   loadgen postgres_half --loop open --rate "$half_rate" --concurrency 1024

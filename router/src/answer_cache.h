@@ -120,7 +120,8 @@ class RecordLog {
   // Positions start at `first` (tests start near 2^32 to cross it).
   explicit RecordLog(uint64_t first = 0) : head_(first), tail_(first) {}
 
-  // Where the next record, `size` bytes long, goes: back(), or the next block's start.
+  // Where the next record, `size` bytes long, goes: where the newest ends, or the next
+  // block's start.
   uint64_t place_for(std::size_t size) const;
   // The new record's position, place_for(its size).
   uint64_t append(std::string_view record);
@@ -128,7 +129,6 @@ class RecordLog {
   // Drops the oldest record, `size` bytes long.
   void pop_front(std::size_t size);
   uint64_t front() const { return head_; }  // the oldest record's position
-  uint64_t back() const { return tail_; }   // where the newest one ends, or past its blocks
   bool empty() const { return head_ == tail_; }
 
  private:

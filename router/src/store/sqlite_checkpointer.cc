@@ -122,9 +122,8 @@ void Checkpointer::run() {
     const Round round = checkpoint(own_.get());
     lock.lock();
     running_ = false;
-    const uint64_t rounds = counts_.background;
+    const bool copied = round.backfilled > backfilled_;  // -1 when the round failed
     const Next next = after_round(round.backfilled);
-    const bool copied = counts_.background != rounds;
     if (copied && writeback_.enabled()) ++counts_.database_writebacks;
     idle_.notify_all();
     const uint64_t cycle = cycles_;
