@@ -25,6 +25,8 @@ apt-get install -y -qq --no-install-recommends libjemalloc-dev
 apt-get install -y -qq --no-install-recommends libgmime-3.0-dev libcurl4-openssl-dev swaks python3-aiosmtpd
 # chat adapter: the widget's end-to-end test drives a headless browser
 apt-get install -y -qq --no-install-recommends chromium fonts-liberation
+# the load generator's lean HTTP/2 subscriber client (bench/loadgen/http2_streams.h)
+apt-get install -y -qq --no-install-recommends libnghttp2-dev
 # phone adapter: SIP parsed by libosip2's parser; sipp (sip-tester) drives its tests and benchmark
 apt-get install -y -qq --no-install-recommends libosip2-dev sip-tester
 

@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -99,7 +100,11 @@ int run(const sl::Options& options) {
 
   std::optional<sl::Subscribers> subscribers;
   if (options.subscribers > 0) {
-    subscribers.emplace(channels, options.key, options.subscribers);
+    try {
+      subscribers.emplace(options.subscriber_client, channels, options.target, options.key, options.subscribers);
+    } catch (const std::exception& e) {
+      fail(std::string("subscribers: ") + e.what());
+    }
     const std::string probe = "lg-" + run + "-probe-";
     const auto probes = subscribers->attach(
         probe, [&](unsigned n) { ingest_probe(channels.front(), options.key, probe + std::to_string(n)); },

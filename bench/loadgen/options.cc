@@ -35,6 +35,10 @@ usage: switchboard_loadgen --target HOST:PORT [flags]
                          the message shapes stay the same
   --subscribers N        EventService.Subscribe streams attached during the run; reports
                          the time from an event's timestamp to its arrival at each
+  --subscriber-client grpc|http2
+                         what reads the subscribers' streams: gRPC's C++ client
+                         (default), or a lean HTTP/2 client (nghttp2) whose own CPU
+                         takes less from the cores the server shares
   --text-bytes N         message text length (default 64)
   --json FILE            also write the results as JSON to FILE
   --label NAME           a name for this run, copied into the JSON
@@ -114,6 +118,17 @@ const std::map<std::string_view, Setter>& setters() {
       {"--subscribers",
        [](Options& o, std::string_view v) -> std::string {
          return parse_number(v, o.subscribers) ? std::string() : "must be a number";
+       }},
+      {"--subscriber-client",
+       [](Options& o, std::string_view v) -> std::string {
+         if (v == "grpc") {
+           o.subscriber_client = SubscriberClient::kGrpc;
+         } else if (v == "http2") {
+           o.subscriber_client = SubscriberClient::kHttp2;
+         } else {
+           return "must be grpc or http2";
+         }
+         return {};
        }},
       {"--text-bytes", positive(&Options::text_bytes)},
       {"--json", text(&Options::json_path)},

@@ -15,6 +15,16 @@ enum class Loop {
   kOpen,    // calls leave on a fixed schedule, whether or not earlier ones answered
 };
 
+// What carries the subscribers' streams (subscribers.h).
+enum class SubscriberClient {
+  kGrpc,   // gRPC's C++ client
+  kHttp2,  // nghttp2: the same frames, read for a fraction of the CPU
+};
+
+constexpr const char* subscriber_client_name(SubscriberClient client) {
+  return client == SubscriberClient::kHttp2 ? "http2" : "grpc";
+}
+
 struct Options {
   std::string target;
   std::string key;  // Bearer key; --key, else $SWITCHBOARD_ADMIN_KEY
@@ -28,6 +38,7 @@ struct Options {
   unsigned customers = 1000;
   bool link_identities = true;
   unsigned subscribers = 0;
+  SubscriberClient subscriber_client = SubscriberClient::kGrpc;
   unsigned text_bytes = 64;
   std::string json_path;
   std::string label;

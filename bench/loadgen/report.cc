@@ -70,7 +70,8 @@ void print_text(const Report& report, std::ostream& out) {
   }
   for (const auto& [error, n] : load.errors) out << "  failed " << n << "x " << error << "\n";
   if (report.events) {
-    out << "Events: " << report.events->arrivals << " arrivals at " << report.events->subscribers << " subscribers\n";
+    out << "Events: " << report.events->arrivals << " arrivals at " << report.events->subscribers << " subscribers ("
+        << subscriber_client_name(o.subscriber_client) << " client)\n";
     print_latency("Event to arrival", *report.events->latency, out);
     for (const auto& [why, n] : report.events->ended_early) out << "  " << n << " streams ended early: " << why << "\n";
   }
@@ -101,6 +102,7 @@ void write_json(const Report& report, std::ostream& out) {
   json_counts(load.errors, out);
   if (report.events) {
     out << ",\n  \"subscribers\": " << report.events->subscribers << ",\n"
+        << "  \"subscriber_client\": \"" << subscriber_client_name(o.subscriber_client) << "\",\n"
         << "  \"event_arrivals\": " << report.events->arrivals << ",\n"
         << "  \"event_latency\": ";
     json_latency(*report.events->latency, out);

@@ -15,7 +15,8 @@
 #             synchronous_commit on), then an open loop at half its rate
 #   fanout    switchboardd memory:, SUBSCRIBERS streams attached, an open loop at
 #             FANOUT_RATE (fanout_1: at 1 call/s): time from an event to its arrival
-#             at every subscriber
+#             at every subscriber; fanout_http2, fanout_http2_1: the same with the
+#             subscribers read by the lean HTTP/2 client (http2_streams.h)
 #
 #   bench/loadgen/run.sh [OUT_DIR]          (JSON per run and summary.json go there)
 #
@@ -166,10 +167,18 @@ fi
 rm -f "$OUT"/sqlite.db* "$OUT"/disk.db*
 
 # Fan-out at FANOUT_RATE, and at one message a second: each event alone, no queueing.
+# Twice: subscribers read by gRPC's C++ client (fanout, fanout_1), then by the lean
+# HTTP/2 client (fanout_http2, fanout_http2_1), whose own CPU takes less of the two
+# cores the server shares with it.
 if wanted fanout; then
   start_switchboardd fanout memory: 2
-  loadgen fanout --loop open --rate "$FANOUT_RATE" --concurrency 64 --subscribers "$SUBSCRIBERS"
-  loadgen fanout_1 --loop open --rate 1 --concurrency 64 --subscribers "$SUBSCRIBERS"
+  for client in grpc http2; do
+    name=fanout${client/grpc/}
+    name=${name/http2/_http2}
+    loadgen "$name" --loop open --rate "$FANOUT_RATE" --concurrency 64 --subscribers "$SUBSCRIBERS" \
+      --subscriber-client "$client"
+    loadgen "${name}_1" --loop open --rate 1 --concurrency 64 --subscribers "$SUBSCRIBERS" --subscriber-client "$client"
+  done
   stop_server
 fi
 

@@ -46,7 +46,7 @@ def main():
     out = sys.argv[1]
     runs = {name: load(out, name) for name in
             ("empty", "disk", "memory", "memory_1_worker", "sqlite", "sqlite_half", "postgres", "postgres_half", "fanout",
-             "fanout_1")}
+             "fanout_1", "fanout_http2", "fanout_http2_1")}
     raw = raw_rows_per_second(out)
     print("\n%-16s %12s %9s %9s %9s %9s %16s %16s %6s  %s" % (
         "run", "calls/s", "p50 ms", "p90 ms", "p99 ms", "p99.9 ms", "server CPU/call", "client CPU/call", "steal",
@@ -92,20 +92,22 @@ def main():
             p99 = half["latency"]["p99_ms"]
             summary["goals"][store + " p99 < 5 ms at half load"] = p99 < 5
             print("%s at half load (%.0f calls/s scheduled): p99 %.3f ms" % (store, half["rate_scheduled"], p99))
-    for name in ("fanout", "fanout_1"):
+    for name in ("fanout", "fanout_1", "fanout_http2", "fanout_http2_1"):
         fanout = runs.get(name)
         if not fanout or "event_latency" not in fanout:
             continue
         ev = fanout["event_latency"]
-        goal = "event to %d subscribers p99 < 10 ms at %g/s" % (fanout["subscribers"], fanout["rate_scheduled"])
+        client = fanout.get("subscriber_client", "grpc")
+        goal = "event to %d subscribers (%s client) p99 < 10 ms at %g/s" % (
+            fanout["subscribers"], client, fanout["rate_scheduled"])
         summary["goals"][goal] = ev["p99_ms"] < 10
-        print("event -> arrival at %d subscribers, %g messages/s (%d arrivals): p50 %.3f p99 %.3f p99.9 %.3f ms; "
-              "ended early: %s" % (fanout["subscribers"], fanout["rate_scheduled"], fanout["event_arrivals"],
-                                   ev["p50_ms"], ev["p99_ms"], ev["p99_9_ms"],
-                                   fanout["subscribers_ended_early"] or "none"))
+        print("event -> arrival at %d subscribers (%s client), %g messages/s (%d arrivals): p50 %.3f p99 %.3f "
+              "p99.9 %.3f ms; ended early: %s" % (fanout["subscribers"], client, fanout["rate_scheduled"],
+                                                  fanout["event_arrivals"], ev["p50_ms"], ev["p99_ms"], ev["p99_9_ms"],
+                                                  fanout["subscribers_ended_early"] or "none"))
     print()
     for goal, met in summary["goals"].items():
-        print("goal %-50s %s" % (goal, verdict(met)))
+        print("goal %-62s %s" % (goal, verdict(met)))
     json.dump(summary, open(os.path.join(out, "summary.json"), "w"), indent=2)
     print("\nJSON: %s" % out)
 

@@ -90,6 +90,19 @@ TEST_F(LoadgenTest, CountsWhatTheServerStored) {
   EXPECT_EQ(conversations(), setup + 1);
 }
 
+// The lean HTTP/2 client reads the same streams: every message of the run reaches
+// every subscriber, and none of them is ended early.
+TEST_F(LoadgenTest, Http2SubscribersCountEveryEvent) {
+  ASSERT_EQ(run_loadgen({"--requests", "200", "--customers", "10", "--concurrency", "4", "--channels", "2",
+                         "--subscribers", std::to_string(kSubscribers), "--subscriber-client", "http2"}),
+            0);
+  EXPECT_EQ(report_.at("subscriber_client").as_string(), "http2");
+  EXPECT_EQ(reported("ok"), 200u);
+  EXPECT_GE(reported("event_arrivals"), uint64_t{kSubscribers} * 200);
+  EXPECT_EQ(report_.at("event_latency").as_object().at("samples").to_number<uint64_t>(), reported("event_arrivals"));
+  EXPECT_TRUE(report_.at("subscribers_ended_early").as_object().empty());
+}
+
 TEST_F(LoadgenTest, TimedOpenLoopAnswersEveryCall) {
   ASSERT_EQ(run_loadgen({"--loop", "open", "--rate", "200", "--warmup", "0.2", "--duration", "1", "--customers", "10"}),
             0);
@@ -103,6 +116,7 @@ TEST_F(LoadgenTest, RefusesBadFlags) {
   EXPECT_EQ(run_loadgen({"--loop", "sideways"}), 2);
   EXPECT_EQ(run_loadgen({"--loop", "open"}), 2);  // no --rate
   EXPECT_EQ(run_loadgen({"--concurrency", "0"}), 2);
+  EXPECT_EQ(run_loadgen({"--subscribers", "1", "--subscriber-client", "pigeon"}), 2);
 }
 
 }  // namespace
