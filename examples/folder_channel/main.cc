@@ -50,11 +50,17 @@ class EventWaiter {
   bool wait_for(Wanted wanted) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     for (;;) {
+      // Counted before reading: an event published between the last read and the
+      // wait must end the wait, not be slept through.
+      int seen = 0;
+      {
+        std::lock_guard lock(mutex_);
+        seen = wakeups_;
+      }
       while (auto event = subscription_->next()) {
         if (wanted(*event)) return true;
       }
       std::unique_lock lock(mutex_);
-      const auto seen = wakeups_;
       if (!changed_.wait_until(lock, deadline, [&] { return wakeups_ != seen; })) return false;
     }
   }
