@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <string_view>
+#include <utility>
 
 namespace switchboard::loadgen {
 
@@ -87,21 +88,21 @@ Setter text(std::string Options::*field) {
   };
 }
 
+// One of two names, each for its value: "must be A or B" otherwise.
+template <typename T>
+Setter either(T Options::*field, std::pair<std::string_view, T> a, std::pair<std::string_view, T> b) {
+  return [=](Options& o, std::string_view v) -> std::string {
+    if (v != a.first && v != b.first) return "must be " + std::string(a.first) + " or " + std::string(b.first);
+    o.*field = v == a.first ? a.second : b.second;
+    return {};
+  };
+}
+
 const std::map<std::string_view, Setter>& setters() {
   static const std::map<std::string_view, Setter> table = {
       {"--target", text(&Options::target)},
       {"--key", text(&Options::key)},
-      {"--loop",
-       [](Options& o, std::string_view v) -> std::string {
-         if (v == "closed") {
-           o.loop = Loop::kClosed;
-         } else if (v == "open") {
-           o.loop = Loop::kOpen;
-         } else {
-           return "must be closed or open";
-         }
-         return {};
-       }},
+      {"--loop", either(&Options::loop, {"closed", Loop::kClosed}, {"open", Loop::kOpen})},
       {"--rate", positive(&Options::rate)},
       {"--concurrency", positive(&Options::concurrency)},
       {"--channels", positive(&Options::channels)},
@@ -120,16 +121,7 @@ const std::map<std::string_view, Setter>& setters() {
          return parse_number(v, o.subscribers) ? std::string() : "must be a number";
        }},
       {"--subscriber-client",
-       [](Options& o, std::string_view v) -> std::string {
-         if (v == "grpc") {
-           o.subscriber_client = SubscriberClient::kGrpc;
-         } else if (v == "http2") {
-           o.subscriber_client = SubscriberClient::kHttp2;
-         } else {
-           return "must be grpc or http2";
-         }
-         return {};
-       }},
+       either(&Options::subscriber_client, {"grpc", SubscriberClient::kGrpc}, {"http2", SubscriberClient::kHttp2})},
       {"--text-bytes", positive(&Options::text_bytes)},
       {"--json", text(&Options::json_path)},
       {"--label", text(&Options::label)},

@@ -28,17 +28,21 @@ constexpr std::array kNames<ConversationState> = {"new"sv,     "bot"sv,      "qu
                                                   "snoozed"sv, "resolved"sv, "closed"sv};
 template <>
 constexpr std::array kNames<Direction> = {"inbound"sv, "outbound"sv, "note"sv};
+// The model's own names (model.h), the ones its to_string gives.
+template <std::size_t N>
+constexpr std::array<std::string_view, N> views_of(const std::array<const char*, N>& names) {
+  std::array<std::string_view, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = names[i];
+  return out;
+}
 template <>
-constexpr std::array kNames<DeliveryStatus> = {"none"sv, "pending"sv, "sent"sv, "delivered"sv, "read"sv, "failed"sv};
+constexpr std::array kNames<DeliveryStatus> = views_of(kDeliveryStatusNames);
 template <>
-constexpr std::array kNames<AgentStatus> = {"online"sv, "away"sv, "offline"sv};
+constexpr std::array kNames<AgentStatus> = views_of(kAgentStatusNames);
 template <>
-constexpr std::array kNames<CallState> = {"ringing"sv, "in_progress"sv, "on_hold"sv, "ended"sv, "missed"sv};
-// A metric is stored by the name it has everywhere else (to_string).
+constexpr std::array kNames<CallState> = views_of(kCallStateNames);
 template <>
-constexpr std::array kNames<SlaMetric> = {std::string_view(to_string(SlaMetric::kFirstResponse)),
-                                          std::string_view(to_string(SlaMetric::kNextResponse)),
-                                          std::string_view(to_string(SlaMetric::kResolution))};
+constexpr std::array kNames<SlaMetric> = views_of(kSlaMetricNames);
 
 // Each table names every enumerator, up to the last one these asserts know of.
 static_assert(kNames<ConversationState>.size() == static_cast<std::size_t>(ConversationState::kClosed) + 1);

@@ -95,20 +95,46 @@ TEST(RecordCodec, StoresNamesAndMicroseconds) {
   EXPECT_EQ(store::status_name(DeliveryStatus::kPending), "pending");
 }
 
-// The stored names of SLA metrics, which the codec takes from to_string: records
-// written before must still read back.
-TEST(RecordCodec, StoresSlaMetricsByTheirNames) {
-  const std::pair<SlaMetric, std::string> stored[] = {
-      {SlaMetric::kFirstResponse, "frt"}, {SlaMetric::kNextResponse, "nrt"}, {SlaMetric::kResolution, "rt"}};
-  for (const auto& [metric, name] : stored) {
-    auto read = decode<SlaClock>(R"({"metric": ")" + name + R"("})");
+// Enumerators the codec stores by the model's names (model.h): each stored name reads
+// back as its enumerator and each enumerator is written as that name (a default is
+// left out), so records written before a rename would still read back.
+template <typename Record, typename Enum>
+void expect_stored_by_name(Enum Record::*field, const std::string& key,
+                           std::initializer_list<std::pair<Enum, std::string>> stored) {
+  for (const auto& [value, name] : stored) {
+    auto read = decode<Record>("{\"" + key + "\": \"" + name + "\"}");
     ASSERT_TRUE(read.ok()) << read.error().describe();
-    EXPECT_EQ(read->metric, metric) << name;
-    SlaClock clock;
-    clock.metric = metric;
-    const auto json = boost::json::parse(encode(clock)).as_object();
-    if (metric != SlaClock{}.metric) EXPECT_EQ(json.at("metric").as_string(), name);  // a default is left out
+    EXPECT_EQ((*read).*field, value) << name;
+    Record record;
+    record.*field = value;
+    const auto json = boost::json::parse(encode(record)).as_object();
+    if (value != Record{}.*field) EXPECT_EQ(json.at(key).as_string(), name);
   }
+}
+
+TEST(RecordCodec, StoresSlaMetricsByTheirNames) {
+  expect_stored_by_name(
+      &SlaClock::metric, "metric",
+      {{SlaMetric::kFirstResponse, "frt"}, {SlaMetric::kNextResponse, "nrt"}, {SlaMetric::kResolution, "rt"}});
+}
+
+TEST(RecordCodec, StoresAgentDeliveryAndCallStatesByTheirNames) {
+  expect_stored_by_name(
+      &Agent::status, "status",
+      {{AgentStatus::kOnline, "online"}, {AgentStatus::kAway, "away"}, {AgentStatus::kOffline, "offline"}});
+  expect_stored_by_name(&OutboxEntry::status, "status",
+                        {{DeliveryStatus::kNone, "none"},
+                         {DeliveryStatus::kPending, "pending"},
+                         {DeliveryStatus::kSent, "sent"},
+                         {DeliveryStatus::kDelivered, "delivered"},
+                         {DeliveryStatus::kRead, "read"},
+                         {DeliveryStatus::kFailed, "failed"}});
+  expect_stored_by_name(&Call::state, "state",
+                        {{CallState::kRinging, "ringing"},
+                         {CallState::kInProgress, "in_progress"},
+                         {CallState::kOnHold, "on_hold"},
+                         {CallState::kEnded, "ended"},
+                         {CallState::kMissed, "missed"}});
 }
 
 TEST(RecordCodec, AbsentFieldsKeepTheirDefaults) {

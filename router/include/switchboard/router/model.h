@@ -4,7 +4,9 @@
 // conversations, messages and the events of a conversation's timeline. Plain data,
 // no behaviour; the Desk (desk.h) owns and changes them.
 
+#include <array>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -125,6 +127,15 @@ struct Contact {
   OutOfLine<ContactExtras> extras;
 };
 
+// Enumerators named by a table indexed by their value: one vocabulary for stored
+// records (the record codec stores these names, so they must not change: append new
+// enumerators and names at the end), events, logs and the API's texts.
+template <typename Enum, std::size_t N>
+constexpr const char* name_in(const std::array<const char*, N>& names, Enum value) {
+  const auto i = static_cast<std::size_t>(value);
+  return i < N ? names[i] : "?";
+}
+
 enum class ConversationState : uint8_t { kNew, kBot, kQueued, kAssigned, kSnoozed, kResolved, kClosed };
 const char* to_string(ConversationState state);
 
@@ -137,7 +148,9 @@ struct ChannelLeg {
 
 enum class Direction : uint8_t { kInbound, kOutbound, kNote };
 enum class DeliveryStatus : uint8_t { kNone, kPending, kSent, kDelivered, kRead, kFailed };
-const char* to_string(DeliveryStatus status);  // "none", "pending", "sent", ...
+inline constexpr std::array<const char*, 6> kDeliveryStatusNames = {"none",      "pending", "sent",
+                                                                    "delivered", "read",    "failed"};
+constexpr const char* to_string(DeliveryStatus status) { return name_in(kDeliveryStatusNames, status); }
 
 struct AttachmentRef {
   std::string url;
@@ -252,7 +265,8 @@ struct Overflowed {
 
 // A phone call's state (the per-call machine: router/src/call_machine.h).
 enum class CallState : uint8_t { kRinging, kInProgress, kOnHold, kEnded, kMissed };
-const char* to_string(CallState state);  // "ringing", "in_progress", "on_hold", "ended", "missed"
+inline constexpr std::array<const char*, 5> kCallStateNames = {"ringing", "in_progress", "on_hold", "ended", "missed"};
+constexpr const char* to_string(CallState state) { return name_in(kCallStateNames, state); }
 
 // A phone call reached a new state: turned into the conversation's timeline.
 struct CallEvent {
@@ -288,18 +302,9 @@ struct Event {
 // consumed, so pausing and resuming never loses or double-counts time.
 enum class SlaMetric : uint8_t { kFirstResponse, kNextResponse, kResolution };
 // "frt", "nrt", "rt": a metric's one name, in events, measures, the API and stored
-// records alike (the record codec stores these, so they must not change).
-constexpr const char* to_string(SlaMetric metric) {
-  switch (metric) {
-    case SlaMetric::kFirstResponse:
-      return "frt";
-    case SlaMetric::kNextResponse:
-      return "nrt";
-    case SlaMetric::kResolution:
-      return "rt";
-  }
-  return "?";
-}
+// records alike.
+inline constexpr std::array<const char*, 3> kSlaMetricNames = {"frt", "nrt", "rt"};
+constexpr const char* to_string(SlaMetric metric) { return name_in(kSlaMetricNames, metric); }
 
 struct SlaClock {
   SlaMetric metric = SlaMetric::kFirstResponse;
@@ -432,7 +437,8 @@ struct ChannelCapabilities {
 };
 
 enum class AgentStatus : uint8_t { kOnline, kAway, kOffline };
-const char* to_string(AgentStatus status);
+inline constexpr std::array<const char*, 3> kAgentStatusNames = {"online", "away", "offline"};
+constexpr const char* to_string(AgentStatus status) { return name_in(kAgentStatusNames, status); }
 
 struct Agent {
   std::string id;
