@@ -335,7 +335,8 @@ bool valid_utf8(std::string_view text);
 // A message template filled in: every `what` in `text` becomes `with`.
 std::string replace_all(std::string text, const std::string& what, const std::string& with);
 // A message or note body: present when `required`, within max_text_bytes, UTF-8.
-Status check_text(const std::string& text, bool required, const Limits& limits, const std::string& field);
+// `field` is a view: callers name it with a literal, made a string only for an error.
+Status check_text(const std::string& text, bool required, const Limits& limits, std::string_view field);
 // `current` with `remove` taken out and `set` put in, within the limits on attributes;
 // INVALID_ARGUMENT naming `field` otherwise.
 Result<Attributes> apply_attributes(const Attributes& current, const Attributes& set,

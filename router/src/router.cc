@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <tuple>
+#include <type_traits>
+#include <utility>
 
 #include <boost/asio/post.hpp>
 
@@ -211,7 +213,8 @@ class Router::Step {
 template <typename T, typename Fn>
 class Router::StepOf final : public Router::Step {
  public:
-  StepOf(Fn fn, Callback<T> done) : fn_(std::move(fn)), done_(std::move(done)) {}
+  template <typename F>
+  StepOf(F&& fn, Callback<T> done) : fn_(std::forward<F>(fn)), done_(std::move(done)) {}
 
   void run(Desk& desk, Commit& out) override { result_.emplace(fn_(desk, out)); }
   void answer() override { done_(std::move(*result_)); }
@@ -224,8 +227,8 @@ class Router::StepOf final : public Router::Step {
 };
 
 template <typename T, typename Fn>
-void Router::run(Fn fn, Callback<T> done, RunOptions how) {
-  auto step = std::make_unique<StepOf<T, Fn>>(std::move(fn), std::move(done));
+void Router::run(Fn&& fn, Callback<T> done, RunOptions how) {
+  auto step = std::make_unique<StepOf<T, std::decay_t<Fn>>>(std::forward<Fn>(fn), std::move(done));
   step->reads_store = how.reads_store;
   enqueue({.step = std::move(step)}, how.here);
 }
@@ -519,7 +522,7 @@ void Router::arm_timer() {
 
 namespace {
 
-auto ingest_step(InboundMessage message) {
+auto ingest_step(InboundMessage&& message) {
   return [m = std::move(message)](Desk& d, Commit& out) { return d.ingest(m, out); };
 }
 

@@ -52,6 +52,9 @@ TEST_F(IdentityNormalizerTest, LowercasesAndTrimsEmail) {
       {"email", "ana@example.org", "ana@example.org"},
       {"email", "Ana@Example.ORG", "ana@example.org"},
       {"email", "  ana.lopez+support@mail.example.org \t", "ana.lopez+support@mail.example.org"},
+      {"email", "\r\n\v\fana@example.org\f", "ana@example.org"},
+      // Only ASCII letters are lowered: UTF-8's bytes pass as they are.
+      {"email", "José@Éxample.ORG", "josé@Éxample.org"},
   });
 }
 

@@ -110,6 +110,20 @@ TEST_P(StoreContract, TimelineIsTheLastEventsOldestFirst) {
   EXPECT_TRUE(store_->timeline("cv-none", 100).empty());
 }
 
+// Enough events to fill several of the memory store's blocks (256 events each), read
+// from across their edges.
+TEST_P(StoreContract, ReadsAcrossAThousandEvents) {
+  const auto events = two_conversations(1000);  // events[i] has cursor i + 1
+  append({.events = std::vector<Event>(events.begin(), events.begin() + 300)});
+  append({.events = std::vector<Event>(events.begin() + 300, events.end())});
+
+  expect_same({events.begin() + 255, events.begin() + 258}, store_->events_after(255, 3));
+  expect_same({events.begin() + 510, events.end()}, store_->events_after(510, 1000));
+  expect_same({events[995], events[997], events[999]}, store_->timeline("cv-even", 3));
+  EXPECT_EQ(store_->timeline("cv-odd", 1000).size(), 500u);
+  EXPECT_EQ(store_->head(), 1000u);
+}
+
 TEST_P(StoreContract, HeadIsTheNewestCursor) {
   const auto events = two_conversations(4);
   append({.events = {events[0], events[1]}});

@@ -201,8 +201,10 @@ class Router final : public AdapterHost {
   // queued beside it; once the store holds the commit, `done` gets fn's result and
   // the events are published. A step that lost a race to another node runs again
   // once the Desk has caught up.
+  // `fn` is forwarded, not taken by value: it may carry a whole request (an ingest's
+  // message), and every by-value hop moved it once more.
   template <typename T, typename Fn>
-  void run(Fn fn, Callback<T> done, RunOptions how = {});
+  void run(Fn&& fn, Callback<T> done, RunOptions how = {});
   // Runs `task` on the strand, in order with the steps around it.
   void serially(std::function<void()> task);
   void enqueue(Work work, bool here);
