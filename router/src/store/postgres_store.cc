@@ -30,8 +30,12 @@ using ReadTransaction = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only
 // position and the node (migration 2), which the nodes sharing a database read
 // each other's changes by.
 constexpr std::array<std::pair<const char*, const char*>, 16> kWrites = {{
-    {"insert_event",
-     "INSERT INTO events(cursor, conversation_id, seq, body, written_at, written_by) VALUES($1, $2, $3, $4, $5, $6)"},
+    // A whole batch's events in one statement (EventRows): one round trip each was
+    // most of the store's time.
+    {"insert_events",
+     "INSERT INTO events(cursor, conversation_id, seq, body, written_at, written_by) "
+     "SELECT cursor, conversation_id, seq, body, $5, $6 "
+     "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) AS e(cursor, conversation_id, seq, body)"},
     {"upsert_contact",
      "INSERT INTO contacts(id, body, written_at, written_by) VALUES($1, $2, $3, $4) "
      "ON CONFLICT(id) DO UPDATE SET body = $2, written_at = $3, written_by = $4"},
@@ -123,7 +127,7 @@ constexpr const char* kPosition = "SELECT value FROM meta WHERE key = 'position'
 const char* row_statement(RowWrite which) {
   switch (which) {
     case RowWrite::kInsertEvent:
-      return "insert_event";
+      return "insert_events";  // as arrays, by EventRows
     case RowWrite::kUpsertContact:
       return "upsert_contact";
     case RowWrite::kUpsertConversation:
@@ -256,22 +260,54 @@ void for_each_record_key(const RecordKeys& keys, Each&& each) {
   all("seen", keys.inbound_seen);
 }
 
+// One element of a PostgreSQL array literal of text: "b\"c".
+void append_text_element(std::string& out, std::string_view item) {
+  out += '"';
+  for (char c : item) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
 // A PostgreSQL array literal of text, {"a","b\"c"}: libpqxx 6 binds no arrays.
 std::string text_array(const std::vector<std::string>& items) {
   std::string out = "{";
   for (const auto& item : items) {
     if (out.size() > 1) out += ',';
-    out += '"';
-    for (char c : item) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
+    append_text_element(out, item);
   }
   return out + '}';
 }
 
 }  // namespace
+
+// The events of a write transaction, gathered as array literals and inserted by one
+// statement (insert_events) before the transaction's erasures and at its end.
+class PostgresStore::EventRows {
+ public:
+  void add(uint64_t cursor, const std::string& conversation_id, uint64_t seq, const std::string& body) {
+    const char* comma = count_ == 0 ? "" : ",";
+    cursors_ += comma + std::to_string(cursor);
+    seqs_ += comma + std::to_string(seq);
+    conversations_ += comma;
+    append_text_element(conversations_, conversation_id);
+    bodies_ += comma;
+    append_text_element(bodies_, body);
+    ++count_;
+  }
+
+  void flush(pqxx::work& tx, uint64_t position, const std::string& node_id) {
+    if (count_ == 0) return;
+    tx.exec_prepared0("insert_events", cursors_ + '}', conversations_ + '}', seqs_ + '}', bodies_ + '}', position,
+                      node_id);
+    *this = EventRows();
+  }
+
+ private:
+  std::string cursors_ = "{", conversations_ = "{", seqs_ = "{", bodies_ = "{";
+  std::size_t count_ = 0;
+};
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const PostgresOptions& options) {
   auto writer = connect(options.uri);
@@ -370,12 +406,14 @@ Status PostgresStore::write_transaction(std::span<const EncodedCommit> batch) {
       const uint64_t position = was.position + 1;
       uint64_t next_cursor = was.head + 1;
       head = was.head;
+      EventRows events_written;
       for (const auto& pending : batch) {
         if (shared()) check_conflicts(tx, pending);
-        write_commit(tx, pending, position, shared() ? next_cursor : 0);
+        write_commit(tx, pending, position, shared() ? next_cursor : 0, events_written);
         next_cursor += pending.commit->events.size();
         for (const auto& event : pending.commit->events) head = std::max(head, event.cursor);
       }
+      events_written.flush(tx, position, options_.node_id);
       if (shared()) head = next_cursor - 1;
       tx.exec_prepared0("set_position", head, position);
       const bool answered = std::any_of(batch.begin(), batch.end(),
@@ -451,7 +489,8 @@ void PostgresStore::check_conflicts(pqxx::work& tx, const EncodedCommit& pending
 
 // What it writes, and in what order, is every SQL store's (sql_store_common.h), plus
 // what only several nodes need: identities claimed, erasures logged.
-void PostgresStore::write_commit(pqxx::work& tx, const EncodedCommit& p, uint64_t position, uint64_t first_cursor) {
+void PostgresStore::write_commit(pqxx::work& tx, const EncodedCommit& p, uint64_t position, uint64_t first_cursor,
+                                 EventRows& events) {
   const Commit& commit = *p.commit;
   // Only nodes sharing the database need the identities table to agree with them.
   const bool claims = shared();
@@ -461,9 +500,13 @@ void PostgresStore::write_commit(pqxx::work& tx, const EncodedCommit& p, uint64_
   for_each_write(
       p,
       [&](RowWrite which, const auto&... args) {
+        if constexpr (requires { events.add(args...); }) {
+          if (which == RowWrite::kInsertEvent) return events.add(args...);
+        }
         tx.exec_prepared0(row_statement(which), args..., position, options_.node_id);
       },
       [&](Erasure which, const std::string& id) {
+        events.flush(tx, position, options_.node_id);  // what the erasure deletes must be there first
         const std::size_t statements =
             which == Erasure::kConversation ? kEraseConversation.size() : kEraseContact.size();
         for (std::size_t i = 0; i < statements; ++i) tx.exec_prepared0(erase_statement(which, i), id);

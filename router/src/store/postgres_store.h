@@ -85,7 +85,9 @@ class PostgresStore final : public Store {
   Position lock_position(pqxx::work& tx);
   void check_conflicts(pqxx::work& tx, const EncodedCommit& pending);
   void taint(const Commit& commit);
-  void write_commit(pqxx::work& tx, const EncodedCommit& pending, uint64_t position, uint64_t first_cursor);
+  class EventRows;
+  void write_commit(pqxx::work& tx, const EncodedCommit& pending, uint64_t position, uint64_t first_cursor,
+                    EventRows& events);
   void count(std::span<const EncodedCommit> batch, bool notified);
 
   // Runs `read` in a transaction on the reader, connecting again once if the

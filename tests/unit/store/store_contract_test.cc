@@ -261,6 +261,20 @@ TEST_P(StoreContract, ErasureInTheSameCommitWins) {
   EXPECT_TRUE(load().contacts.empty());
 }
 
+// A store may gather a transaction's events and write them together (PostgreSQL does):
+// an erasure in the commit that wrote them must still find them.
+TEST_P(StoreContract, AConversationErasedByTheCommitThatWroteItsEventsLeavesNone) {
+  Commit commit = two_customers();
+  commit.erased_conversations = {"cv-2"};
+  append(std::move(commit));
+
+  EXPECT_TRUE(store_->timeline("cv-2", 100).empty());
+  EXPECT_EQ(store_->timeline("cv-1", 100).size(), 2u);
+  const auto remaining = store_->events_after(0, 100);
+  ASSERT_EQ(remaining.size(), 2u);
+  for (const auto& event : remaining) EXPECT_EQ(event.conversation_id, "cv-1");
+}
+
 TEST_P(StoreContract, InboundSeenLimitKeepsTheNewestOldestFirst) {
   for (int i = 1; i <= 10; ++i) append({.inbound_seen = {sample_seen("msg-" + std::to_string(i), "ct-1", "cv-1")}});
   // A key answered again counts as new.
