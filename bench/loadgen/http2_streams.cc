@@ -109,6 +109,7 @@ class Connection {
   void run();
   bool open_session();
   bool flush();
+  void end(Stream& stream, const grpc::Status& status);
   void end_the_rest(const grpc::Status& status);
   static Connection& self(void* user) { return *static_cast<Connection*>(user); }
   static Stream* stream_of(nghttp2_session* session, int32_t id) {
@@ -190,15 +191,20 @@ void Connection::read_messages(Stream& stream, std::string_view data) {
 
 int Connection::on_close(nghttp2_session* session, int32_t id, uint32_t error, void* user) {
   Stream* stream = stream_of(session, id);
-  if (stream == nullptr || stream->ended) return 0;
-  stream->ended = true;
-  if (stream->code) {
-    self(user).sink_.ended(grpc::Status(static_cast<grpc::StatusCode>(*stream->code), stream->message));
-  } else {
-    self(user).sink_.ended(grpc::Status(grpc::StatusCode::INTERNAL, std::string("stream closed without a status (") +
-                                                                        nghttp2_http2_strerror(error) + ")"));
-  }
+  if (stream == nullptr) return 0;
+  self(user).end(
+      *stream, stream->code ? grpc::Status(static_cast<grpc::StatusCode>(*stream->code), stream->message)
+                            : grpc::Status(grpc::StatusCode::INTERNAL, std::string("stream closed without a status (") +
+                                                                           nghttp2_http2_strerror(error) + ")"));
   return 0;
+}
+
+// Each stream reports its end once: when the server closes it, or when the connection
+// ends under it (end_the_rest).
+void Connection::end(Stream& stream, const grpc::Status& status) {
+  if (stream.ended) return;
+  stream.ended = true;
+  sink_.ended(status);
 }
 
 bool Connection::open_session() {
@@ -251,12 +257,7 @@ bool Connection::flush() {
 }
 
 void Connection::end_the_rest(const grpc::Status& status) {
-  for (Stream& stream : streams_) {
-    if (!stream.ended) {
-      stream.ended = true;
-      sink_.ended(status);
-    }
-  }
+  for (Stream& stream : streams_) end(stream, status);
 }
 
 void Connection::run() {

@@ -121,7 +121,8 @@ const std::map<std::string_view, Setter>& setters() {
          return parse_number(v, o.subscribers) ? std::string() : "must be a number";
        }},
       {"--subscriber-client",
-       either(&Options::subscriber_client, {"grpc", SubscriberClient::kGrpc}, {"http2", SubscriberClient::kHttp2})},
+       either(&Options::subscriber_client, {subscriber_client_name(SubscriberClient::kGrpc), SubscriberClient::kGrpc},
+              {subscriber_client_name(SubscriberClient::kHttp2), SubscriberClient::kHttp2})},
       {"--text-bytes", positive(&Options::text_bytes)},
       {"--json", text(&Options::json_path)},
       {"--label", text(&Options::label)},

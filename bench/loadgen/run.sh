@@ -170,15 +170,16 @@ rm -f "$OUT"/sqlite.db* "$OUT"/disk.db*
 # Twice: subscribers read by gRPC's C++ client (fanout, fanout_1), then by the lean
 # HTTP/2 client (fanout_http2, fanout_http2_1), whose own CPU takes less of the two
 # cores the server shares with it.
+# fanout_pair NAME CLIENT: NAME at FANOUT_RATE, then NAME_1 at one message a second.
+fanout_pair() {
+  local flags=(--loop open --concurrency 64 --subscribers "$SUBSCRIBERS" --subscriber-client "$2")
+  loadgen "$1" "${flags[@]}" --rate "$FANOUT_RATE"
+  loadgen "$1_1" "${flags[@]}" --rate 1
+}
 if wanted fanout; then
   start_switchboardd fanout memory: 2
-  for client in grpc http2; do
-    name=fanout${client/grpc/}
-    name=${name/http2/_http2}
-    loadgen "$name" --loop open --rate "$FANOUT_RATE" --concurrency 64 --subscribers "$SUBSCRIBERS" \
-      --subscriber-client "$client"
-    loadgen "${name}_1" --loop open --rate 1 --concurrency 64 --subscribers "$SUBSCRIBERS" --subscriber-client "$client"
-  done
+  fanout_pair fanout grpc
+  fanout_pair fanout_http2 http2
   stop_server
 fi
 
