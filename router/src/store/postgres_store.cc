@@ -146,6 +146,13 @@ const char* row_statement(RowWrite which) {
   return "";  // not reached: every RowWrite is above
 }
 
+// The events go by their (conversation_id, seq) index.
+constexpr auto kConversationErasure =
+    events_first(std::array{"DELETE FROM events WHERE conversation_id = $1"}, kEraseConversation);
+constexpr auto kContactErasure = events_first(
+    std::array{"DELETE FROM events WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)"},
+    kEraseContact);
+
 std::string erase_statement(Erasure which, std::size_t i) {
   return (which == Erasure::kConversation ? "erase_conversation_" : "erase_contact_") + std::to_string(i);
 }
@@ -205,11 +212,11 @@ Status take_exclusive_lock_at_open(pqxx::connection& db) {
 Status prepare_writes(pqxx::connection& db) {
   try {
     for (auto [name, sql] : kWrites) db.prepare(name, sql);
-    for (std::size_t i = 0; i < kEraseConversation.size(); ++i) {
-      db.prepare(erase_statement(Erasure::kConversation, i), kEraseConversation[i]);
+    for (std::size_t i = 0; i < kConversationErasure.size(); ++i) {
+      db.prepare(erase_statement(Erasure::kConversation, i), kConversationErasure[i]);
     }
-    for (std::size_t i = 0; i < kEraseContact.size(); ++i) {
-      db.prepare(erase_statement(Erasure::kContact, i), kEraseContact[i]);
+    for (std::size_t i = 0; i < kContactErasure.size(); ++i) {
+      db.prepare(erase_statement(Erasure::kContact, i), kContactErasure[i]);
     }
     return ok_status();
   } catch (const std::exception& e) {
@@ -508,7 +515,7 @@ void PostgresStore::write_commit(pqxx::work& tx, const EncodedCommit& p, uint64_
       [&](Erasure which, const std::string& id) {
         events.flush(tx, position, options_.node_id);  // what the erasure deletes must be there first
         const std::size_t statements =
-            which == Erasure::kConversation ? kEraseConversation.size() : kEraseContact.size();
+            which == Erasure::kConversation ? kConversationErasure.size() : kContactErasure.size();
         for (std::size_t i = 0; i < statements; ++i) tx.exec_prepared0(erase_statement(which, i), id);
         if (which == Erasure::kContact) tx.exec_prepared0("forget_identities", id);
         tx.exec_prepared0("log_erasure", position, options_.node_id,

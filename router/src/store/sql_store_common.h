@@ -24,15 +24,15 @@ inline int64_t sql_limit(std::size_t limit) {
 
 // Erasing a conversation, then a contact (whose conversations go first). GDPR: no row
 // that names them survives. $1 is the id: PostgreSQL's placeholder, and for SQLite a
-// named parameter which, the only one in its statement, is bound at index 1.
+// named parameter which, the only one in its statement, is bound at index 1. Each
+// store erases the events its own way first (SQLite walks their chain, PostgreSQL
+// uses its index): events_first() puts those statements before these.
 inline constexpr std::array kEraseConversation = {
-    "DELETE FROM events WHERE conversation_id = $1",
     "DELETE FROM outbox WHERE conversation_id = $1",
     "DELETE FROM inbound_seen WHERE conversation_id = $1",
     "DELETE FROM conversations WHERE id = $1",
 };
 inline constexpr std::array kEraseContact = {
-    "DELETE FROM events WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)",
     "DELETE FROM outbox WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)",
     "DELETE FROM inbound_seen WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)",
     "DELETE FROM inbound_seen WHERE contact_id = $1",
@@ -41,6 +41,16 @@ inline constexpr std::array kEraseContact = {
     "DELETE FROM merges WHERE source_id = $1",
     "DELETE FROM contacts WHERE id = $1",
 };
+
+// A store's erasure of the events, then the rows every store erases alike.
+template <std::size_t E, std::size_t N>
+constexpr std::array<const char*, E + N> events_first(const std::array<const char*, E>& events,
+                                                      const std::array<const char*, N>& rest) {
+  std::array<const char*, E + N> all{};
+  std::copy(events.begin(), events.end(), all.begin());
+  std::copy(rest.begin(), rest.end(), all.begin() + E);
+  return all;
+}
 
 // The row statements a commit runs; each store has its SQL for each.
 enum class RowWrite {

@@ -19,7 +19,7 @@ namespace {
 
 // Schema migrations, oldest first; the database's PRAGMA user_version counts how many
 // it has. Append new ones, never edit one that has shipped.
-constexpr std::array<const char*, 3> kMigrations = {
+constexpr std::array<const char*, 4> kMigrations = {
     // 1: records as JSON bodies (record_codec.h), keyed by what the reads and the
     // erasures look them up by.
     R"sql(
@@ -65,7 +65,56 @@ INSERT INTO inbound_seen_log(channel, external_id, contact_id, conversation_id, 
 DROP TABLE inbound_seen;
 ALTER TABLE inbound_seen_log RENAME TO inbound_seen;
 )sql",
+    // 4: the UNIQUE(conversation_id, seq) index put a random page in the WAL with every
+    // call, and slowed the writer by a fifth. Instead each event names the one before
+    // it in its conversation (`previous`), and event_heads holds each conversation's
+    // newest: timelines and erasure walk that chain back through the cursors' B-tree.
+    // The trigger keeps what the index enforced: a conversation's seq only goes up.
+    R"sql(
+CREATE TABLE events_chained(
+  cursor INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, seq INTEGER NOT NULL, previous INTEGER,
+  body TEXT NOT NULL);
+INSERT INTO events_chained(cursor, conversation_id, seq, previous, body)
+  SELECT cursor, conversation_id, seq, lag(cursor) OVER (PARTITION BY conversation_id ORDER BY cursor), body
+  FROM events ORDER BY cursor;
+CREATE TABLE event_heads(conversation_id TEXT PRIMARY KEY, cursor INTEGER NOT NULL, seq INTEGER NOT NULL)
+  WITHOUT ROWID;
+INSERT INTO event_heads(conversation_id, cursor, seq)
+  SELECT conversation_id, cursor, seq FROM (
+    SELECT conversation_id, cursor, seq,
+           row_number() OVER (PARTITION BY conversation_id ORDER BY cursor DESC) AS newest FROM events)
+  WHERE newest = 1;
+DROP TABLE events;
+ALTER TABLE events_chained RENAME TO events;
+CREATE TRIGGER event_seq_goes_up BEFORE UPDATE ON event_heads WHEN NEW.seq <= OLD.seq
+BEGIN
+  SELECT RAISE(ABORT, 'an event repeats a seq its conversation already has');
+END;
+)sql",
 };
+
+// A conversation's events, newest first, as the recursive rows chain(cursor): from
+// its head back along `previous`. `previous < cursor` ends the walk even on a damaged
+// file. SQLite text, with the conversation's id as $1.
+#define SB_EVENT_CHAIN(heads)                                                               \
+  "WITH RECURSIVE chain(cursor) AS (SELECT cursor FROM event_heads WHERE " heads            \
+  " UNION ALL SELECT e.previous FROM chain JOIN events e ON e.cursor = chain.cursor WHERE " \
+  "e.previous < e.cursor) "
+
+// Each event goes with its chain, then its conversation's head; the rows every store
+// erases alike follow.
+constexpr auto kConversationErasure = events_first(
+    std::array{SB_EVENT_CHAIN("conversation_id = $1") "DELETE FROM events WHERE cursor IN (SELECT cursor FROM chain)",
+               "DELETE FROM event_heads WHERE conversation_id = $1"},
+    kEraseConversation);
+constexpr auto kContactErasure = events_first(
+    std::array{SB_EVENT_CHAIN(
+                   "conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)") "DELETE FROM events "
+                                                                                              "WHERE cursor IN (SELECT "
+                                                                                              "cursor FROM chain)",
+               "DELETE FROM event_heads WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)"},
+    kEraseContact);
+#undef SB_EVENT_CHAIN
 
 constexpr int kSchemaVersion = static_cast<int>(kMigrations.size());
 
@@ -129,8 +178,8 @@ Status configure_writer(Connection& db, const SqliteOptions& options) {
 }  // namespace
 
 struct SqliteStore::Writes {
-  Statement begin, commit, insert_event, upsert_contact, upsert_conversation, rewrite_conversation, upsert_outbox,
-      upsert_agent, upsert_queue, upsert_merge, append_seen, raise_head, prune_seen;
+  Statement begin, commit, insert_event, advance_head, upsert_contact, upsert_conversation, rewrite_conversation,
+      upsert_outbox, upsert_agent, upsert_queue, upsert_merge, append_seen, raise_head, prune_seen;
   std::vector<Statement> erase_conversation, erase_contact;
 
   Statement& row(RowWrite which) {
@@ -225,7 +274,12 @@ Status SqliteStore::prepare() {
       {
           {&w.begin, "BEGIN IMMEDIATE"},
           {&w.commit, "COMMIT"},
-          {&w.insert_event, "INSERT INTO events(cursor, conversation_id, seq, body) VALUES(?1, ?2, ?3, ?4)"},
+          {&w.insert_event,
+           "INSERT INTO events(cursor, conversation_id, seq, body, previous) VALUES(?1, ?2, ?3, ?4, "
+           "(SELECT cursor FROM event_heads WHERE conversation_id = ?2))"},
+          {&w.advance_head,
+           "INSERT INTO event_heads(conversation_id, cursor, seq) VALUES(?2, ?1, ?3) ON CONFLICT(conversation_id) "
+           "DO UPDATE SET cursor = excluded.cursor, seq = excluded.seq"},
           // Upserts update in place: REPLACE would delete the row and insert it again
           // under a new rowid, dirtying its old page, a new one and every index.
           {&w.upsert_contact,
@@ -255,14 +309,19 @@ Status SqliteStore::prepare() {
           {&w.prune_seen, "DELETE FROM inbound_seen WHERE rowid <= (SELECT max(rowid) FROM inbound_seen) - ?1"},
       });
   if (!prepared) return prepared;
-  if (auto s = prepare_all(writer_, kEraseConversation, w.erase_conversation); !s) return s;
-  if (auto s = prepare_all(writer_, kEraseContact, w.erase_contact); !s) return s;
+  if (auto s = prepare_all(writer_, kConversationErasure, w.erase_conversation); !s) return s;
+  if (auto s = prepare_all(writer_, kContactErasure, w.erase_contact); !s) return s;
 
   if (auto s = prepare_all(reader_, {{&reads_->events_after,
                                       "SELECT cursor, body FROM events WHERE cursor > ?1 ORDER BY cursor LIMIT ?2"},
+                                     // The newest ?2 along the chain, oldest first.
                                      {&reads_->timeline,
-                                      "SELECT cursor, body FROM (SELECT cursor, seq, body FROM events "
-                                      "WHERE conversation_id = ?1 ORDER BY seq DESC LIMIT ?2) ORDER BY seq"}});
+                                      "WITH RECURSIVE chain(cursor, n) AS (SELECT cursor, 1 FROM event_heads "
+                                      "WHERE conversation_id = ?1 AND ?2 > 0 UNION ALL SELECT e.previous, chain.n + 1 "
+                                      "FROM chain JOIN events e ON e.cursor = chain.cursor "
+                                      "WHERE e.previous < e.cursor AND chain.n < ?2) "
+                                      "SELECT e.cursor, e.body FROM chain JOIN events e ON e.cursor = chain.cursor "
+                                      "ORDER BY e.seq"}});
       !s) {
     return s;
   }
@@ -349,6 +408,14 @@ void SqliteStore::write_conversation(int& rc, const std::string& id, const std::
   if (rc == SQLITE_DONE && sqlite3_changes(writer_.get()) == 0) run(rc, w.upsert_conversation, id, contact_id, body);
 }
 
+// The event, chained to its conversation's newest, then it is the newest.
+void SqliteStore::write_event(int& rc, uint64_t cursor, const std::string& conversation_id, uint64_t seq,
+                              const std::string& body) {
+  Writes& w = *writes_;
+  run(rc, w.insert_event, cursor, conversation_id, seq, body);
+  run(rc, w.advance_head, cursor, conversation_id, seq);
+}
+
 // What it writes, and in what order, is every SQL store's (sql_store_common.h).
 void SqliteStore::write_commit(const EncodedCommit& p, int& rc) {
   Writes& w = *writes_;
@@ -357,6 +424,9 @@ void SqliteStore::write_commit(const EncodedCommit& p, int& rc) {
       [&](RowWrite which, const auto&... args) {
         if constexpr (sizeof...(args) == 3) {
           if (which == RowWrite::kUpsertConversation) return write_conversation(rc, args...);
+        }
+        if constexpr (requires { write_event(rc, args...); }) {
+          if (which == RowWrite::kInsertEvent) return write_event(rc, args...);
         }
         run(rc, w.row(which), args...);
       },

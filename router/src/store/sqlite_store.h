@@ -80,6 +80,7 @@ class SqliteStore final : public Store {
   Status write_transaction(std::span<const EncodedCommit> batch);
   void write_commit(const EncodedCommit& pending, int& rc);
   void write_conversation(int& rc, const std::string& id, const std::string& contact_id, const std::string& body);
+  void write_event(int& rc, uint64_t cursor, const std::string& conversation_id, uint64_t seq, const std::string& body);
 
   std::vector<Event> read_events(Statement& query) const;
 

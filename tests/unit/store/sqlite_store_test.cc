@@ -18,6 +18,7 @@
 #include <map>
 #include <numeric>
 #include <random>
+#include <set>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -102,6 +103,28 @@ class SqliteStoreTest : public ::testing::Test {
     sqlite3_finalize(statement);
     sqlite3_close(db);
     return value;
+  }
+
+  // Turns the file's events back into version 3's: one table with a
+  // UNIQUE(conversation_id, seq) index, no chain, no heads.
+  void events_as_in_version_3() {
+    sql("DROP TRIGGER event_seq_goes_up; DROP TABLE event_heads;"
+        "CREATE TABLE old_events(cursor INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, seq INTEGER NOT NULL, "
+        "body TEXT NOT NULL, UNIQUE(conversation_id, seq));"
+        "INSERT INTO old_events SELECT cursor, conversation_id, seq, body FROM events;"
+        "DROP TABLE events; ALTER TABLE old_events RENAME TO events; PRAGMA user_version = 3");
+  }
+
+  // How many events are not on their conversation's chain, plus chain links that are
+  // not one of that conversation's events: 0 when walking the chains from the heads
+  // finds exactly the rows a scan by conversation_id finds.
+  int64_t events_off_their_chain() {
+    return sql_value(
+        "WITH RECURSIVE chain(conversation_id, cursor) AS (SELECT conversation_id, cursor FROM event_heads "
+        "UNION ALL SELECT chain.conversation_id, e.previous FROM chain JOIN events e ON e.cursor = chain.cursor "
+        "WHERE e.previous < e.cursor) "
+        "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM chain) - 2 * (SELECT count(*) FROM chain c "
+        "JOIN events e ON e.cursor = c.cursor AND e.conversation_id = c.conversation_id)");
   }
 
   // Appends one Commit of `pages` events to cv-1, each body filling a WAL page, and
@@ -225,7 +248,7 @@ TEST_F(SqliteStoreTest, TransactionsStopAtMaxBatchEvents) {
 
 TEST_F(SqliteStoreTest, ARepeatedSequenceFailsOnlyItsOwnCommit) {
   auto store = open();
-  expect_a_repeated_sequence_fails_only_its_own_commit(*store, "UNIQUE constraint failed");
+  expect_a_repeated_sequence_fails_only_its_own_commit(*store, "an event repeats a seq its conversation already has");
 }
 
 TEST_F(SqliteStoreTest, ASchemaNewerThanTheBinaryIsRefused) {
@@ -242,6 +265,7 @@ TEST_F(SqliteStoreTest, AVersionOneFileIsMigrated) {
     ASSERT_TRUE(append_and_wait(*store, {.inbound_seen = {sample_seen("msg-1", "ct-1", "cv-1")}}).ok());
   }
   // The answers' table as version 1 had it: keyed, with two more indexes.
+  events_as_in_version_3();
   sql("CREATE TABLE old_seen(channel TEXT NOT NULL, external_id TEXT NOT NULL, contact_id TEXT NOT NULL, "
       "conversation_id TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY(channel, external_id));"
       "INSERT INTO old_seen SELECT * FROM inbound_seen; DROP TABLE inbound_seen;"
@@ -256,9 +280,105 @@ TEST_F(SqliteStoreTest, AVersionOneFileIsMigrated) {
   ASSERT_EQ(loaded->inbound_seen.size(), 1u);
   EXPECT_EQ(loaded->inbound_seen[0].external_id, "msg-1");
   store.reset();
-  EXPECT_EQ(sql_value("PRAGMA user_version"), 3);
+  EXPECT_EQ(sql_value("PRAGMA user_version"), 4);
   // Answers are appended: no index on the table at all, not even its key's.
   EXPECT_EQ(sql_value("SELECT count(*) FROM sqlite_master WHERE tbl_name = 'inbound_seen' AND type = 'index'"), 0);
+}
+
+// Version 4 chains each conversation's events instead of indexing them: a version 3
+// file gets its chains and heads when opened, and reads, erases and refuses a
+// repeated seq as before.
+TEST_F(SqliteStoreTest, AVersionThreeFileGetsItsEventsChained) {
+  {
+    auto store = open();
+    ASSERT_TRUE(store);
+    uint64_t cursor = 0;
+    for (uint64_t seq = 1; seq <= 4; ++seq) {
+      Commit c;
+      for (const char* conversation : {"cv-1", "cv-2", "cv-3"}) {
+        c.events.push_back(message_event(++cursor, conversation, seq, conversation));
+      }
+      ASSERT_TRUE(append_and_wait(*store, std::move(c)).ok());
+    }
+  }
+  events_as_in_version_3();
+  ASSERT_EQ(sql_value("SELECT count(*) FROM sqlite_master WHERE name = 'event_heads'"), 0);
+  auto store = open();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(sql_value("PRAGMA user_version"), 4);
+  EXPECT_EQ(sql_value("SELECT count(*) FROM events"), 12);
+  EXPECT_EQ(events_off_their_chain(), 0);
+  const auto timeline = store->timeline("cv-2", 3);
+  ASSERT_EQ(timeline.size(), 3u);
+  EXPECT_EQ(timeline[0].seq, 2u);
+  EXPECT_EQ(timeline[2].seq, 4u);
+  EXPECT_EQ(timeline[2].cursor, 11u);
+  expect_error(append_and_wait(*store, {.events = {message_event(13, "cv-2", 4, "again")}}), ErrorCode::kAlreadyExists,
+               "repeats a seq");
+  ASSERT_TRUE(
+      append_and_wait(*store, {.events = {message_event(13, "cv-2", 5, "next")}, .erased_conversations = {"cv-1"}})
+          .ok());
+  EXPECT_EQ(store->timeline("cv-2", 100).size(), 5u);
+  EXPECT_EQ(sql_value("SELECT count(*) FROM events WHERE conversation_id = 'cv-1'"), 0);
+  EXPECT_EQ(events_off_their_chain(), 0);
+}
+
+// Many conversations and contacts, several events of one conversation in a commit and
+// in a transaction, erasures between them and a reopen: every event stays on its
+// conversation's chain, and an erasure leaves none of its events (GDPR), as a scan of
+// the whole table shows.
+TEST_F(SqliteStoreTest, EveryEventIsOnItsConversationsChainAndErasureLeavesNone) {
+  std::mt19937 random(7);
+  std::map<std::string, uint64_t> seqs;
+  std::set<std::string> erased;
+  uint64_t cursor = 0;
+  const auto conversation_of = [](int contact, int n) {
+    return "cv-" + std::to_string(contact) + "-" + std::to_string(n);
+  };
+  for (int round = 0; round < 2; ++round) {
+    auto store = open();
+    ASSERT_TRUE(store);
+    DoneLog log;
+    for (int i = 0; i < 300; ++i) {
+      Commit c;
+      const int contact = static_cast<int>(random() % 20);
+      for (int e = 0, n = 1 + static_cast<int>(random() % 3); e < n; ++e) {
+        const std::string conversation = conversation_of(contact, static_cast<int>(random() % 3));
+        c.events.push_back(message_event(++cursor, conversation, ++seqs[conversation], "m"));
+        erased.erase(conversation);
+        c.conversations.push_back(sample_conversation(conversation, "ct-" + std::to_string(contact)));
+      }
+      if (random() % 25 == 0) {
+        const std::string conversation = conversation_of(contact, 0);
+        c.erased_conversations.push_back(conversation);
+        seqs.erase(conversation);
+        erased.insert(conversation);
+      }
+      if (random() % 60 == 0) {
+        c.erased_contacts.push_back("ct-" + std::to_string(contact));
+        for (int n = 0; n < 3; ++n) {
+          seqs.erase(conversation_of(contact, n));
+          erased.insert(conversation_of(contact, n));
+        }
+      }
+      store->append(std::make_shared<const Commit>(std::move(c)), log.expect(i));
+    }
+    ASSERT_TRUE(log.wait_for(300));
+    for (const auto& status : log.statuses()) ASSERT_TRUE(status.ok()) << status.error().describe();
+  }
+  ASSERT_FALSE(erased.empty());
+  EXPECT_EQ(events_off_their_chain(), 0);
+  for (const auto& conversation : erased) {
+    EXPECT_EQ(sql_value("SELECT count(*) FROM events WHERE conversation_id = '" + conversation + "'"), 0)
+        << conversation;
+  }
+  auto store = open();
+  ASSERT_TRUE(store);
+  for (const auto& [conversation, last] : seqs) {
+    const auto timeline = store->timeline(conversation, 1000);
+    ASSERT_EQ(timeline.size(), last) << conversation;
+    for (std::size_t i = 0; i < timeline.size(); ++i) EXPECT_EQ(timeline[i].seq, i + 1) << conversation;
+  }
 }
 
 TEST_F(SqliteStoreTest, AMissingDirectoryFailsToOpen) {
