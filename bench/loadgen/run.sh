@@ -8,7 +8,10 @@
 #             commit, answered after COMMIT (the disk's limit behind the same transport)
 #   memory    switchboardd --store memory: (the router's limit), 2 and 1 worker threads
 #   sqlite    switchboardd --store sqlite:FILE (synchronous FULL), then an open loop at
-#             half the rate it reached, for p99 at half load
+#             half the best rate it reached, for p99 at half load
+#   empty_deep, sqlite_deep: empty and sqlite again with DEEP_CONCURRENCY calls in
+#             flight: group commit needs calls waiting to share a transaction, so
+#             each service's limit is compared at both depths
 #   raw       store_bench's BM_RawInsert/0: a raw SQLite insert loop, same durability
 #   postgres  switchboardd --store postgresql://... on a throwaway PostgreSQL 15 (initdb
 #             into a temporary folder, as user postgres when root; fsync on,
@@ -21,6 +24,7 @@
 #   bench/loadgen/run.sh [OUT_DIR]          (JSON per run and summary.json go there)
 #
 # Environment: BUILD (build), DURATION seconds per run (10), CONCURRENCY (32),
+# DEEP_CONCURRENCY (128; empty and sqlite also run with this many in flight),
 # CHANNELS (4), CUSTOMERS (1000), SUBSCRIBERS (1000), FANOUT_RATE calls/s (10),
 # NO_BUILD=1 to use what is built, RUNS (all: "empty disk memory memory_1_worker
 # sqlite sqlite_half fanout raw postgres"; sqlite_half needs sqlite), PG_BIN
@@ -33,6 +37,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 DURATION=${DURATION:-10}
 CONCURRENCY=${CONCURRENCY:-32}
+DEEP_CONCURRENCY=${DEEP_CONCURRENCY:-128}
 CHANNELS=${CHANNELS:-4}
 CUSTOMERS=${CUSTOMERS:-1000}
 SUBSCRIBERS=${SUBSCRIBERS:-1000}
@@ -119,14 +124,22 @@ loadgen() {
 }
 
 json_field() { /usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
-# Half the calls/s run NAME reached (at least 1), for the open loop at half load.
-half_rate_of() { /usr/bin/python3 -c "print(max(1.0, $(json_field "$OUT/$1.json" calls_per_s) / 2))"; }
+# Half the best calls/s the runs NAMES... reached (at least 1), for the open loop at
+# half load; runs that did not happen are left out.
+half_rate_of() {
+  local rates=() name
+  for name in "$@"; do
+    if [[ -f $OUT/$name.json ]]; then rates+=("$(json_field "$OUT/$name.json" calls_per_s)"); fi
+  done
+  /usr/bin/python3 -c "print(max(1.0, max([${rates[*]/%/,}]) / 2))"
+}
 
 echo "== $(date -u '+%F %T UTC'), $(nproc) cores,$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if wanted empty; then
   start_server empty "$EMPTY" --listen 127.0.0.1:0
   loadgen empty --no-link --concurrency "$CONCURRENCY"
+  loadgen empty_deep --no-link --concurrency "$DEEP_CONCURRENCY"
   stop_server
 fi
 
@@ -148,17 +161,23 @@ if wanted memory_1_worker; then
   stop_server
 fi
 
-if wanted sqlite; then
+# Each from a fresh file, so that both depths start from the same state.
+# sqlite_run NAME IN_FLIGHT
+sqlite_run() {
   rm -f "$OUT"/sqlite.db*
-  start_switchboardd sqlite "sqlite:$OUT/sqlite.db" 2
-  loadgen sqlite --concurrency "$CONCURRENCY"
+  start_switchboardd "$1" "sqlite:$OUT/sqlite.db" 2
+  loadgen "$1" --concurrency "$2"
   stop_server
+}
+if wanted sqlite; then
+  sqlite_run sqlite "$CONCURRENCY"
+  sqlite_run sqlite_deep "$DEEP_CONCURRENCY"
 fi
 
 # Half load on a fresh file, so both runs start from the same state. The open loop
 # may hold many calls in flight: a stall shows as latency, not as a slower schedule.
 if wanted sqlite_half; then
-  half_rate=$(half_rate_of sqlite)
+  half_rate=$(half_rate_of sqlite sqlite_deep)
   rm -f "$OUT"/sqlite.db*
   start_switchboardd sqlite_half "sqlite:$OUT/sqlite.db" 2
   loadgen sqlite_half --loop open --rate "$half_rate" --concurrency 1024
