@@ -3,9 +3,10 @@
 
 Builds the SQLite store's tables (schemas 2, 3 and 4 side by side) in a scratch
 file, fills them as the load generator does (1,000 conversations, 20,000 events and
-answers), then runs 300 transactions of each shape (one call's statements, or 30 calls'
-as group commit writes them) and counts the frames each adds to the WAL (PRAGMA wal_checkpoint reports them). Bodies are random so
-that SQLite's skip of an unchanged cell does not hide a write.
+answers), then runs 300 transactions of each shape (one call's statements, or 30
+calls' as group commit writes them) and counts the frames each adds to the WAL
+(PRAGMA wal_checkpoint reports them). Bodies are random so that SQLite's skip of an
+unchanged cell does not hide a write.
 
     python3 bench/store/wal_pages.py [SCRATCH_DIR]
 """
