@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <array>
 #include <chrono>
+#include <limits>
+#include <map>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #include <pqxx/pqxx>
@@ -36,30 +39,47 @@ constexpr std::array<std::pair<const char*, const char*>, 16> kWrites = {{
      "INSERT INTO events(cursor, conversation_id, seq, body, written_at, written_by) "
      "SELECT cursor, conversation_id, seq, body, $5, $6 "
      "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) AS e(cursor, conversation_id, seq, body)"},
-    {"upsert_contact",
-     "INSERT INTO contacts(id, body, written_at, written_by) VALUES($1, $2, $3, $4) "
-     "ON CONFLICT(id) DO UPDATE SET body = $2, written_at = $3, written_by = $4"},
-    {"upsert_conversation",
-     "INSERT INTO conversations(id, contact_id, body, written_at, written_by) VALUES($1, $2, $3, $4, $5) "
-     "ON CONFLICT(id) DO UPDATE SET contact_id = $2, body = $3, written_at = $4, written_by = $5"},
+    // Each table's records of a batch in one statement too (RecordRows), the newest
+    // per key: ON CONFLICT DO UPDATE may not touch a row twice in one statement.
+    {"upsert_contacts",
+     "INSERT INTO contacts(id, body, written_at, written_by) SELECT id, body, $3, $4 "
+     "FROM unnest($1::text[], $2::text[]) AS r(id, body) "
+     "ON CONFLICT(id) DO UPDATE SET body = EXCLUDED.body, written_at = $3, written_by = $4"},
+    {"upsert_conversations",
+     "INSERT INTO conversations(id, contact_id, body, written_at, written_by) SELECT id, contact_id, body, $4, $5 "
+     "FROM unnest($1::text[], $2::text[], $3::text[]) AS r(id, contact_id, body) "
+     "ON CONFLICT(id) DO UPDATE SET contact_id = EXCLUDED.contact_id, body = EXCLUDED.body, written_at = $4, "
+     "written_by = $5"},
     {"upsert_outbox",
      "INSERT INTO outbox(outbound_id, conversation_id, status, body, written_at, written_by) "
-     "VALUES($1, $2, $3, $4, $5, $6) ON CONFLICT(outbound_id) DO UPDATE SET conversation_id = $2, status = $3, "
-     "body = $4, written_at = $5, written_by = $6"},
-    {"upsert_agent",
-     "INSERT INTO agents(id, body, written_at, written_by) VALUES($1, $2, $3, $4) "
-     "ON CONFLICT(id) DO UPDATE SET body = $2, written_at = $3, written_by = $4"},
-    {"upsert_queue",
-     "INSERT INTO queues(id, body, written_at, written_by) VALUES($1, $2, $3, $4) "
-     "ON CONFLICT(id) DO UPDATE SET body = $2, written_at = $3, written_by = $4"},
-    {"upsert_merge",
-     "INSERT INTO merges(id, target_id, source_id, body, written_at, written_by) VALUES($1, $2, $3, $4, $5, $6) "
-     "ON CONFLICT(id) DO UPDATE SET target_id = $2, source_id = $3, body = $4, written_at = $5, written_by = $6"},
+     "SELECT outbound_id, conversation_id, status, body, $5, $6 "
+     "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS r(outbound_id, conversation_id, status, body) "
+     "ON CONFLICT(outbound_id) DO UPDATE SET conversation_id = EXCLUDED.conversation_id, status = EXCLUDED.status, "
+     "body = EXCLUDED.body, written_at = $5, written_by = $6"},
+    {"upsert_agents",
+     "INSERT INTO agents(id, body, written_at, written_by) SELECT id, body, $3, $4 "
+     "FROM unnest($1::text[], $2::text[]) AS r(id, body) "
+     "ON CONFLICT(id) DO UPDATE SET body = EXCLUDED.body, written_at = $3, written_by = $4"},
+    {"upsert_queues",
+     "INSERT INTO queues(id, body, written_at, written_by) SELECT id, body, $3, $4 "
+     "FROM unnest($1::text[], $2::text[]) AS r(id, body) "
+     "ON CONFLICT(id) DO UPDATE SET body = EXCLUDED.body, written_at = $3, written_by = $4"},
+    {"upsert_merges",
+     "INSERT INTO merges(id, target_id, source_id, body, written_at, written_by) "
+     "SELECT id, target_id, source_id, body, $5, $6 "
+     "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS r(id, target_id, source_id, body) "
+     "ON CONFLICT(id) DO UPDATE SET target_id = EXCLUDED.target_id, source_id = EXCLUDED.source_id, "
+     "body = EXCLUDED.body, written_at = $5, written_by = $6"},
     // EXCLUDED.arrival is the proposed row's default: a re-answered key counts as new.
+    // WITH ORDINALITY keeps the batch's order in the arrivals the prune goes by.
     {"upsert_seen",
      "INSERT INTO inbound_seen(channel, external_id, contact_id, conversation_id, body, written_at, written_by) "
-     "VALUES($1, $2, $3, $4, $5, $6, $7) ON CONFLICT(channel, external_id) DO UPDATE SET contact_id = $3, "
-     "conversation_id = $4, body = $5, arrival = EXCLUDED.arrival, written_at = $6, written_by = $7"},
+     "SELECT channel, external_id, contact_id, conversation_id, body, $6, $7 "
+     "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY "
+     "AS r(channel, external_id, contact_id, conversation_id, body, n) ORDER BY n "
+     "ON CONFLICT(channel, external_id) DO UPDATE SET contact_id = EXCLUDED.contact_id, "
+     "conversation_id = EXCLUDED.conversation_id, body = EXCLUDED.body, arrival = EXCLUDED.arrival, "
+     "written_at = $6, written_by = $7"},
     // Taken first by every write transaction, and held to its commit: write
     // transactions commit one after another, so cursors and positions grow in commit
     // order and a reader never passes one still to come.
@@ -67,10 +87,12 @@ constexpr std::array<std::pair<const char*, const char*>, 16> kWrites = {{
     {"set_position",
      "UPDATE meta SET value = CASE key WHEN 'head' THEN GREATEST(value, $1) ELSE $2 END "
      "WHERE key IN ('head', 'position')"},
-    // A contact's identities, rewritten whole with the contact (the primary key keeps
-    // an identity to one contact across nodes).
-    {"forget_identities", "DELETE FROM identities WHERE contact_id = $1"},
-    {"claim_identity", "INSERT INTO identities(key, contact_id) VALUES($1, $2)"},
+    // Contacts' identities, rewritten whole with the contacts (the primary key keeps
+    // an identity to one contact across nodes): $1 the contacts, then (key, contact).
+    {"forget_identities", "DELETE FROM identities WHERE contact_id = ANY($1::text[])"},
+    {"claim_identities",
+     "INSERT INTO identities(key, contact_id) SELECT key, contact_id "
+     "FROM unnest($1::text[], $2::text[]) AS i(key, contact_id)"},
     {"prune_seen", "DELETE FROM inbound_seen WHERE arrival <= (SELECT max(arrival) FROM inbound_seen) - $1"},
     {"log_erasure", "INSERT INTO erasures(written_at, written_by, kind, id) VALUES($1, $2, $3, $4)"},
     {"notify", "NOTIFY switchboard_events"},
@@ -123,27 +145,32 @@ constexpr const char* kTimeline =
 constexpr const char* kHead = "SELECT value FROM meta WHERE key = 'head'";
 constexpr const char* kPosition = "SELECT value FROM meta WHERE key = 'position'";
 
-// The name kWrites gives each row statement.
-const char* row_statement(RowWrite which) {
+// The statement kWrites has for a kind of record, and how many leading columns make
+// a row's key.
+struct RecordStatement {
+  const char* name;
+  std::size_t key_columns;
+};
+RecordStatement record_statement(RowWrite which) {
   switch (which) {
-    case RowWrite::kInsertEvent:
-      return "insert_events";  // as arrays, by EventRows
     case RowWrite::kUpsertContact:
-      return "upsert_contact";
+      return {"upsert_contacts", 1};
     case RowWrite::kUpsertConversation:
-      return "upsert_conversation";
+      return {"upsert_conversations", 1};
     case RowWrite::kUpsertOutbox:
-      return "upsert_outbox";
+      return {"upsert_outbox", 1};
     case RowWrite::kUpsertAgent:
-      return "upsert_agent";
+      return {"upsert_agents", 1};
     case RowWrite::kUpsertQueue:
-      return "upsert_queue";
+      return {"upsert_queues", 1};
     case RowWrite::kUpsertMerge:
-      return "upsert_merge";
+      return {"upsert_merges", 1};
     case RowWrite::kUpsertSeen:
-      return "upsert_seen";
+      return {"upsert_seen", 2};  // (channel, external_id)
+    case RowWrite::kInsertEvent:
+      break;  // EventRows', not a record's
   }
-  return "";  // not reached: every RowWrite is above
+  return {"", 0};
 }
 
 // The events go by their (conversation_id, seq) index.
@@ -267,6 +294,21 @@ void for_each_record_key(const RecordKeys& keys, Each&& each) {
   all("seen", keys.inbound_seen);
 }
 
+// Adds `from`'s keys of every kind to `into`'s.
+void append_keys(RecordKeys& into, const RecordKeys& from) {
+  const auto append = [](std::vector<std::string>& to, const std::vector<std::string>& keys) {
+    to.insert(to.end(), keys.begin(), keys.end());
+  };
+  append(into.contacts, from.contacts);
+  append(into.conversations, from.conversations);
+  append(into.outbox, from.outbox);
+  append(into.agents, from.agents);
+  append(into.queues, from.queues);
+  append(into.merges, from.merges);
+  append(into.identities, from.identities);
+  append(into.inbound_seen, from.inbound_seen);
+}
+
 // One element of a PostgreSQL array literal of text: "b\"c".
 void append_text_element(std::string& out, std::string_view item) {
   out += '"';
@@ -289,9 +331,11 @@ std::string text_array(const std::vector<std::string>& items) {
 
 }  // namespace
 
-// The events of a write transaction, gathered as array literals and inserted by one
-// statement (insert_events) before the transaction's erasures and at its end.
-class PostgresStore::EventRows {
+namespace {
+
+// The events of a write transaction, gathered as array literals for one statement
+// (insert_events).
+class EventRows {
  public:
   void add(uint64_t cursor, const std::string& conversation_id, uint64_t seq, const std::string& body) {
     const char* comma = count_ == 0 ? "" : ",";
@@ -314,6 +358,98 @@ class PostgresStore::EventRows {
  private:
   std::string cursors_ = "{", conversations_ = "{", seqs_ = "{", bodies_ = "{";
   std::size_t count_ = 0;
+};
+
+// One table's records of a write transaction, the newest per key (a later commit of
+// the batch wrote the record whole again), for one statement.
+class RecordRows {
+ public:
+  explicit RecordRows(RecordStatement statement) : statement_(statement) {}
+
+  void add(std::initializer_list<std::string_view> columns) {
+    std::string key;
+    for (std::size_t i = 0; i < statement_.key_columns; ++i) key.append(columns.begin()[i]).push_back('\0');
+    auto [at, added] = row_of_key_.try_emplace(std::move(key), rows_.size());
+    if (added) rows_.emplace_back();
+    rows_[at->second].assign(columns.begin(), columns.end());
+  }
+
+  void flush(pqxx::work& tx, uint64_t position, const std::string& node_id) {
+    if (rows_.empty()) return;
+    std::vector<std::string> arrays(rows_.front().size(), "{");
+    for (const auto& row : rows_) {
+      for (std::size_t c = 0; c < row.size(); ++c) {
+        if (arrays[c].size() > 1) arrays[c] += ',';
+        append_text_element(arrays[c], row[c]);
+      }
+    }
+    for (auto& array : arrays) array += '}';
+    tx.exec_prepared0(statement_.name, pqxx::prepare::make_dynamic_params(arrays), position, node_id);
+    rows_.clear();
+    row_of_key_.clear();
+  }
+
+ private:
+  RecordStatement statement_;
+  std::vector<std::vector<std::string>> rows_;
+  std::unordered_map<std::string, std::size_t> row_of_key_;
+};
+
+// The identities the contacts of a write transaction claim, as of each contact's
+// newest version: its old ones are forgotten, then these claimed.
+class IdentityClaims {
+ public:
+  void add(const Contact& contact) {
+    auto& keys = keys_of_contact_[contact.id];
+    keys.clear();
+    for (const auto& identity : contact.identities) keys.push_back(identity.key());
+  }
+
+  void flush(pqxx::work& tx) {
+    if (keys_of_contact_.empty()) return;
+    std::vector<std::string> contacts, keys, owners;
+    for (const auto& [contact, claimed] : keys_of_contact_) {
+      contacts.push_back(contact);
+      keys.insert(keys.end(), claimed.begin(), claimed.end());
+      owners.insert(owners.end(), claimed.size(), contact);
+    }
+    tx.exec_prepared0("forget_identities", text_array(contacts));
+    if (!keys.empty()) tx.exec_prepared0("claim_identities", text_array(keys), text_array(owners));
+    keys_of_contact_.clear();
+  }
+
+ private:
+  std::map<std::string, std::vector<std::string>> keys_of_contact_;
+};
+
+}  // namespace
+
+// What a write transaction writes, gathered and sent as one statement per table: a
+// round trip per row was most of the store's time. Sent before each erasure, so the
+// erasure finds (and deletes) what came before it, and at the end.
+class PostgresStore::TransactionRows {
+ public:
+  TransactionRows() : records_(each_record_table(std::make_index_sequence<kRecordTables>())) {}
+
+  EventRows events;
+  IdentityClaims claims;  // shared stores only
+  RecordRows& records(RowWrite which) { return records_[static_cast<std::size_t>(which) - 1]; }
+
+  void flush(pqxx::work& tx, uint64_t position, const std::string& node_id) {
+    events.flush(tx, position, node_id);
+    for (auto& table : records_) table.flush(tx, position, node_id);
+    claims.flush(tx);
+  }
+
+ private:
+  // Every RowWrite after kInsertEvent is a kind of record, kUpsertSeen the last.
+  static constexpr std::size_t kRecordTables = static_cast<std::size_t>(RowWrite::kUpsertSeen);
+  template <std::size_t... I>
+  static std::array<RecordRows, kRecordTables> each_record_table(std::index_sequence<I...>) {
+    return {RecordRows(record_statement(static_cast<RowWrite>(I + 1)))...};
+  }
+
+  std::array<RecordRows, kRecordTables> records_;  // in RowWrite's order
 };
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::open(const PostgresOptions& options) {
@@ -404,7 +540,11 @@ Status PostgresStore::connect_writer() {
 Status PostgresStore::write_transaction(std::span<const EncodedCommit> batch) {
   Status connected = connect_writer();
   std::size_t events = 0;
-  for (const auto& pending : batch) events += pending.commit->events.size();
+  for (const auto& pending : batch) {
+    events += pending.commit->events.size();
+    answers_since_prune_ += pending.commit->inbound_seen.size();
+  }
+  const bool prune = prune_due(answers_since_prune_, options_.redelivery_prune_step, options_.keep_redelivery_answers);
   uint64_t head = 0;
   if (connected) {
     try {
@@ -413,19 +553,17 @@ Status PostgresStore::write_transaction(std::span<const EncodedCommit> batch) {
       const uint64_t position = was.position + 1;
       uint64_t next_cursor = was.head + 1;
       head = was.head;
-      EventRows events_written;
+      if (shared()) check_conflicts(tx, batch);
+      TransactionRows rows;
       for (const auto& pending : batch) {
-        if (shared()) check_conflicts(tx, pending);
-        write_commit(tx, pending, position, shared() ? next_cursor : 0, events_written);
+        write_commit(tx, pending, position, shared() ? next_cursor : 0, rows);
         next_cursor += pending.commit->events.size();
         for (const auto& event : pending.commit->events) head = std::max(head, event.cursor);
       }
-      events_written.flush(tx, position, options_.node_id);
+      rows.flush(tx, position, options_.node_id);
       if (shared()) head = next_cursor - 1;
       tx.exec_prepared0("set_position", head, position);
-      const bool answered = std::any_of(batch.begin(), batch.end(),
-                                        [](const EncodedCommit& p) { return !p.commit->inbound_seen.empty(); });
-      if (answered) tx.exec_prepared0("prune_seen", sql_limit(options_.keep_redelivery_answers));
+      if (prune) tx.exec_prepared0("prune_seen", sql_limit(options_.keep_redelivery_answers));
       // A wake-up for other nodes, once per transaction: NOTIFY takes a database-wide
       // lock at commit, which per event would serialise every writer.
       if (events != 0) tx.exec_prepared0("notify");
@@ -435,8 +573,8 @@ Status PostgresStore::write_transaction(std::span<const EncodedCommit> batch) {
     } catch (const std::exception& e) {
       if (connection_lost(e) || !writer_->is_open()) writer_.reset();
       connected = postgres_error(e);
-      // Another node took the (conversation, seq) or the identity: a race this node
-      // lost, not a bug.
+      // Another node took the (conversation, seq) or the identity, or two commits of
+      // the batch claim one identity: a race, retried commit by commit, not a bug.
       if (shared() && connected.error().code == ErrorCode::kAlreadyExists) {
         connected = Error{ErrorCode::kAborted, {}, "conflict: " + connected.error().message};
       }
@@ -451,6 +589,7 @@ Status PostgresStore::write_transaction(std::span<const EncodedCommit> batch) {
     return connected;
   }
   head_.store(std::max(head, head_.load(std::memory_order_relaxed)), std::memory_order_release);
+  if (prune) answers_since_prune_ = 0;  // a rolled-back prune is tried again with the next batch
   std::lock_guard lock(stats_mutex_);
   ++stats_.transactions;
   stats_.commits += batch.size();
@@ -472,23 +611,33 @@ void PostgresStore::taint(const Commit& commit) {
   for_each_record_key(keys_of(commit), [this](std::string key) { tainted_.insert(std::move(key)); });
 }
 
-// Throws Conflict naming what another node changed under the commit, or the earlier
-// failed commit of this node that it builds on.
-void PostgresStore::check_conflicts(pqxx::work& tx, const EncodedCommit& pending) {
-  const Commit& commit = *pending.commit;
-  for_each_record_key(commit.reloaded, [this](const std::string& key) { tainted_.erase(key); });
-  const RecordKeys keys = keys_of(commit);
-  if (keys.empty()) return;
-  for_each_record_key(keys, [this](const std::string& key) {
-    if (tainted_.contains(key)) throw Conflict("conflict: " + key + " was written by a step that failed; retry");
-  });
+// Throws Conflict naming what another node changed under a commit of the batch, or
+// the earlier failed commit of this node that one builds on. One query for the whole
+// batch, from its oldest position: what it finds fails the batch, and each commit is
+// then tried alone (commit_in_group), so a commit another node did not touch still
+// lands.
+void PostgresStore::check_conflicts(pqxx::work& tx, std::span<const EncodedCommit> batch) {
+  RecordKeys keys;
   std::vector<std::string> seen_channels, seen_ids;
-  for (const auto& seen : commit.inbound_seen) {
-    seen_channels.push_back(seen.channel);
-    seen_ids.push_back(seen.external_id);
+  uint64_t based_on = std::numeric_limits<uint64_t>::max();
+  for (const auto& pending : batch) {
+    const Commit& commit = *pending.commit;
+    for_each_record_key(commit.reloaded, [this](const std::string& key) { tainted_.erase(key); });
+    const RecordKeys own = keys_of(commit);
+    if (own.empty()) continue;
+    for_each_record_key(own, [this](const std::string& key) {
+      if (tainted_.contains(key)) throw Conflict("conflict: " + key + " was written by a step that failed; retry");
+    });
+    append_keys(keys, own);
+    for (const auto& seen : commit.inbound_seen) {
+      seen_channels.push_back(seen.channel);
+      seen_ids.push_back(seen.external_id);
+    }
+    based_on = std::min(based_on, commit.based_on);
   }
+  if (keys.empty()) return;
   const pqxx::result found = tx.exec_prepared(
-      "find_conflict", options_.node_id, commit.based_on, text_array(keys.contacts), text_array(keys.conversations),
+      "find_conflict", options_.node_id, based_on, text_array(keys.contacts), text_array(keys.conversations),
       text_array(keys.outbox), text_array(keys.agents), text_array(keys.queues), text_array(keys.merges),
       text_array(seen_channels), text_array(seen_ids), text_array(keys.identities));
   if (!found.empty()) throw Conflict(std::string("conflict: another node changed ") + found[0][0].c_str());
@@ -497,35 +646,31 @@ void PostgresStore::check_conflicts(pqxx::work& tx, const EncodedCommit& pending
 // What it writes, and in what order, is every SQL store's (sql_store_common.h), plus
 // what only several nodes need: identities claimed, erasures logged.
 void PostgresStore::write_commit(pqxx::work& tx, const EncodedCommit& p, uint64_t position, uint64_t first_cursor,
-                                 EventRows& events) {
-  const Commit& commit = *p.commit;
+                                 TransactionRows& rows) {
   // Only nodes sharing the database need the identities table to agree with them.
-  const bool claims = shared();
-  if (claims) {
-    for (const auto& contact : commit.contacts) tx.exec_prepared0("forget_identities", contact.id);
+  // Claimed before the commit's erasures, which forget an erased contact's.
+  if (shared()) {
+    for (const auto& contact : p.commit->contacts) rows.claims.add(contact);
   }
   for_each_write(
       p,
       [&](RowWrite which, const auto&... args) {
-        if constexpr (requires { events.add(args...); }) {
-          if (which == RowWrite::kInsertEvent) return events.add(args...);
+        if constexpr (requires { rows.events.add(args...); }) {
+          rows.events.add(args...);  // only kInsertEvent's arguments are these
+        } else {
+          rows.records(which).add({std::string_view(args)...});
         }
-        tx.exec_prepared0(row_statement(which), args..., position, options_.node_id);
       },
       [&](Erasure which, const std::string& id) {
-        events.flush(tx, position, options_.node_id);  // what the erasure deletes must be there first
+        rows.flush(tx, position, options_.node_id);  // what the erasure deletes must be there first
         const std::size_t statements =
             which == Erasure::kConversation ? kConversationErasure.size() : kContactErasure.size();
         for (std::size_t i = 0; i < statements; ++i) tx.exec_prepared0(erase_statement(which, i), id);
-        if (which == Erasure::kContact) tx.exec_prepared0("forget_identities", id);
+        if (which == Erasure::kContact) tx.exec_prepared0("forget_identities", text_array({id}));
         tx.exec_prepared0("log_erasure", position, options_.node_id,
                           which == Erasure::kContact ? "contact" : "conversation", id);
       },
       first_cursor);
-  if (!claims) return;
-  for (const auto& contact : commit.contacts) {
-    for (const auto& identity : contact.identities) tx.exec_prepared0("claim_identity", identity.key(), contact.id);
-  }
 }
 
 Status PostgresStore::read(const std::function<void(pqxx::dbtransaction&)>& read) const {

@@ -83,11 +83,11 @@ class PostgresStore final : public Store {
   Status write_transaction(std::span<const EncodedCommit> batch);
   Status connect_writer();
   Position lock_position(pqxx::work& tx);
-  void check_conflicts(pqxx::work& tx, const EncodedCommit& pending);
+  void check_conflicts(pqxx::work& tx, std::span<const EncodedCommit> batch);
   void taint(const Commit& commit);
-  class EventRows;
+  class TransactionRows;
   void write_commit(pqxx::work& tx, const EncodedCommit& pending, uint64_t position, uint64_t first_cursor,
-                    EventRows& events);
+                    TransactionRows& rows);
   void count(std::span<const EncodedCommit> batch, bool notified);
 
   // Runs `read` in a transaction on the reader, connecting again once if the
@@ -105,6 +105,9 @@ class PostgresStore final : public Store {
   // Records ("kind/key") written by a commit of this node that lost a race, refused
   // until a commit says they were reloaded (Commit::reloaded). Writer thread only.
   std::set<std::string> tainted_;
+  // Redelivery answers written since old ones were last pruned; the writer's. Starts
+  // high: the first transaction after opening prunes.
+  std::size_t answers_since_prune_ = std::numeric_limits<std::size_t>::max() / 2;
 
   CommitQueue queue_;
   Completions completions_;  // after the writer thread ends, answers what it wrote

@@ -52,6 +52,13 @@ constexpr std::array<const char*, E + N> events_first(const std::array<const cha
   return all;
 }
 
+// Whether a transaction deletes the oldest redelivery answers, `since` answers after
+// the last time: in steps (SqliteOptions::redelivery_prune_step says why), at most a
+// tenth of those kept.
+inline bool prune_due(std::size_t since, std::size_t step, std::size_t keep) {
+  return since >= std::max<std::size_t>(1, std::min(step, keep / 10));
+}
+
 // The row statements a commit runs; each store has its SQL for each.
 enum class RowWrite {
   kInsertEvent,         // (cursor, conversation_id, seq, body)

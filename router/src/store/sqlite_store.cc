@@ -372,9 +372,7 @@ Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
     erases = erases || !pending.commit->erased_conversations.empty() || !pending.commit->erased_contacts.empty();
   }
   if (erases) run(rc, w.raise_head, std::max(head, head_.load(std::memory_order_relaxed)));
-  // Old answers go in steps (SqliteOptions::redelivery_prune_step says why).
-  const std::size_t step = std::min(options_.redelivery_prune_step, options_.keep_redelivery_answers / 10);
-  const bool prune = answers_since_prune_ >= std::max<std::size_t>(1, step);
+  const bool prune = prune_due(answers_since_prune_, options_.redelivery_prune_step, options_.keep_redelivery_answers);
   if (prune) run(rc, w.prune_seen, sql_limit(options_.keep_redelivery_answers));
   run(rc, w.commit);
   if (rc != SQLITE_DONE) {

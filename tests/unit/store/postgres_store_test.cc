@@ -50,6 +50,13 @@ class PostgresStoreTest : public ::testing::Test {
     tx.commit();
   }
 
+  // The first column of the first row, as an integer.
+  int64_t sql_value(const std::string& query) {
+    pqxx::connection db(uri_);
+    pqxx::work tx(db);
+    return tx.exec1(query)[0].as<int64_t>();
+  }
+
   std::string uri_;
 };
 
@@ -139,6 +146,16 @@ TEST_F(PostgresStoreTest, KeepsOnlyTheNewestRedeliveryAnswers) {
   auto store = open(keep_two);
   ASSERT_TRUE(store);
   expect_old_redelivery_answers_are_pruned(*store, 2);
+}
+
+TEST_F(PostgresStoreTest, OldRedeliveryAnswersGoInSteps) {
+  PostgresOptions options = this->options();
+  options.keep_redelivery_answers = 100;
+  options.redelivery_prune_step = 3;
+  auto store = open(options);
+  ASSERT_TRUE(store);
+  expect_old_redelivery_answers_go_in_steps_of_3(
+      *store, [this](const std::string& where) { return sql_value("SELECT count(*) FROM inbound_seen" + where); });
 }
 
 TEST_F(PostgresStoreTest, ASchemaNewerThanTheBinaryIsRefused) {
@@ -303,6 +320,62 @@ TEST_F(SharedPostgresStoreTest, AnIdentityBelongsToOneContactAcrossNodes) {
   ASSERT_TRUE(records.ok()) << records.error().describe();
   ASSERT_EQ(records->contacts.size(), 1u);
   EXPECT_EQ(records->contacts[0].id, "ct-a");
+}
+
+// A sample contact whose identities are its own email address and `number`.
+Contact contact_with(const std::string& id, const std::string& number) {
+  Contact contact = sample_contact(id);
+  contact.identities.resize(1);  // the email address, made of the id
+  contact.identities.push_back({.channel = "sms", .address = number});
+  return contact;
+}
+
+// Commits queued together share one transaction, whose rows go one statement per
+// table: a record written by two of them is stored as the later wrote it, and a
+// contact's identities as its later version has them, even when another contact of
+// the batch takes up one it gave away.
+TEST_F(SharedPostgresStoreTest, ABatchStoresEachRecordAsItsLastCommitWroteIt) {
+  auto a = node("a");
+  ASSERT_TRUE(a);
+  Conversation assigned = sample_conversation("cv-1", "ct-1");
+  Conversation resolved = assigned;
+  resolved.state = ConversationState::kResolved;
+  a->hold_writes();
+  DoneLog log;
+  const Commit commits[] = {
+      {.contacts = {contact_with("ct-1", "+491")}, .conversations = {assigned}},
+      {.contacts = {contact_with("ct-1", "+492")}, .conversations = {resolved}},
+      {.contacts = {contact_with("ct-2", "+491")}},
+  };
+  for (int i = 0; i < 3; ++i) a->append(std::make_shared<const Commit>(commits[i]), log.expect(i));
+  a->release_writes();
+  ASSERT_TRUE(log.wait_for(3));
+  for (const auto& status : log.statuses()) ASSERT_TRUE(status.ok()) << status.error().describe();
+  EXPECT_EQ(a->stats().transactions, 1u);
+  auto loaded = a->load(10);
+  ASSERT_TRUE(loaded.ok()) << loaded.error().describe();
+  ASSERT_EQ(loaded->conversations.size(), 1u);
+  EXPECT_EQ(loaded->conversations[0].state, ConversationState::kResolved);
+  EXPECT_EQ(sql_value("SELECT count(*) FROM identities WHERE key = 'sms:+491' AND contact_id = 'ct-2'"), 1);
+  EXPECT_EQ(sql_value("SELECT count(*) FROM identities WHERE key = 'sms:+492' AND contact_id = 'ct-1'"), 1);
+  EXPECT_EQ(sql_value("SELECT count(*) FROM identities WHERE contact_id = 'ct-1'"), 2);
+}
+
+// Two commits of one transaction claiming one identity for two contacts: the batch
+// fails, each is tried alone, and only the later one is refused.
+TEST_F(SharedPostgresStoreTest, OfTwoCommitsOfABatchClaimingOneIdentityTheLaterIsRefused) {
+  auto a = node("a");
+  ASSERT_TRUE(a);
+  a->hold_writes();
+  DoneLog log;
+  a->append(std::make_shared<const Commit>(Commit{.contacts = {contact_with("ct-3", "+493")}}), log.expect(0));
+  a->append(std::make_shared<const Commit>(Commit{.contacts = {contact_with("ct-4", "+493")}}), log.expect(1));
+  a->release_writes();
+  ASSERT_TRUE(log.wait_for(2));
+  const auto statuses = log.statuses();
+  EXPECT_TRUE(statuses[0].ok()) << statuses[0].error().describe();
+  expect_error(statuses[1], ErrorCode::kAborted, "identity sms:+493 of contact ct-3");
+  EXPECT_EQ(sql_value("SELECT count(*) FROM contacts WHERE id = 'ct-4'"), 0);
 }
 
 TEST_F(SharedPostgresStoreTest, OtherNodesLearnWhatWasErased) {

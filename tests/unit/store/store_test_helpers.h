@@ -161,6 +161,24 @@ void expect_a_repeated_sequence_fails_only_its_own_commit(DurableStore& store, c
   EXPECT_EQ(stored[1].cursor, 3u);
 }
 
+// A store keeping 100 redelivery answers and deleting old ones in steps of 3, after
+// 155 answers: at most 2 more than 100 were ever held, and at some point more than
+// 100 (the steps waited), and the newest are the ones left. `count(where)` counts the
+// store's inbound_seen rows matching an SQL condition ("" for all).
+inline void expect_old_redelivery_answers_go_in_steps_of_3(Store& store,
+                                                           const std::function<int64_t(const std::string&)>& count) {
+  int64_t most_held = 0;
+  for (int i = 1; i <= 155; ++i) {
+    ASSERT_TRUE(
+        append_and_wait(store, {.inbound_seen = {sample_seen("msg-" + std::to_string(i), "ct-1", "cv-1")}}).ok());
+    most_held = std::max(most_held, count(""));
+  }
+  EXPECT_LE(most_held, 102);
+  EXPECT_GT(most_held, 100);
+  EXPECT_EQ(count(" WHERE external_id = 'msg-155'"), 1);
+  EXPECT_EQ(count(" WHERE external_id = 'msg-52'"), 0);
+}
+
 // A store keeping `keep` redelivery answers: old ones go as new ones come, one commit
 // at a time, and load() gives back the newest.
 inline void expect_old_redelivery_answers_are_pruned(Store& store, std::size_t keep) {

@@ -23,9 +23,14 @@ struct PostgresOptions {
   std::size_t max_batch_events = 4096;
 
   // Redelivery answers ((channel, external_id) -> the first result) kept, the newest;
-  // older ones are deleted as new ones come. At least Limits::dedupe_entries (the
-  // Desk's window, which load() fills), so a restart forgets none the Desk knew.
+  // older ones are deleted in steps of redelivery_prune_step, at most a tenth of this.
+  // At least Limits::dedupe_entries (the Desk's window, which load() fills), so a
+  // restart forgets none the Desk knew.
   std::size_t keep_redelivery_answers = 1'000'000;
+  // Answers that come before the old ones are deleted again: the delete was a round
+  // trip in every transaction and, skipping the index entries of rows it had
+  // deleted, the slowest statement but one. 0 counts as 1.
+  std::size_t redelivery_prune_step = 2048;
 
   // One writer per database, with the commits' own cursors and no conflict checks
   // (tools, tests). While set, the store holds the session-level advisory lock
