@@ -178,8 +178,9 @@ Status configure_writer(Connection& db, const SqliteOptions& options) {
 }  // namespace
 
 struct SqliteStore::Writes {
-  Statement begin, commit, insert_event, advance_head, upsert_contact, upsert_conversation, rewrite_conversation,
-      upsert_outbox, upsert_agent, upsert_queue, upsert_merge, append_seen, raise_head, prune_seen;
+  Statement begin, commit, insert_event, insert_chained_event, advance_head, upsert_contact, upsert_conversation,
+      rewrite_conversation, upsert_outbox, upsert_agent, upsert_queue, upsert_merge, append_seen, raise_head,
+      prune_seen;
   std::vector<Statement> erase_conversation, erase_contact;
 
   Statement& row(RowWrite which) {
@@ -277,6 +278,8 @@ Status SqliteStore::prepare() {
           {&w.insert_event,
            "INSERT INTO events(cursor, conversation_id, seq, body, previous) VALUES(?1, ?2, ?3, ?4, "
            "(SELECT cursor FROM event_heads WHERE conversation_id = ?2))"},
+          {&w.insert_chained_event,
+           "INSERT INTO events(cursor, conversation_id, seq, body, previous) VALUES(?1, ?2, ?3, ?4, ?5)"},
           {&w.advance_head,
            "INSERT INTO event_heads(conversation_id, cursor, seq) VALUES(?2, ?1, ?3) ON CONFLICT(conversation_id) "
            "DO UPDATE SET cursor = excluded.cursor, seq = excluded.seq"},
@@ -360,6 +363,7 @@ void SqliteStore::write_loop() {
 
 Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
   Writes& w = *writes_;
+  heads_.clear();
   int rc = w.begin.run();
   uint64_t head = 0;
   std::size_t events = 0;
@@ -371,6 +375,7 @@ Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
     answers_since_prune_ += pending.commit->inbound_seen.size();
     erases = erases || !pending.commit->erased_conversations.empty() || !pending.commit->erased_contacts.empty();
   }
+  write_heads(rc);
   if (erases) run(rc, w.raise_head, std::max(head, head_.load(std::memory_order_relaxed)));
   const bool prune = prune_due(answers_since_prune_, options_.redelivery_prune_step, options_.keep_redelivery_answers);
   if (prune) run(rc, w.prune_seen, sql_limit(options_.keep_redelivery_answers));
@@ -406,12 +411,29 @@ void SqliteStore::write_conversation(int& rc, const std::string& id, const std::
   if (rc == SQLITE_DONE && sqlite3_changes(writer_.get()) == 0) run(rc, w.upsert_conversation, id, contact_id, body);
 }
 
-// The event, chained to its conversation's newest, then it is the newest.
+// The event, chained to its conversation's newest: the stored head for the first of
+// the transaction, then the one before it.
 void SqliteStore::write_event(int& rc, uint64_t cursor, const std::string& conversation_id, uint64_t seq,
                               const std::string& body) {
   Writes& w = *writes_;
-  run(rc, w.insert_event, cursor, conversation_id, seq, body);
-  run(rc, w.advance_head, cursor, conversation_id, seq);
+  auto [newest, first] = heads_.try_emplace(conversation_id, Head{cursor, seq});
+  if (first) return run(rc, w.insert_event, cursor, conversation_id, seq, body);
+  if (seq <= newest->second.seq) {
+    // A seq that does not go up: the trigger on event_heads refuses it, with its message.
+    run(rc, w.advance_head, newest->second.cursor, conversation_id, newest->second.seq);
+    run(rc, w.advance_head, cursor, conversation_id, seq);
+    return;
+  }
+  run(rc, w.insert_chained_event, cursor, conversation_id, seq, body, newest->second.cursor);
+  newest->second = {cursor, seq};
+}
+
+// The transaction's newest event of each conversation becomes its head (the trigger
+// refuses a seq that does not go above the stored one).
+void SqliteStore::write_heads(int& rc) {
+  for (const auto& [conversation_id, head] : heads_)
+    run(rc, writes_->advance_head, head.cursor, conversation_id, head.seq);
+  heads_.clear();
 }
 
 // What it writes, and in what order, is every SQL store's (sql_store_common.h).
@@ -429,6 +451,7 @@ void SqliteStore::write_commit(const EncodedCommit& p, int& rc) {
         run(rc, w.row(which), args...);
       },
       [&](Erasure which, const std::string& id) {
+        write_heads(rc);  // the erasure walks the chains from their heads
         for (auto& statement : which == Erasure::kConversation ? w.erase_conversation : w.erase_contact) {
           run(rc, statement, id);
         }

@@ -20,6 +20,7 @@
 #include <span>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include <switchboard/router/sqlite_store.h>
@@ -81,6 +82,7 @@ class SqliteStore final : public Store {
   void write_commit(const EncodedCommit& pending, int& rc);
   void write_conversation(int& rc, const std::string& id, const std::string& contact_id, const std::string& body);
   void write_event(int& rc, uint64_t cursor, const std::string& conversation_id, uint64_t seq, const std::string& body);
+  void write_heads(int& rc);
 
   std::vector<Event> read_events(Statement& query) const;
 
@@ -96,6 +98,14 @@ class SqliteStore final : public Store {
   // Redelivery answers written since old ones were last pruned; the writer's. Starts
   // high: the first answer written after opening prunes.
   std::size_t answers_since_prune_ = std::numeric_limits<std::size_t>::max() / 2;
+  // The newest event this transaction wrote of each conversation (the writer's):
+  // its next event is chained to it directly, and event_heads is written once per
+  // conversation and transaction (write_heads) rather than once per event.
+  struct Head {
+    uint64_t cursor = 0;
+    uint64_t seq = 0;
+  };
+  std::unordered_map<std::string, Head> heads_;
   uint64_t wal_pages_ = 0;  // the writer's: in the WAL after its last commit, to count frames written
 
   CommitQueue queue_;
