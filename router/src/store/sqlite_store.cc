@@ -69,7 +69,7 @@ ALTER TABLE inbound_seen_log RENAME TO inbound_seen;
     // call, and slowed the writer by a fifth. Instead each event names the one before
     // it in its conversation (`previous`), and event_heads holds each conversation's
     // newest: timelines and erasure walk that chain back through the cursors' B-tree.
-    // The trigger keeps what the index enforced: a conversation's seq only goes up.
+    // The writer keeps what the index enforced: a conversation's seq only goes up.
     R"sql(
 CREATE TABLE events_chained(
   cursor INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, seq INTEGER NOT NULL, previous INTEGER,
@@ -86,10 +86,6 @@ INSERT INTO event_heads(conversation_id, cursor, seq)
   WHERE newest = 1;
 DROP TABLE events;
 ALTER TABLE events_chained RENAME TO events;
-CREATE TRIGGER event_seq_goes_up BEFORE UPDATE ON event_heads WHEN NEW.seq <= OLD.seq
-BEGIN
-  SELECT RAISE(ABORT, 'an event repeats a seq its conversation already has');
-END;
 )sql",
 };
 
@@ -282,7 +278,7 @@ Status SqliteStore::prepare() {
            "INSERT INTO events(cursor, conversation_id, seq, body, previous) VALUES(?1, ?2, ?3, ?4, ?5)"},
           {&w.advance_head,
            "INSERT INTO event_heads(conversation_id, cursor, seq) VALUES(?2, ?1, ?3) ON CONFLICT(conversation_id) "
-           "DO UPDATE SET cursor = excluded.cursor, seq = excluded.seq"},
+           "DO UPDATE SET cursor = excluded.cursor, seq = excluded.seq WHERE ?4 > event_heads.seq"},
           // Upserts update in place: REPLACE would delete the row and insert it again
           // under a new rowid, dirtying its old page, a new one and every index.
           {&w.upsert_contact,
@@ -364,6 +360,7 @@ void SqliteStore::write_loop() {
 Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
   Writes& w = *writes_;
   heads_.clear();
+  refused_.clear();
   int rc = w.begin.run();
   uint64_t head = 0;
   std::size_t events = 0;
@@ -381,7 +378,7 @@ Status SqliteStore::write_transaction(std::span<const EncodedCommit> batch) {
   if (prune) run(rc, w.prune_seen, sql_limit(options_.keep_redelivery_answers));
   run(rc, w.commit);
   if (rc != SQLITE_DONE) {
-    Error error = writer_.error(rc);
+    Error error = refused_.empty() ? writer_.error(rc) : Error{ErrorCode::kAlreadyExists, {}, refused_};
     // Some errors (SQLITE_FULL, SQLITE_IOERR) already rolled back; the rest still must.
     if (!sqlite3_get_autocommit(writer_.get())) writer_.exec("ROLLBACK");
     std::lock_guard lock(stats_mutex_);
@@ -416,24 +413,30 @@ void SqliteStore::write_conversation(int& rc, const std::string& id, const std::
 void SqliteStore::write_event(int& rc, uint64_t cursor, const std::string& conversation_id, uint64_t seq,
                               const std::string& body) {
   Writes& w = *writes_;
-  auto [newest, first] = heads_.try_emplace(conversation_id, Head{cursor, seq});
+  auto [newest, first] = heads_.try_emplace(conversation_id, Head{cursor, seq, seq});
   if (first) return run(rc, w.insert_event, cursor, conversation_id, seq, body);
-  if (seq <= newest->second.seq) {
-    // A seq that does not go up: the trigger on event_heads refuses it, with its message.
-    run(rc, w.advance_head, newest->second.cursor, conversation_id, newest->second.seq);
-    run(rc, w.advance_head, cursor, conversation_id, seq);
-    return;
-  }
+  if (seq <= newest->second.seq) return refuse_seq(rc, conversation_id, seq);
   run(rc, w.insert_chained_event, cursor, conversation_id, seq, body, newest->second.cursor);
-  newest->second = {cursor, seq};
+  newest->second.cursor = cursor;
+  newest->second.seq = seq;
 }
 
-// The transaction's newest event of each conversation becomes its head (the trigger
-// refuses a seq that does not go above the stored one).
+// The transaction's newest event of each conversation becomes its head, unless the
+// transaction's first event of it does not go above the stored head's seq.
 void SqliteStore::write_heads(int& rc) {
-  for (const auto& [conversation_id, head] : heads_)
-    run(rc, writes_->advance_head, head.cursor, conversation_id, head.seq);
+  for (const auto& [conversation_id, head] : heads_) {
+    run(rc, writes_->advance_head, head.cursor, conversation_id, head.seq, head.first_seq);
+    if (rc == SQLITE_DONE && sqlite3_changes(writer_.get()) == 0) refuse_seq(rc, conversation_id, head.first_seq);
+  }
   heads_.clear();
+}
+
+// What UNIQUE(conversation_id, seq) refused; the transaction fails with this message
+// (commit_in_group then fails only the commit that holds the event).
+void SqliteStore::refuse_seq(int& rc, const std::string& conversation_id, uint64_t seq) {
+  refused_ =
+      "sqlite: conversation " + conversation_id + " already has an event with seq " + std::to_string(seq) + " or later";
+  rc = SQLITE_CONSTRAINT;
 }
 
 // What it writes, and in what order, is every SQL store's (sql_store_common.h).

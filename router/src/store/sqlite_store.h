@@ -83,6 +83,7 @@ class SqliteStore final : public Store {
   void write_conversation(int& rc, const std::string& id, const std::string& contact_id, const std::string& body);
   void write_event(int& rc, uint64_t cursor, const std::string& conversation_id, uint64_t seq, const std::string& body);
   void write_heads(int& rc);
+  void refuse_seq(int& rc, const std::string& conversation_id, uint64_t seq);
 
   std::vector<Event> read_events(Statement& query) const;
 
@@ -104,8 +105,10 @@ class SqliteStore final : public Store {
   struct Head {
     uint64_t cursor = 0;
     uint64_t seq = 0;
+    uint64_t first_seq = 0;  // of the transaction's first event: above the stored head's
   };
   std::unordered_map<std::string, Head> heads_;
+  std::string refused_;     // why the writer itself failed the transaction, if it did
   uint64_t wal_pages_ = 0;  // the writer's: in the WAL after its last commit, to count frames written
 
   CommitQueue queue_;

@@ -108,7 +108,7 @@ class SqliteStoreTest : public ::testing::Test {
   // Turns the file's events back into version 3's: one table with a
   // UNIQUE(conversation_id, seq) index, no chain, no heads.
   void events_as_in_version_3() {
-    sql("DROP TRIGGER event_seq_goes_up; DROP TABLE event_heads;"
+    sql("DROP TABLE event_heads;"
         "CREATE TABLE old_events(cursor INTEGER PRIMARY KEY, conversation_id TEXT NOT NULL, seq INTEGER NOT NULL, "
         "body TEXT NOT NULL, UNIQUE(conversation_id, seq));"
         "INSERT INTO old_events SELECT cursor, conversation_id, seq, body FROM events;"
@@ -241,7 +241,8 @@ TEST_F(SqliteStoreTest, TransactionsStopAtMaxBatchEvents) {
 
 TEST_F(SqliteStoreTest, ARepeatedSequenceFailsOnlyItsOwnCommit) {
   auto store = open();
-  expect_a_repeated_sequence_fails_only_its_own_commit(*store, "an event repeats a seq its conversation already has");
+  expect_a_repeated_sequence_fails_only_its_own_commit(*store,
+                                                       "conversation cv-1 already has an event with seq 1 or later");
 }
 
 TEST_F(SqliteStoreTest, ASchemaNewerThanTheBinaryIsRefused) {
@@ -278,6 +279,22 @@ TEST_F(SqliteStoreTest, AVersionOneFileIsMigrated) {
   EXPECT_EQ(sql_value("SELECT count(*) FROM sqlite_master WHERE tbl_name = 'inbound_seen' AND type = 'index'"), 0);
 }
 
+// What UNIQUE(conversation_id, seq) refused before the chain, the writer refuses: an
+// event whose seq the conversation already has, even when a newer one follows it in
+// the same commit, and only that commit fails.
+TEST_F(SqliteStoreTest, ASeqTheConversationAlreadyHasIsRefusedEvenBeforeANewerOne) {
+  auto store = open();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(
+      append_and_wait(*store, {.events = {message_event(1, "cv-1", 1, "a"), message_event(2, "cv-1", 2, "b")}}).ok());
+  expect_error(
+      append_and_wait(*store, {.events = {message_event(3, "cv-1", 2, "again"), message_event(4, "cv-1", 3, "c")}}),
+      ErrorCode::kAlreadyExists, "conversation cv-1 already has an event with seq 2 or later");
+  ASSERT_TRUE(append_and_wait(*store, {.events = {message_event(3, "cv-1", 3, "c")}}).ok());
+  EXPECT_EQ(store->timeline("cv-1", 10).size(), 3u);
+  EXPECT_EQ(events_off_their_chain(), 0);
+}
+
 // Version 4 chains each conversation's events instead of indexing them: a version 3
 // file gets its chains and heads when opened, and reads, erases and refuses a
 // repeated seq as before.
@@ -307,7 +324,7 @@ TEST_F(SqliteStoreTest, AVersionThreeFileGetsItsEventsChained) {
   EXPECT_EQ(timeline[2].seq, 4u);
   EXPECT_EQ(timeline[2].cursor, 11u);
   expect_error(append_and_wait(*store, {.events = {message_event(13, "cv-2", 4, "again")}}), ErrorCode::kAlreadyExists,
-               "repeats a seq");
+               "conversation cv-2 already has an event with seq 4 or later");
   ASSERT_TRUE(
       append_and_wait(*store, {.events = {message_event(13, "cv-2", 5, "next")}, .erased_conversations = {"cv-1"}})
           .ok());
