@@ -32,7 +32,7 @@ using ReadTransaction = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only
 // Every row statement ends with (written_at, written_by): the write transaction's
 // position and the node (migration 2), which the nodes sharing a database read
 // each other's changes by.
-constexpr std::array<std::pair<const char*, const char*>, 16> kWrites = {{
+constexpr std::array<std::pair<const char*, const char*>, 15> kWrites = {{
     // A whole batch's events in one statement (EventRows): one round trip each was
     // most of the store's time.
     {"insert_events",
@@ -84,9 +84,12 @@ constexpr std::array<std::pair<const char*, const char*>, 16> kWrites = {{
     // transactions commit one after another, so cursors and positions grow in commit
     // order and a reader never passes one still to come.
     {"lock_position", "SELECT key, value FROM meta WHERE key IN ('head', 'position') FOR UPDATE"},
+    // With $3, also a wake-up for other nodes, once per transaction (NOTIFY takes a
+    // database-wide lock at commit, which per event would serialise every writer; the
+    // two rows' identical notifications are delivered as one).
     {"set_position",
      "UPDATE meta SET value = CASE key WHEN 'head' THEN GREATEST(value, $1) ELSE $2 END "
-     "WHERE key IN ('head', 'position')"},
+     "WHERE key IN ('head', 'position') RETURNING CASE WHEN $3 THEN pg_notify('switchboard_events', '') END"},
     // Contacts' identities, rewritten whole with the contacts (the primary key keeps
     // an identity to one contact across nodes): $1 the contacts, then (key, contact).
     {"forget_identities", "DELETE FROM identities WHERE contact_id = ANY($1::text[])"},
@@ -95,7 +98,6 @@ constexpr std::array<std::pair<const char*, const char*>, 16> kWrites = {{
      "FROM unnest($1::text[], $2::text[]) AS i(key, contact_id)"},
     {"prune_seen", "DELETE FROM inbound_seen WHERE arrival <= (SELECT max(arrival) FROM inbound_seen) - $1"},
     {"log_erasure", "INSERT INTO erasures(written_at, written_by, kind, id) VALUES($1, $2, $3, $4)"},
-    {"notify", "NOTIFY switchboard_events"},
     // What another node wrote, after the position a commit was based on, that the
     // commit would overwrite or contradict; at most one row, naming it. Arrays come as
     // PostgreSQL array literals (libpqxx 6 binds no arrays): $1 node, $2 based_on,
@@ -562,11 +564,8 @@ Status PostgresStore::write_transaction(std::span<const EncodedCommit> batch) {
       }
       rows.flush(tx, position, options_.node_id);
       if (shared()) head = next_cursor - 1;
-      tx.exec_prepared0("set_position", head, position);
+      tx.exec_prepared("set_position", head, position, events != 0);
       if (prune) tx.exec_prepared0("prune_seen", sql_limit(options_.keep_redelivery_answers));
-      // A wake-up for other nodes, once per transaction: NOTIFY takes a database-wide
-      // lock at commit, which per event would serialise every writer.
-      if (events != 0) tx.exec_prepared0("notify");
       tx.commit();
     } catch (const Conflict& e) {
       connected = Error{ErrorCode::kAborted, {}, e.what()};
