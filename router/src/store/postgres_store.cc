@@ -28,58 +28,95 @@ namespace {
 // same commit, and events_after's visibility rule and its rows agree.
 using ReadTransaction = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
-// The writer's prepared statements, (name, SQL); prepared again on every connection.
-// Every row statement ends with (written_at, written_by): the write transaction's
-// position and the node (migration 2), which the nodes sharing a database read
-// each other's changes by.
-constexpr std::array<std::pair<const char*, const char*>, 15> kWrites = {{
-    // A whole batch's events in one statement (EventRows): one round trip each was
-    // most of the store's time.
-    {"insert_events",
-     "INSERT INTO events(cursor, conversation_id, seq, body, written_at, written_by) "
-     "SELECT cursor, conversation_id, seq, body, $5, $6 "
-     "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) AS e(cursor, conversation_id, seq, body)"},
-    // Each table's records of a batch in one statement too (RecordRows), the newest
-    // per key: ON CONFLICT DO UPDATE may not touch a row twice in one statement.
-    {"upsert_contacts",
-     "INSERT INTO contacts(id, body, written_at, written_by) SELECT id, body, $3, $4 "
+// A write transaction's rows go in one statement, write_rows: one part per table, in
+// RowWrite's order, each inserting from its arrays ($1.. of the part, PostgreSQL array
+// literals: libpqxx 6 binds no arrays) and stamping $W and $B, the transaction's
+// position and node. A round trip per row, then per table, was most of the store's
+// time. Records are upserted as the newest per key (RecordRows): ON CONFLICT DO UPDATE
+// may not touch a row twice in one statement.
+struct RowPart {
+  const char* sql;
+  std::size_t columns;      // arrays
+  std::size_t key_columns;  // the leading columns that make a row's key
+};
+constexpr std::array<RowPart, 8> kRowParts = {{
+    {"INSERT INTO events(cursor, conversation_id, seq, body, written_at, written_by) "
+     "SELECT cursor, conversation_id, seq, body, $W, $B "
+     "FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[]) AS e(cursor, conversation_id, seq, body)",
+     4, 0},
+    {"INSERT INTO contacts(id, body, written_at, written_by) SELECT id, body, $W, $B "
      "FROM unnest($1::text[], $2::text[]) AS r(id, body) "
-     "ON CONFLICT(id) DO UPDATE SET body = EXCLUDED.body, written_at = $3, written_by = $4"},
-    {"upsert_conversations",
-     "INSERT INTO conversations(id, contact_id, body, written_at, written_by) SELECT id, contact_id, body, $4, $5 "
+     "ON CONFLICT(id) DO UPDATE SET body = EXCLUDED.body, written_at = $W, written_by = $B",
+     2, 1},
+    {"INSERT INTO conversations(id, contact_id, body, written_at, written_by) SELECT id, contact_id, body, $W, $B "
      "FROM unnest($1::text[], $2::text[], $3::text[]) AS r(id, contact_id, body) "
-     "ON CONFLICT(id) DO UPDATE SET contact_id = EXCLUDED.contact_id, body = EXCLUDED.body, written_at = $4, "
-     "written_by = $5"},
-    {"upsert_outbox",
-     "INSERT INTO outbox(outbound_id, conversation_id, status, body, written_at, written_by) "
-     "SELECT outbound_id, conversation_id, status, body, $5, $6 "
+     "ON CONFLICT(id) DO UPDATE SET contact_id = EXCLUDED.contact_id, body = EXCLUDED.body, written_at = $W, "
+     "written_by = $B",
+     3, 1},
+    {"INSERT INTO outbox(outbound_id, conversation_id, status, body, written_at, written_by) "
+     "SELECT outbound_id, conversation_id, status, body, $W, $B "
      "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS r(outbound_id, conversation_id, status, body) "
      "ON CONFLICT(outbound_id) DO UPDATE SET conversation_id = EXCLUDED.conversation_id, status = EXCLUDED.status, "
-     "body = EXCLUDED.body, written_at = $5, written_by = $6"},
-    {"upsert_agents",
-     "INSERT INTO agents(id, body, written_at, written_by) SELECT id, body, $3, $4 "
+     "body = EXCLUDED.body, written_at = $W, written_by = $B",
+     4, 1},
+    {"INSERT INTO agents(id, body, written_at, written_by) SELECT id, body, $W, $B "
      "FROM unnest($1::text[], $2::text[]) AS r(id, body) "
-     "ON CONFLICT(id) DO UPDATE SET body = EXCLUDED.body, written_at = $3, written_by = $4"},
-    {"upsert_queues",
-     "INSERT INTO queues(id, body, written_at, written_by) SELECT id, body, $3, $4 "
+     "ON CONFLICT(id) DO UPDATE SET body = EXCLUDED.body, written_at = $W, written_by = $B",
+     2, 1},
+    {"INSERT INTO queues(id, body, written_at, written_by) SELECT id, body, $W, $B "
      "FROM unnest($1::text[], $2::text[]) AS r(id, body) "
-     "ON CONFLICT(id) DO UPDATE SET body = EXCLUDED.body, written_at = $3, written_by = $4"},
-    {"upsert_merges",
-     "INSERT INTO merges(id, target_id, source_id, body, written_at, written_by) "
-     "SELECT id, target_id, source_id, body, $5, $6 "
+     "ON CONFLICT(id) DO UPDATE SET body = EXCLUDED.body, written_at = $W, written_by = $B",
+     2, 1},
+    {"INSERT INTO merges(id, target_id, source_id, body, written_at, written_by) "
+     "SELECT id, target_id, source_id, body, $W, $B "
      "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS r(id, target_id, source_id, body) "
      "ON CONFLICT(id) DO UPDATE SET target_id = EXCLUDED.target_id, source_id = EXCLUDED.source_id, "
-     "body = EXCLUDED.body, written_at = $5, written_by = $6"},
+     "body = EXCLUDED.body, written_at = $W, written_by = $B",
+     4, 1},
     // EXCLUDED.arrival is the proposed row's default: a re-answered key counts as new.
     // WITH ORDINALITY keeps the batch's order in the arrivals the prune goes by.
-    {"upsert_seen",
-     "INSERT INTO inbound_seen(channel, external_id, contact_id, conversation_id, body, written_at, written_by) "
-     "SELECT channel, external_id, contact_id, conversation_id, body, $6, $7 "
+    {"INSERT INTO inbound_seen(channel, external_id, contact_id, conversation_id, body, written_at, written_by) "
+     "SELECT channel, external_id, contact_id, conversation_id, body, $W, $B "
      "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY "
      "AS r(channel, external_id, contact_id, conversation_id, body, n) ORDER BY n "
      "ON CONFLICT(channel, external_id) DO UPDATE SET contact_id = EXCLUDED.contact_id, "
      "conversation_id = EXCLUDED.conversation_id, body = EXCLUDED.body, arrival = EXCLUDED.arrival, "
-     "written_at = $6, written_by = $7"},
+     "written_at = $W, written_by = $B",
+     5, 2},
+}};
+
+// write_rows: every part as a data-modifying WITH query (each runs once, whatever the
+// main query reads), its parameters numbered after the parts before it.
+std::string write_rows_statement() {
+  std::string sql = "WITH ";
+  std::size_t first = 0, total = 0;
+  for (const auto& part : kRowParts) total += part.columns;
+  for (std::size_t i = 0; i < kRowParts.size(); ++i) {
+    const std::string_view text = kRowParts[i].sql;
+    sql += (i == 0 ? "" : ", ") + ("t" + std::to_string(i)) + " AS (";
+    for (std::size_t at = 0; at < text.size(); ++at) {
+      if (text[at] != '$') {
+        sql += text[at];
+      } else if (text[at + 1] == 'W' || text[at + 1] == 'B') {
+        sql += '$' + std::to_string(total + (text[++at] == 'W' ? 1 : 2));
+      } else {
+        std::size_t digits = 0;
+        const std::size_t n = std::stoul(std::string(text.substr(at + 1)), &digits);
+        sql += '$' + std::to_string(first + n);
+        at += digits;
+      }
+    }
+    sql += ')';
+    first += kRowParts[i].columns;
+  }
+  return sql + " SELECT 1";
+}
+
+// The writer's prepared statements, (name, SQL); prepared again on every connection.
+// Every row statement ends with (written_at, written_by): the write transaction's
+// position and the node (migration 2), which the nodes sharing a database read
+// each other's changes by.
+constexpr std::array<std::pair<const char*, const char*>, 7> kWrites = {{
     // Taken first by every write transaction, and held to its commit: write
     // transactions commit one after another, so cursors and positions grow in commit
     // order and a reader never passes one still to come.
@@ -147,34 +184,6 @@ constexpr const char* kTimeline =
 constexpr const char* kHead = "SELECT value FROM meta WHERE key = 'head'";
 constexpr const char* kPosition = "SELECT value FROM meta WHERE key = 'position'";
 
-// The statement kWrites has for a kind of record, and how many leading columns make
-// a row's key.
-struct RecordStatement {
-  const char* name;
-  std::size_t key_columns;
-};
-RecordStatement record_statement(RowWrite which) {
-  switch (which) {
-    case RowWrite::kUpsertContact:
-      return {"upsert_contacts", 1};
-    case RowWrite::kUpsertConversation:
-      return {"upsert_conversations", 1};
-    case RowWrite::kUpsertOutbox:
-      return {"upsert_outbox", 1};
-    case RowWrite::kUpsertAgent:
-      return {"upsert_agents", 1};
-    case RowWrite::kUpsertQueue:
-      return {"upsert_queues", 1};
-    case RowWrite::kUpsertMerge:
-      return {"upsert_merges", 1};
-    case RowWrite::kUpsertSeen:
-      return {"upsert_seen", 2};  // (channel, external_id)
-    case RowWrite::kInsertEvent:
-      break;  // EventRows', not a record's
-  }
-  return {"", 0};
-}
-
 // The events go by their (conversation_id, seq) index.
 constexpr auto kConversationErasure =
     events_first(std::array{"DELETE FROM events WHERE conversation_id = $1"}, kEraseConversation);
@@ -241,6 +250,8 @@ Status take_exclusive_lock_at_open(pqxx::connection& db) {
 Status prepare_writes(pqxx::connection& db) {
   try {
     for (auto [name, sql] : kWrites) db.prepare(name, sql);
+    static const std::string write_rows = write_rows_statement();
+    db.prepare("write_rows", write_rows);
     for (std::size_t i = 0; i < kConversationErasure.size(); ++i) {
       db.prepare(erase_statement(Erasure::kConversation, i), kConversationErasure[i]);
     }
@@ -335,8 +346,7 @@ std::string text_array(const std::vector<std::string>& items) {
 
 namespace {
 
-// The events of a write transaction, gathered as array literals for one statement
-// (insert_events).
+// The events of a write transaction, as array literals for write_rows.
 class EventRows {
  public:
   void add(uint64_t cursor, const std::string& conversation_id, uint64_t seq, const std::string& body) {
@@ -350,10 +360,11 @@ class EventRows {
     ++count_;
   }
 
-  void flush(pqxx::work& tx, uint64_t position, const std::string& node_id) {
-    if (count_ == 0) return;
-    tx.exec_prepared0("insert_events", cursors_ + '}', conversations_ + '}', seqs_ + '}', bodies_ + '}', position,
-                      node_id);
+  bool empty() const { return count_ == 0; }
+
+  // Appends its arrays (kRowParts[0]'s columns) to `out`, and starts over.
+  void take(std::vector<std::string>& out) {
+    for (auto* array : {&cursors_, &conversations_, &seqs_, &bodies_}) out.push_back(std::move(*array) + '}');
     *this = EventRows();
   }
 
@@ -363,36 +374,40 @@ class EventRows {
 };
 
 // One table's records of a write transaction, the newest per key (a later commit of
-// the batch wrote the record whole again), for one statement.
+// the batch wrote the record whole again), as array literals for write_rows.
 class RecordRows {
  public:
-  explicit RecordRows(RecordStatement statement) : statement_(statement) {}
+  explicit RecordRows(const RowPart& part) : part_(&part) {}
 
   void add(std::initializer_list<std::string_view> columns) {
     std::string key;
-    for (std::size_t i = 0; i < statement_.key_columns; ++i) key.append(columns.begin()[i]).push_back('\0');
+    for (std::size_t i = 0; i < part_->key_columns; ++i) key.append(columns.begin()[i]).push_back('\0');
     auto [at, added] = row_of_key_.try_emplace(std::move(key), rows_.size());
     if (added) rows_.emplace_back();
     rows_[at->second].assign(columns.begin(), columns.end());
   }
 
-  void flush(pqxx::work& tx, uint64_t position, const std::string& node_id) {
-    if (rows_.empty()) return;
-    std::vector<std::string> arrays(rows_.front().size(), "{");
+  bool empty() const { return rows_.empty(); }
+
+  // Appends its arrays (its part's columns; empty ones when it has no rows) to `out`,
+  // and starts over.
+  void take(std::vector<std::string>& out) {
+    const std::size_t first = out.size();
+    out.resize(first + part_->columns, "{");
     for (const auto& row : rows_) {
       for (std::size_t c = 0; c < row.size(); ++c) {
-        if (arrays[c].size() > 1) arrays[c] += ',';
-        append_text_element(arrays[c], row[c]);
+        std::string& array = out[first + c];
+        if (array.size() > 1) array += ',';
+        append_text_element(array, row[c]);
       }
     }
-    for (auto& array : arrays) array += '}';
-    tx.exec_prepared0(statement_.name, pqxx::prepare::make_dynamic_params(arrays), position, node_id);
+    for (std::size_t c = 0; c < part_->columns; ++c) out[first + c] += '}';
     rows_.clear();
     row_of_key_.clear();
   }
 
  private:
-  RecordStatement statement_;
+  const RowPart* part_;
   std::vector<std::vector<std::string>> rows_;
   std::unordered_map<std::string, std::size_t> row_of_key_;
 };
@@ -426,8 +441,8 @@ class IdentityClaims {
 
 }  // namespace
 
-// What a write transaction writes, gathered and sent as one statement per table: a
-// round trip per row was most of the store's time. Sent before each erasure, so the
+// What a write transaction writes, gathered and sent in one statement (write_rows),
+// then the claims of its contacts' identities. Sent before each erasure, so the
 // erasure finds (and deletes) what came before it, and at the end.
 class PostgresStore::TransactionRows {
  public:
@@ -438,17 +453,25 @@ class PostgresStore::TransactionRows {
   RecordRows& records(RowWrite which) { return records_[static_cast<std::size_t>(which) - 1]; }
 
   void flush(pqxx::work& tx, uint64_t position, const std::string& node_id) {
-    events.flush(tx, position, node_id);
-    for (auto& table : records_) table.flush(tx, position, node_id);
+    const bool rows = !events.empty() || std::any_of(records_.begin(), records_.end(),
+                                                     [](const RecordRows& table) { return !table.empty(); });
+    if (rows) {
+      std::vector<std::string> arrays;
+      events.take(arrays);
+      for (auto& table : records_) table.take(arrays);
+      tx.exec_prepared("write_rows", pqxx::prepare::make_dynamic_params(arrays), position, node_id);
+    }
     claims.flush(tx);
   }
 
  private:
-  // Every RowWrite after kInsertEvent is a kind of record, kUpsertSeen the last.
+  // Every RowWrite after kInsertEvent is a kind of record, kUpsertSeen the last; each
+  // has its part of write_rows at its own index.
   static constexpr std::size_t kRecordTables = static_cast<std::size_t>(RowWrite::kUpsertSeen);
+  static_assert(kRowParts.size() == kRecordTables + 1);
   template <std::size_t... I>
   static std::array<RecordRows, kRecordTables> each_record_table(std::index_sequence<I...>) {
-    return {RecordRows(record_statement(static_cast<RowWrite>(I + 1)))...};
+    return {RecordRows(kRowParts[I + 1])...};
   }
 
   std::array<RecordRows, kRecordTables> records_;  // in RowWrite's order
