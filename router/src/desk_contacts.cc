@@ -14,12 +14,18 @@ namespace {
 
 void sort_by_id(absl::InlinedVector<CompactKey, 1>& ids) { std::sort(ids.begin(), ids.end()); }
 
+// As absl::string_views, which absl hashes itself (see hash_text).
+std::size_t hash_of(std::string_view channel, std::string_view address) {
+  return absl::HashOf(absl::string_view(channel.data(), channel.size()),
+                      absl::string_view(address.data(), address.size()));
+}
+
 }  // namespace
 
 IdentityOwners::Name IdentityOwners::name_of(const Identity& identity) {
   const std::string_view channel = identity.channel;
   const std::string_view address = identity.address;
-  return {channel, address, absl::HashOf(channel, address)};
+  return {channel, address, hash_of(channel, address)};
 }
 
 bool IdentityOwners::Same::holds(const Entry& entry, const Name& name) {
@@ -30,7 +36,7 @@ bool IdentityOwners::Same::holds(const Entry& entry, const Name& name) {
 }
 
 ContactSlot* IdentityOwners::find(std::string_view channel, std::string_view address) const {
-  const Name name{channel, address, absl::HashOf(channel, address)};
+  const Name name{channel, address, hash_of(channel, address)};
   auto it = entries_.find(name);
   return it == entries_.end() ? nullptr : it->owner;
 }

@@ -105,18 +105,27 @@ std::shared_ptr<Subscription> EventBus::subscribe(EventFilter filter, std::optio
   return sub;
 }
 
-void EventBus::publish(const std::vector<Event>& events) {
+template <typename Share>
+void EventBus::publish_with(const std::vector<Event>& events, Share share) {
   if (events.empty()) return;
   std::lock_guard lock(mutex_);
   std::erase_if(subscribers_, [](const auto& weak) { return weak.expired(); });
   if (subscribers_.empty()) return;
-  // One copy of each event for every subscriber, not one per subscriber.
+  // One of each event for every subscriber, not one per subscriber.
   std::vector<SharedEvent> shared;
   shared.reserve(events.size());
-  for (const auto& event : events) shared.push_back(std::make_shared<const Event>(event));
+  for (const auto& event : events) shared.push_back(share(event));
   for (const auto& weak : subscribers_) {
     if (auto sub = weak.lock()) sub->offer(shared);
   }
+}
+
+void EventBus::publish(const std::vector<Event>& events) {
+  publish_with(events, [](const Event& event) { return std::make_shared<const Event>(event); });
+}
+
+void EventBus::publish(std::shared_ptr<const std::vector<Event>> events) {
+  publish_with(*events, [&events](const Event& event) { return SharedEvent(events, &event); });
 }
 
 std::size_t EventBus::subscriber_count() const {

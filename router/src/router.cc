@@ -289,6 +289,7 @@ void Router::run_all(std::vector<Work>& work) {
   // A shared store checks each commit against the other nodes' writes and fails it
   // whole: one step per commit, so that a lost race reruns only the step that lost.
   const bool share_commits = !store_->shared();
+  const bool keeps_commits = store_->keeps_commits();
   for (std::size_t next = 0; next < work.size();) {
     if (work[next].task) {
       work[next++].task();
@@ -305,7 +306,9 @@ void Router::run_all(std::vector<Work>& work) {
     commit.based_on = synced_.load();
     Steps& group = batch->steps;
     group.reserve(share_commits ? std::min(work.size() - next, kMaxStepsPerCommit) : 1);
-    commit.events.reserve(4 * group.capacity());  // an ingest writes one to three; spares the regrowth
+    // An ingest writes one to three events, most often two. A store that keeps the
+    // commit keeps its spare room too (see append()): there only the common case.
+    commit.events.reserve((keeps_commits ? 2 : 4) * group.capacity());
     do {
       work[next].step->run(*desk_, commit);
       group.push_back(std::move(work[next++].step));
@@ -320,6 +323,12 @@ void Router::run_all(std::vector<Work>& work) {
 
 // Answers only once the store holds what the steps wrote (acknowledged = durable).
 void Router::append(std::shared_ptr<Batch> batch) {
+  // A store that keeps the commit keeps the room left for more events, too: more than
+  // an eighth spare (more steps wrote three than run_all() made room for) is given back.
+  if (std::vector<Event>& events = batch->commit.events;
+      store_->keeps_commits() && events.capacity() - events.size() > events.size() / 8) {
+    events.shrink_to_fit();
+  }
   std::shared_ptr<const Commit> commit(batch, &batch->commit);
   store_->append(std::move(commit), [this, batch = std::move(batch)](Status stored) mutable {
     settle(std::move(batch), std::move(stored));
@@ -358,8 +367,9 @@ void Router::settle(std::shared_ptr<Batch> batch, Status stored) {
     for (auto& step : batch->steps) step->fail(refused);
     return;
   }
-  after_commit(batch->commit);
+  after_commit(batch);
   for (auto& step : batch->steps) step->answer();
+  batch->steps = Steps();  // the store may keep the commit (keeps_commits), not the steps
 }
 
 // --- several nodes on one store ---------------------------------------------------------
@@ -479,10 +489,15 @@ void Router::watch_other_nodes() {
                    [](Result<std::size_t>) {});
 }
 
-void Router::after_commit(Commit& commit) {
+void Router::after_commit(const std::shared_ptr<Batch>& batch) {
+  Commit& commit = batch->commit;
   // A shared store hands out cursors as it commits: subscribers get events from the
   // tail, in the store's order, this node's with everyone else's.
-  if (!store_->shared()) bus_.publish(commit.events);
+  if (store_->keeps_commits()) {
+    bus_.publish(std::shared_ptr<const std::vector<Event>>(batch, &commit.events));
+  } else if (!store_->shared()) {
+    bus_.publish(commit.events);
+  }
   if (commit.deliveries.empty()) return;
   // On the strand, where adapters come and go (attach_adapter): not on the store's thread.
   serially([this, deliveries = std::move(commit.deliveries)] {

@@ -8,12 +8,20 @@
 #include <string_view>
 
 #include <absl/hash/hash.h>
+#include <absl/strings/string_view.h>
 
 namespace switchboard::router {
 
+// Through absl::string_view: absl hashes its own string_view with its own function,
+// but std::string_view (a type apart in this absl) through std::hash first, a second
+// pass over the text (2.5 % of BM_RouterIngest).
+inline std::size_t hash_text(std::string_view text) {
+  return absl::Hash<absl::string_view>{}(absl::string_view(text.data(), text.size()));
+}
+
 struct TextHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view text) const { return absl::Hash<std::string_view>{}(text); }
+  std::size_t operator()(std::string_view text) const { return hash_text(text); }
 };
 struct SameText {
   using is_transparent = void;

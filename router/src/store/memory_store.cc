@@ -31,33 +31,36 @@ std::vector<Record> values_of(const std::map<std::string, Record>& records) {
   return out;
 }
 
-// Events in order, in blocks that never move once made. A vector of a million events
-// moved them all as it grew and faulted in its new block, a stall of tens of
-// milliseconds that every append behind it waited out (sip_bench's p99). A std::deque
-// has blocks of 512 bytes, which hold one 408-byte Event: a malloc for every event.
-// Here a block holds kBlockEvents.
+// Events in order, by position. The log keeps each commit it is given and points into
+// its events rather than copying them: a copy of every event, its strings allocated
+// anew, was a fifth of an ingest through the Router (BM_RouterIngest), and the router
+// hands subscribers the same events (Store::keeps_commits). Nothing here moves once
+// made: a std::deque grows by blocks, so a million events never move as a vector's
+// would (a stall of tens of milliseconds that every append behind it waited out).
 class EventLog {
  public:
-  static constexpr std::size_t kBlockEvents = 256;
-
-  void push_back(const Event& event) {
-    if (size_ % kBlockEvents == 0) blocks_.emplace_back().reserve(kBlockEvents);
-    blocks_.back().push_back(event);
-    ++size_;
+  void push_back(const std::shared_ptr<const Commit>& commit) {
+    if (commit->events.empty()) return;
+    for (const Event& event : commit->events) events_.push_back(&event);
+    commits_.push_back(commit);
   }
-  Event& operator[](std::size_t i) { return blocks_[i / kBlockEvents][i % kBlockEvents]; }
-  const Event& operator[](std::size_t i) const { return blocks_[i / kBlockEvents][i % kBlockEvents]; }
-  std::size_t size() const { return size_; }
-  uint64_t head() const { return size_ == 0 ? 0 : blocks_.back().back().cursor; }
+  const Event& operator[](std::size_t i) const { return *events_[i]; }
+  // The event at `i` becomes a blank one with its cursor (the log stays ordered). Its
+  // commit is shared and stays as it was, out of reach: nothing reads it through the
+  // log again, as a database's deleted rows stay in its free pages.
+  void erase(std::size_t i) { events_[i] = &erased_.emplace_back(Event{.cursor = events_[i]->cursor}); }
+  std::size_t size() const { return events_.size(); }
+  uint64_t head() const { return events_.empty() ? 0 : events_.back()->cursor; }
   // The position of the first event with a cursor above `after` (size() if none).
   std::size_t first_after(uint64_t after) const {
-    const auto positions = std::views::iota(std::size_t{0}, size_);
+    const auto positions = std::views::iota(std::size_t{0}, size());
     return *std::ranges::upper_bound(positions, after, {}, [this](std::size_t i) { return (*this)[i].cursor; });
   }
 
  private:
-  std::vector<std::vector<Event>> blocks_;  // each reserved to kBlockEvents: they never reallocate
-  std::size_t size_ = 0;
+  std::deque<const Event*> events_;                    // into commits_, or erased_
+  std::deque<std::shared_ptr<const Commit>> commits_;  // those with events
+  std::deque<Event> erased_;
 };
 
 bool unfinished(const OutboxEntry& entry) {
@@ -69,10 +72,11 @@ class MemoryStore final : public Store {
   explicit MemoryStore(MemoryStoreOptions options) : options_(options) {}
 
   bool keeps_records() const override { return options_.keep_records; }
+  bool keeps_commits() const override { return !options_.keep_records; }
 
   void append(std::shared_ptr<const Commit> commit, std::function<void(Status)> done) override {
     std::unique_lock lock(mutex_);
-    apply(*commit);
+    apply(commit);
     // Queued under mutex_ so the order of `done` calls is the order of apply().
     if (!enqueue(std::move(done))) return;
     lock.unlock();
@@ -125,10 +129,21 @@ class MemoryStore final : public Store {
   }
 
  private:
-  void apply(const Commit& commit) {
-    for (const auto& event : commit.events) {
-      by_conversation_[event.conversation_id].push_back(log_.size());
-      log_.push_back(event);
+  void apply(const std::shared_ptr<const Commit>& given) {
+    const Commit& commit = *given;
+    // A step's events are one conversation's, one after another: looked up once.
+    std::vector<std::size_t>* positions = nullptr;
+    for (std::size_t i = 0; i < commit.events.size(); ++i) {
+      const std::string& id = commit.events[i].conversation_id;
+      if (i == 0 || id != commit.events[i - 1].conversation_id) positions = &by_conversation_[id];
+      positions->push_back(log_.size() + i);
+    }
+    // A commit that carries records is not kept whole: the store keeps only their
+    // newest versions, below.
+    if (options_.keep_records && !commit.events.empty()) {
+      log_.push_back(std::make_shared<const Commit>(Commit{.events = commit.events}));
+    } else {
+      log_.push_back(given);
     }
     if (!options_.keep_records) {
       for (const auto& id : commit.erased_conversations) erase_conversation(id);
@@ -156,7 +171,7 @@ class MemoryStore final : public Store {
   // Erasure keeps the cursor (the log stays ordered) and drops everything else.
   void erase_conversation(const std::string& id) {
     if (auto it = by_conversation_.find(id); it != by_conversation_.end()) {
-      for (auto pos : it->second) log_[pos] = Event{.cursor = log_[pos].cursor};
+      for (auto pos : it->second) log_.erase(pos);
       by_conversation_.erase(it);
     }
     conversations_.erase(id);

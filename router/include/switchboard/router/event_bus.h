@@ -78,10 +78,19 @@ class EventBus {
   // API refuses one before it gets here.
   std::shared_ptr<Subscription> subscribe(EventFilter filter, std::optional<uint64_t> after,
                                           Subscription::Wakeup wakeup);
+  // Each subscriber gets a shared copy of each event.
   void publish(const std::vector<Event>& events);
+  // Shares `events` themselves, no copy: what a subscriber holds keeps them alive, and
+  // nobody may change them any more.
+  void publish(std::shared_ptr<const std::vector<Event>> events);
   std::size_t subscriber_count() const;
 
  private:
+  // Offers `share(event)` for each of `events` to every subscriber; none is made when
+  // there is nobody to offer it to.
+  template <typename Share>
+  void publish_with(const std::vector<Event>& events, Share share);
+
   const Store& store_;
   const std::size_t buffer_;
   mutable std::mutex mutex_;

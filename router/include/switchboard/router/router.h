@@ -221,7 +221,7 @@ class Router final : public AdapterHost {
   void append(std::shared_ptr<Batch> batch);  // on the strand
   // The store's answer for the batch's commit: on a store thread.
   void settle(std::shared_ptr<Batch> batch, Status stored);
-  void after_commit(Commit& commit);
+  void after_commit(const std::shared_ptr<Batch>& batch);
   void deliver(const OutboxEntry& entry);  // on the strand, like every read of channels_
   // On the strand: every pending outbox entry to its adapter; with `only`, just those
   // on the channels `only` carries.
