@@ -89,28 +89,24 @@ ALTER TABLE events_chained RENAME TO events;
 )sql",
 };
 
-// A conversation's events, newest first, as the recursive rows chain(cursor): from
-// its head back along `previous`. `previous < cursor` ends the walk even on a damaged
-// file. SQLite text, with the conversation's id as $1.
-#define SB_EVENT_CHAIN(heads)                                                               \
+// Deletes the events of the conversations whose heads `heads` selects: the recursive
+// rows chain(cursor) walk from each head back along `previous` (`previous < cursor`
+// ends a walk even on a damaged file). SQLite text, with an id as $1.
+#define SB_DELETE_CHAINS(heads)                                                             \
   "WITH RECURSIVE chain(cursor) AS (SELECT cursor FROM event_heads WHERE " heads            \
   " UNION ALL SELECT e.previous FROM chain JOIN events e ON e.cursor = chain.cursor WHERE " \
-  "e.previous < e.cursor) "
+  "e.previous < e.cursor) DELETE FROM events WHERE cursor IN (SELECT cursor FROM chain)"
+#define SB_OF_CONTACT "conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)"
 
 // Each event goes with its chain, then its conversation's head; the rows every store
 // erases alike follow.
 constexpr auto kConversationErasure = events_first(
-    std::array{SB_EVENT_CHAIN("conversation_id = $1") "DELETE FROM events WHERE cursor IN (SELECT cursor FROM chain)",
-               "DELETE FROM event_heads WHERE conversation_id = $1"},
+    std::array{SB_DELETE_CHAINS("conversation_id = $1"), "DELETE FROM event_heads WHERE conversation_id = $1"},
     kEraseConversation);
 constexpr auto kContactErasure = events_first(
-    std::array{SB_EVENT_CHAIN(
-                   "conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)") "DELETE FROM events "
-                                                                                              "WHERE cursor IN (SELECT "
-                                                                                              "cursor FROM chain)",
-               "DELETE FROM event_heads WHERE conversation_id IN (SELECT id FROM conversations WHERE contact_id = $1)"},
-    kEraseContact);
-#undef SB_EVENT_CHAIN
+    std::array{SB_DELETE_CHAINS(SB_OF_CONTACT), "DELETE FROM event_heads WHERE " SB_OF_CONTACT}, kEraseContact);
+#undef SB_OF_CONTACT
+#undef SB_DELETE_CHAINS
 
 constexpr int kSchemaVersion = static_cast<int>(kMigrations.size());
 
