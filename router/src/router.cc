@@ -2,9 +2,13 @@
 #include <switchboard/router/thread_name.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <boost/asio/post.hpp>
 
@@ -53,6 +57,22 @@ class Router::Channels final : public ChannelDirectory {
 };
 
 namespace {
+
+// Faults in the whole pages of `events`' spare room in one call, before the Desk
+// writes there. A store that keeps commits (keeps_commits) makes each commit's events
+// fresh memory; faulted a page at a time amid the Desk's step, BM_RouterIngest/1000/0
+// ran about 7 % slower.
+void populate_room(const std::vector<Event>& events) {
+#ifdef MADV_POPULATE_WRITE
+  static const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(events.data() + events.size());
+  const auto end = reinterpret_cast<uintptr_t>(events.data() + events.capacity());
+  const uintptr_t first = (begin + page - 1) & ~(page - 1);
+  const uintptr_t last = end & ~(page - 1);
+  // Advice only: a kernel without it (before 5.14) faults them in as they are written.
+  if (first < last) ::madvise(reinterpret_cast<void*>(first), last - first, MADV_POPULATE_WRITE);
+#endif
+}
 
 // The Desk writes outbound messages as this node's (OutboxEntry::claimed_by).
 RouterOptions for_node(RouterOptions options, const Store& store) {
@@ -309,6 +329,7 @@ void Router::run_all(std::vector<Work>& work) {
     // An ingest writes one to three events, most often two. A store that keeps the
     // commit keeps its spare room too (see append()): there only the common case.
     commit.events.reserve((keeps_commits ? 2 : 4) * group.capacity());
+    if (keeps_commits) populate_room(commit.events);
     do {
       work[next].step->run(*desk_, commit);
       group.push_back(std::move(work[next++].step));

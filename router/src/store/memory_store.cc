@@ -31,23 +31,38 @@ std::vector<Record> values_of(const std::map<std::string, Record>& records) {
   return out;
 }
 
-// Events in order, by position. The log keeps each commit it is given and points into
-// its events rather than copying them: a copy of every event, its strings allocated
-// anew, was a fifth of an ingest through the Router (BM_RouterIngest), and the router
-// hands subscribers the same events (Store::keeps_commits). Nothing here moves once
-// made: a std::deque grows by blocks, so a million events never move as a vector's
-// would (a stall of tens of milliseconds that every append behind it waited out).
+// Events in order, by position. A large commit (the router's, under load) is kept
+// whole and the log points into its events rather than copying them: a copy of every
+// event, its strings allocated anew, was a fifth of an ingest through the Router
+// (BM_RouterIngest), and the router hands subscribers the same events
+// (Store::keeps_commits). A small one is copied into blocks of the log's own, as
+// before: kept, its few events would sit in small blocks among the records the Desk
+// makes meanwhile and spread them out (BM_RouterIngest/100000/0, whose contacts are
+// made one commit each before it runs, ran a fifth slower, in their lookups).
+// Nothing here moves once made: a std::deque grows by blocks, so a million events
+// never move as a vector's would (a stall of tens of milliseconds that every append
+// behind it waited out), and a block of copies is reserved whole.
 class EventLog {
  public:
-  void push_back(const std::shared_ptr<const Commit>& commit) {
-    if (commit->events.empty()) return;
-    for (const Event& event : commit->events) events_.push_back(&event);
-    commits_.push_back(commit);
+  static constexpr std::size_t kKeepFrom = 32;  // events in a commit kept whole
+  static constexpr std::size_t kBlockEvents = 256;
+
+  // `may_keep`: the commit stays as it is for as long as the log lives.
+  void push_back(const std::shared_ptr<const Commit>& commit, bool may_keep) {
+    if (may_keep && commit->events.size() >= kKeepFrom) {
+      for (const Event& event : commit->events) events_.push_back(&event);
+      commits_.push_back(commit);
+      return;
+    }
+    for (const Event& event : commit->events) {
+      if (copies_.empty() || copies_.back().size() == kBlockEvents) copies_.emplace_back().reserve(kBlockEvents);
+      events_.push_back(&copies_.back().emplace_back(event));
+    }
   }
   const Event& operator[](std::size_t i) const { return *events_[i]; }
-  // The event at `i` becomes a blank one with its cursor (the log stays ordered). Its
-  // commit is shared and stays as it was, out of reach: nothing reads it through the
-  // log again, as a database's deleted rows stay in its free pages.
+  // The event at `i` becomes a blank one with its cursor (the log stays ordered). A
+  // kept commit is shared and stays as it was, out of reach: nothing reads it through
+  // the log again, as a database's deleted rows stay in its free pages.
   void erase(std::size_t i) { events_[i] = &erased_.emplace_back(Event{.cursor = events_[i]->cursor}); }
   std::size_t size() const { return events_.size(); }
   uint64_t head() const { return events_.empty() ? 0 : events_.back()->cursor; }
@@ -58,8 +73,9 @@ class EventLog {
   }
 
  private:
-  std::deque<const Event*> events_;                    // into commits_, or erased_
-  std::deque<std::shared_ptr<const Commit>> commits_;  // those with events
+  std::deque<const Event*> events_;                    // into commits_, copies_ or erased_
+  std::deque<std::shared_ptr<const Commit>> commits_;  // kept whole
+  std::deque<std::vector<Event>> copies_;              // each reserved to kBlockEvents: never reallocated
   std::deque<Event> erased_;
 };
 
@@ -140,11 +156,7 @@ class MemoryStore final : public Store {
     }
     // A commit that carries records is not kept whole: the store keeps only their
     // newest versions, below.
-    if (options_.keep_records && !commit.events.empty()) {
-      log_.push_back(std::make_shared<const Commit>(Commit{.events = commit.events}));
-    } else {
-      log_.push_back(given);
-    }
+    log_.push_back(given, !options_.keep_records);
     if (!options_.keep_records) {
       for (const auto& id : commit.erased_conversations) erase_conversation(id);
       return;

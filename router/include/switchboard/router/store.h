@@ -134,10 +134,11 @@ class Store {
 
   // Whether load() gives back records, so commits must carry them.
   virtual bool keeps_records() const { return true; }
-  // Whether the store keeps each commit it is given, unchanged, for as long as it
-  // lives, and reads its events from there (the memory store's log): the router then
-  // hands subscribers those same events rather than copies. The caller must not change
-  // a commit's events once appended.
+  // Whether the store may keep a commit it is given, unchanged, for as long as it
+  // lives, and read its events from there (the memory store's log keeps large ones):
+  // the router then hands subscribers those same events rather than copies, and leaves
+  // little spare room in a commit's events. The caller must not change a commit's
+  // events once appended.
   virtual bool keeps_commits() const { return false; }
 
   // --- Several nodes on one store (PostgreSQL) ----------------------------------------
